@@ -1,0 +1,32 @@
+"""The only writers of a member's details."""
+
+from django.db import transaction
+
+from accounts.models import MembershipStatus, User
+from mentoring import services as mentoring_services
+
+
+@transaction.atomic
+def member_register(*, user: User, details: dict, scheme, roles, network, accepted_versions) -> User:
+    """Complete a new sign-up: details, first scheme memberships and document acceptances, all or nothing."""
+    member_details_update(user=user, details=details)
+    mentoring_services.terms_accept(user=user, versions=accepted_versions)
+    for role in roles:
+        mentoring_services.membership_join(user=user, scheme=scheme, role=role, network=network)
+    return user
+
+
+@transaction.atomic
+def member_details_update(*, user: User, details: dict) -> User:
+    """Save the member's own details. A changed membership number must be checked again."""
+    languages = details.pop("languages", None)
+    if "membership_number" in details and details["membership_number"] != user.membership_number and user.pk:
+        user.membership_status = MembershipStatus.UNVERIFIED
+        user.membership_expires_on = None
+    for name, value in details.items():
+        setattr(user, name, value)
+    user.full_clean(exclude=["password", "languages"])
+    user.save()
+    if languages is not None:
+        user.languages.set(languages)
+    return user

@@ -1,0 +1,146 @@
+"""Demo data for a laptop: two schemes, three Local Networks, the scheme documents and one login per role.
+
+Safe to run twice: everything is looked up before it is created.
+"""
+
+import datetime
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Language, MembershipStatus
+from mentoring.models import DocumentKind, LocalNetwork, Role, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
+from safeguarding.models import TrainingKind, TrainingRecord
+
+DEMO_PASSWORD = "mentoring-demo-2026"
+
+DOCUMENTS = {
+    DocumentKind.TERMS: (
+        "Career Mentoring Scheme terms and conditions",
+        "1. Purpose. The scheme develops skills and performance through members sharing professional knowledge "
+        "and experience.\n\n"
+        "2. Meetings and other communication happen only through this platform.\n\n"
+        "3. Mentors and mentees keep a professional relationship with clear boundaries, avoid conflicts of interest "
+        "and declare any that arise.\n\n"
+        "4. Members taking part are aged 18 or over and hold active membership. Mentors complete safeguarding "
+        "eLearning and mentor training before they take part, and a DBS check where the scheme requires one.\n\n"
+        "5. Either side may end a mentoring relationship, or withdraw from the scheme, at any time.\n\n"
+        "6. The institution has not verified any member's mentoring skills; advice is taken at the member's own risk.",
+    ),
+    DocumentKind.CODE_OF_CONDUCT: (
+        "Code of conduct for mentors and mentees",
+        "Act with integrity, honesty and care. Respect confidentiality, within its stated exceptions. Treat everyone "
+        "fairly and without discrimination. Keep within your competence. Raise a concern when you believe someone "
+        "is at risk of harm.",
+    ),
+    DocumentKind.PRIVACY_NOTICE: (
+        "Privacy notice",
+        "We hold your details to run the mentoring scheme: your name, contact details, date of birth, membership, "
+        "training and, where required, DBS check records. Only your first name and profile are shown to other "
+        "members. You can download what we hold about you and ask us to erase it.",
+    ),
+    DocumentKind.COMPLAINTS_PROCEDURE: (
+        "Complaints procedure",
+        "Tell us about a problem from any conversation or page. We acknowledge a complaint within five working days, "
+        "investigate it, and tell you the outcome. Safeguarding concerns go straight to the Safeguarding Lead.",
+    ),
+}
+
+
+class Command(BaseCommand):
+    help = "Load demo schemes, networks, documents and one login per role (safe to run twice)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        career, _ = Scheme.objects.get_or_create(
+            slug="career",
+            defaults={
+                "name": "Career Mentoring",
+                "kind": Scheme.Kind.CAREER,
+                "description": "Mentoring for members at any stage of their engineering career.",
+            },
+        )
+        registration, _ = Scheme.objects.get_or_create(
+            slug="professional-registration",
+            defaults={
+                "name": "Professional Registration Mentoring",
+                "kind": Scheme.Kind.PROFESSIONAL_REGISTRATION,
+                "description": "Support towards CEng, IEng, EngTech or ICTTech registration. Not careers advice.",
+                "dbs_required": True,
+                "careers_advice_in_scope": False,
+            },
+        )
+        london, _ = LocalNetwork.objects.get_or_create(slug="london", defaults={"name": "London", "region": "England"})
+        north_west, _ = LocalNetwork.objects.get_or_create(
+            slug="north-west", defaults={"name": "North West", "region": "England"}
+        )
+        LocalNetwork.objects.get_or_create(slug="scotland", defaults={"name": "Scotland", "region": "Scotland"})
+
+        now = timezone.now()
+        versions = []
+        for kind, (title, body) in DOCUMENTS.items():
+            version, _ = TermsVersion.objects.get_or_create(
+                kind=kind, version="2026.1", defaults={"title": title, "body": body, "published_at": now}
+            )
+            versions.append(version)
+        to_accept = [v for v in versions if v.kind != DocumentKind.COMPLAINTS_PROCEDURE]
+
+        english = Language.objects.get(code="en")
+        french = Language.objects.get(code="fr")
+        today = timezone.localdate()
+        next_year = today + datetime.timedelta(days=365)
+
+        def member(email, first, last, dob, number, *, groups=(), staff=False, languages=(english,), tz="Europe/London"):
+            user, created = get_user_model().objects.get_or_create(
+                email=email,
+                defaults={
+                    "first_name": first, "last_name": last, "date_of_birth": dob, "membership_number": number,
+                    "membership_grade": "Member", "membership_status": MembershipStatus.ACTIVE,
+                    "membership_expires_on": next_year, "country": "GB", "time_zone": tz, "is_staff": staff,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                user.languages.set(languages)
+            EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+            for name in groups:
+                user.groups.add(Group.objects.get(name=name))
+            for version in to_accept:
+                TermsAcceptance.objects.get_or_create(user=user, version=version)
+            return user
+
+        mentee = member("mentee@example.org", "Amara", "Okafor", datetime.date(1998, 5, 14), "10000001")
+        mentor = member("mentor@example.org", "David", "Chen", datetime.date(1975, 2, 3), "10000002",
+                        languages=(english, french))
+        new_mentor = member("newmentor@example.org", "Priya", "Shah", datetime.date(1988, 11, 23), "10000003",
+                            tz="Asia/Kolkata")
+        coordinator = member("coordinator@example.org", "Grace", "Hopper", datetime.date(1970, 12, 9), "10000004",
+                             groups=[settings.GROUP_COORDINATORS], staff=True)
+        member("staff@example.org", "Sam", "Taylor", datetime.date(1985, 7, 1), "10000005",
+               groups=[settings.GROUP_STAFF], staff=True)
+        member("safeguarding@example.org", "Morgan", "Reid", datetime.date(1980, 3, 30), "10000006",
+               groups=[settings.GROUP_SAFEGUARDING_LEAD], staff=True)
+        london.coordinators.add(coordinator)
+
+        def join(user, scheme, role, network, status=SchemeMembership.Status.ACTIVE):
+            SchemeMembership.objects.get_or_create(
+                user=user, scheme=scheme, role=role, defaults={"network": network, "status": status}
+            )
+
+        join(mentee, career, Role.MENTEE, london)
+        join(mentor, career, Role.MENTOR, london)
+        join(new_mentor, registration, Role.MENTOR, north_west, SchemeMembership.Status.PENDING)
+        join(new_mentor, career, Role.MENTEE, london)
+        for kind in TrainingKind:
+            TrainingRecord.objects.get_or_create(
+                user=mentor, kind=kind,
+                defaults={"completed_on": today - datetime.timedelta(days=30), "expires_on": today + datetime.timedelta(days=700),
+                          "recorded_by": coordinator},
+            )
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo login uses the password {DEMO_PASSWORD!r}."))

@@ -1,0 +1,170 @@
+"""Schemes, Local Networks, scheme membership and the versioned scheme documents."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Scheme(models.Model):
+    """One mentoring scheme with its own rules (R-SCHEME-1).
+
+    The rules are plain fields so staff can see and change them in the admin.
+    """
+
+    class Kind(models.TextChoices):
+        CAREER = "career", "Career mentoring"
+        PROFESSIONAL_REGISTRATION = "registration", "Professional registration mentoring"
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CAREER)
+    description = models.TextField(blank=True)
+    dbs_required = models.BooleanField(
+        "DBS check required for mentors", default=False,
+        help_text="Mentors need a cleared DBS check before they take part (R-ELIG-4).",
+    )
+    dbs_recheck_years = models.PositiveSmallIntegerField("DBS recheck interval (years)", default=3)
+    shares_contact_details = models.BooleanField(
+        "share contact details on match", default=False,
+        help_text="Off keeps all contact on the platform (IET terms 1.2); on shares email and telephone once paired.",
+    )
+    careers_advice_in_scope = models.BooleanField(default=True)
+    max_pending_requests_per_mentee = models.PositiveSmallIntegerField(default=1)
+    request_expiry_days = models.PositiveSmallIntegerField(default=14)
+    is_open = models.BooleanField(default=True, help_text="Open schemes accept new members.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LocalNetwork(models.Model):
+    """A Local Network groups members; coordinators are attached to networks (R-SCHEME-2)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(unique=True)
+    region = models.CharField(max_length=120, blank=True)
+    coordinators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="coordinated_networks"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    MENTEE = "mentee", "Mentee"
+    MENTOR = "mentor", "Mentor"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def in_networks_of(self, coordinator):
+        return self.filter(network__coordinators=coordinator)
+
+
+class SchemeMembership(models.Model):
+    """A member's place in one scheme in one role.
+
+    States: pending (onboarding) -> active <-> paused -> withdrawn; any -> suspended -> active.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Onboarding"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        SUSPENDED = "suspended", "Suspended"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    network = models.ForeignKey(LocalNetwork, on_delete=models.PROTECT, related_name="memberships")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    joined_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheme__name", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scheme", "role"], name="one_membership_per_scheme_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} in {self.scheme}"
+
+
+class DocumentKind(models.TextChoices):
+    TERMS = "terms", "Terms and conditions"
+    CODE_OF_CONDUCT = "code-of-conduct", "Code of conduct"
+    PRIVACY_NOTICE = "privacy-notice", "Privacy notice"
+    COMPLAINTS_PROCEDURE = "complaints-procedure", "Complaints procedure"
+
+
+# Documents a member must accept to take part (R-ELIG-5); the complaints
+# procedure is read, not accepted.
+ACCEPTED_KINDS = (DocumentKind.TERMS, DocumentKind.CODE_OF_CONDUCT, DocumentKind.PRIVACY_NOTICE)
+
+
+class TermsVersionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published_at__isnull=False, published_at__lte=timezone.now())
+
+    def current(self):
+        """The newest published version of each kind."""
+        published = self.published()
+        newest = published.order_by("kind", "-published_at", "-pk")
+        seen, ids = set(), []
+        for pk, kind in newest.values_list("pk", "kind"):
+            if kind not in seen:
+                seen.add(kind)
+                ids.append(pk)
+        return self.filter(pk__in=ids)
+
+
+class TermsVersion(models.Model):
+    """One version of a scheme document (R-SCHEME-4). Published versions are never edited."""
+
+    kind = models.CharField(max_length=24, choices=DocumentKind.choices)
+    version = models.CharField(max_length=20, help_text="For example 2026.1")
+    title = models.CharField(max_length=200)
+    summary_of_changes = models.TextField(blank=True)
+    body = models.TextField()
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TermsVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "-published_at"]
+        constraints = [models.UniqueConstraint(fields=["kind", "version"], name="one_version_label_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class TermsAcceptance(models.Model):
+    """A member accepted one version, at a time (R-SCHEME-4, R-ELIG-5)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acceptances")
+    version = models.ForeignKey(TermsVersion, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="accept_each_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} accepted {self.version}"
+
+

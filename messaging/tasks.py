@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from messaging import services
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
+def send_notification_emails(user_ids: list[int] | None = None) -> int:
+    return services.emails_send_pending(user_ids=user_ids)
