@@ -12,7 +12,7 @@ class MembershipInline(admin.TabularInline):
     model = SchemeMembership
     extra = 0
     fields = ("scheme", "role", "network", "status", "joined_at")
-    readonly_fields = ("joined_at",)
+    readonly_fields = fields  # changed on the Scheme memberships page, one at a time
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -39,7 +39,15 @@ class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):
     change_roles = (COORDINATORS, STAFF)
     network_path = "memberships__network"
     ordering = ("last_name", "first_name")
-    list_display = ("email", "first_name", "last_name", "membership_number", "membership_status", "membership_expires_on", "country")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "membership_number",
+        "membership_status",
+        "membership_expires_on",
+        "country",
+    )
     list_filter = ("membership_status", "memberships__network", "memberships__scheme", "memberships__role", "is_staff")
     search_fields = ("email", "first_name", "last_name", "membership_number")
     inlines = [MembershipInline]
@@ -48,12 +56,17 @@ class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):
     MEMBERSHIP_FIELDS = ("membership_number", "membership_grade", "membership_status", "membership_expires_on")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Personal details", {"fields": ("first_name", "last_name", "date_of_birth", "country", "time_zone", "languages")}),
+        (
+            "Personal details",
+            {"fields": ("first_name", "last_name", "date_of_birth", "country", "time_zone", "languages")},
+        ),
         ("Professional-body membership (R-ELIG-2)", {"fields": MEMBERSHIP_FIELDS}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name", "password1", "password2")}),
+    )
     filter_horizontal = ("groups", "languages")
 
     def get_readonly_fields(self, request, obj=None):

@@ -32,25 +32,36 @@ def clean_date_of_birth(value: datetime.date) -> datetime.date:
 class MemberDetailsFields(forms.Form):
     """The personal fields every member gives; used at sign-up and on the details page."""
 
-    first_name = forms.CharField(max_length=150, label="First name", widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(max_length=150, label="Surname", widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        max_length=150, label="First name", widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        max_length=150, label="Surname", widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
     date_of_birth = forms.DateField(
         label="Date of birth",
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter your date of birth as a date, for example 1990-04-21."},
     )
     membership_number = forms.CharField(
-        max_length=20, label="Membership number", help_text="6 to 10 digits, as on your membership card.",
+        max_length=20,
+        label="Membership number",
+        help_text="6 to 10 digits, as on your membership card.",
         error_messages={"required": "Enter your membership number: we check it before you can take part."},
     )
-    country = forms.ChoiceField(label="Country you live in", choices=[("", "Choose a country")] + list(countries))
+    country = forms.ChoiceField(label="Country you live in", choices=[("", "Choose a country"), *list(countries)])
     time_zone = forms.ChoiceField(
         label="Your time zone",
         help_text="Meeting times and dates are shown to you in this zone.",
-        error_messages={"invalid_choice": "“%(value)s” is not a time zone we know. Choose one from the list, for example Europe/London."},
+        error_messages={
+            "invalid_choice": (
+                "“%(value)s” is not a time zone we know. Choose one from the list, for example Europe/London."
+            )
+        },
     )
     languages = forms.ModelMultipleChoiceField(
-        queryset=Language.objects.all(), label="Languages you can mentor or be mentored in",
+        queryset=Language.objects.all(),
+        label="Languages you can mentor or be mentored in",
         help_text="Hold Ctrl (or Cmd) to choose more than one.",
         error_messages={"required": "Choose at least one language."},
     )
@@ -79,14 +90,20 @@ class MemberDetailsFields(forms.Form):
 
 class SchemeChoiceFields(forms.Form):
     scheme = forms.ModelChoiceField(
-        queryset=Scheme.objects.filter(is_open=True), label="Scheme", empty_label="Choose a scheme",
+        queryset=Scheme.objects.filter(is_open=True),
+        label="Scheme",
+        empty_label="Choose a scheme",
     )
     roles = forms.MultipleChoiceField(
-        choices=Role.choices, widget=forms.CheckboxSelectMultiple, label="I want to join as",
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="I want to join as",
         error_messages={"required": "Choose mentee, mentor or both."},
     )
     network = forms.ModelChoiceField(
-        queryset=LocalNetwork.objects.all(), label="Local Network", empty_label="Choose your Local Network",
+        queryset=LocalNetwork.objects.all(),
+        label="Local Network",
+        empty_label="Choose your Local Network",
     )
 
 
@@ -97,7 +114,9 @@ def add_acceptance_fields(form: forms.Form, versions) -> None:
             required=True,
             label=format_html(
                 'I have read and accept the <a href="{}" target="_blank" rel="noopener">{}</a> (version {})',
-                reverse("document_detail", args=[version.kind]), version.get_kind_display().lower(), version.version,
+                reverse("document_detail", args=[version.kind]),
+                version.get_kind_display().lower(),
+                version.version,
             ),
             error_messages={"required": f"You need to accept the {version.get_kind_display().lower()} to take part."},
         )
@@ -111,8 +130,19 @@ class SignupForm(MemberDetailsFields, SchemeChoiceFields, AllauthSignupForm):
     """Sign-up: allauth's email and password, the member's details, a first scheme, and acceptances."""
 
     field_order = [
-        "email", "password1", "password2", "first_name", "last_name", "date_of_birth", "membership_number",
-        "country", "time_zone", "languages", "scheme", "roles", "network",
+        "email",
+        "password1",
+        "password2",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "membership_number",
+        "country",
+        "time_zone",
+        "languages",
+        "scheme",
+        "roles",
+        "network",
     ]
 
     def __init__(self, *args, **kwargs):

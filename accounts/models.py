@@ -97,12 +97,8 @@ class User(AbstractUser):
     first_name = models.CharField("first name", max_length=150)
     last_name = models.CharField("surname", max_length=150)
     date_of_birth = models.DateField(null=True, blank=True)
-    membership_number = models.CharField(
-        max_length=10, blank=True, validators=[validate_membership_number]
-    )
-    membership_grade = models.CharField(
-        max_length=40, blank=True, help_text="For example Member, Associate, Fellow."
-    )
+    membership_number = models.CharField(max_length=10, blank=True, validators=[validate_membership_number])
+    membership_grade = models.CharField(max_length=40, blank=True, help_text="For example Member, Associate, Fellow.")
     membership_status = models.CharField(
         max_length=12, choices=MembershipStatus.choices, default=MembershipStatus.UNVERIFIED
     )

@@ -11,8 +11,7 @@ def member_register(*, user: User, details: dict, scheme, roles, network, accept
     """Complete a new sign-up: details, first scheme memberships and document acceptances, all or nothing."""
     member_details_update(user=user, details=details)
     mentoring_services.terms_accept(user=user, versions=accepted_versions)
-    for role in roles:
-        mentoring_services.membership_join(user=user, scheme=scheme, role=role, network=network)
+    mentoring_services.memberships_join(user=user, scheme=scheme, roles=roles, network=network)
     return user
 
 

@@ -8,7 +8,7 @@ from accounts.services import member_details_update
 
 @login_required
 def account_details(request):
-    form = MemberDetailsForm(request.POST or None, instance=request.user)
+    form = MemberDetailsForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         member_details_update(user=request.user, details=dict(form.cleaned_data))
         messages.success(request, "Your details are saved.")

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.http import Http404
 
 COORDINATORS = settings.GROUP_COORDINATORS
 STAFF = settings.GROUP_STAFF
@@ -40,6 +41,10 @@ class RoleScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Another network's id (or no such id) is simply not found: 404, not a hint.
+        raise Http404(f"No {opts.verbose_name} with that id.")
+
     def coordinator_only(self, request) -> bool:
         user = request.user
         return not user.is_superuser and not user.in_group(STAFF) and user.in_group(COORDINATORS)
@@ -58,9 +63,9 @@ class RoleScopedAdmin(admin.ModelAdmin):
             from mentoring.models import LocalNetwork
 
             if db_field.related_model is get_user_model():
-                kwargs["queryset"] = get_user_model().objects.filter(
-                    memberships__network__coordinators=request.user
-                ).distinct()
+                kwargs["queryset"] = (
+                    get_user_model().objects.filter(memberships__network__coordinators=request.user).distinct()
+                )
             elif db_field.related_model is LocalNetwork:
                 kwargs["queryset"] = LocalNetwork.objects.filter(coordinators=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -20,12 +20,14 @@ class Scheme(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CAREER)
     description = models.TextField(blank=True)
     dbs_required = models.BooleanField(
-        "DBS check required for mentors", default=False,
+        "DBS check required for mentors",
+        default=False,
         help_text="Mentors need a cleared DBS check before they take part (R-ELIG-4).",
     )
     dbs_recheck_years = models.PositiveSmallIntegerField("DBS recheck interval (years)", default=3)
     shares_contact_details = models.BooleanField(
-        "share contact details on match", default=False,
+        "share contact details on match",
+        default=False,
         help_text="Off keeps all contact on the platform (IET terms 1.2); on shares email and telephone once paired.",
     )
     careers_advice_in_scope = models.BooleanField(default=True)
@@ -46,9 +48,7 @@ class LocalNetwork(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(unique=True)
     region = models.CharField(max_length=120, blank=True)
-    coordinators = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="coordinated_networks"
-    )
+    coordinators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="coordinated_networks")
 
     class Meta:
         ordering = ["name"]
@@ -166,5 +166,3 @@ class TermsAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} accepted {self.version}"
-
-

@@ -15,6 +15,12 @@ from safeguarding import eligibility
 
 
 @transaction.atomic
+def memberships_join(*, user, scheme: Scheme, roles: Iterable[str], network: LocalNetwork) -> list[SchemeMembership]:
+    """Join `scheme` in each of `roles`, all or none."""
+    return [membership_join(user=user, scheme=scheme, role=role, network=network) for role in roles]
+
+
+@transaction.atomic
 def membership_join(*, user, scheme: Scheme, role: str, network: LocalNetwork) -> SchemeMembership:
     """Join `scheme` in `role` (R-SCHEME-1). Joining again after withdrawing reopens the membership."""
     if not scheme.is_open:
@@ -29,8 +35,13 @@ def membership_join(*, user, scheme: Scheme, role: str, network: LocalNetwork) -
         membership.status = SchemeMembership.Status.PENDING
         membership.status_changed_at = timezone.now()
         membership.save(update_fields=["network", "status", "status_changed_at"])
-    notify(user, "welcome", scheme, body="Your onboarding checklist shows what is left before you can take part.",
-           url="/onboarding/")
+    notify(
+        user,
+        "welcome",
+        scheme,
+        body="Your onboarding checklist shows what is left before you can take part.",
+        url="/onboarding/",
+    )
     memberships_activate_eligible(user=user)
     return membership
 
@@ -74,7 +85,9 @@ def memberships_activate_eligible(*, user) -> list[SchemeMembership]:
     Called whenever the evidence changes (acceptance, training, DBS, membership check).
     """
     activated = []
-    pending = SchemeMembership.objects.filter(user=user, status=SchemeMembership.Status.PENDING).select_related("scheme")
+    pending = SchemeMembership.objects.filter(user=user, status=SchemeMembership.Status.PENDING).select_related(
+        "scheme"
+    )
     for membership in pending:
         if eligibility.check(user, membership.scheme, membership.role, membership=membership).ok:
             membership.status = SchemeMembership.Status.ACTIVE

@@ -104,7 +104,8 @@ if REDIS_URL:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_TASK_ALWAYS_EAGER = False
+    # Tests run tasks inline unless a test starts a real worker on this broker.
+    CELERY_TASK_ALWAYS_EAGER = TESTING
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     # A real cache even on a laptop: allauth's rate limits need one.
@@ -165,7 +166,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Collected files are served by WhiteNoise in production; on a laptop and in
+# tests it serves straight from the app and static/ folders.
+STATIC_ROOT = env("STATIC_ROOT", default=None if DEBUG or TESTING else str(BASE_DIR / "staticfiles"))
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

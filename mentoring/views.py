@@ -18,18 +18,20 @@ def home(request):
 def onboarding(request):
     """The checklist per scheme and role: what is met, what is not, and how to fix it (R-ELIG-6)."""
     checklists = selectors.onboarding_checklists(request.user)
-    return render(request, "mentoring/onboarding.html", {"checklists": checklists, "title": "Your onboarding checklist"})
+    return render(
+        request, "mentoring/onboarding.html", {"checklists": checklists, "title": "Your onboarding checklist"}
+    )
 
 
 @login_required
 def scheme_join(request):
-    form = SchemeJoinForm(request.POST or None)
+    form = SchemeJoinForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            for role in form.cleaned_data["roles"]:
-                services.membership_join(
-                    user=request.user, scheme=form.cleaned_data["scheme"], role=role, network=form.cleaned_data["network"]
-                )
+            services.memberships_join(
+                user=request.user, scheme=data["scheme"], roles=data["roles"], network=data["network"]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -41,13 +43,15 @@ def scheme_join(request):
 @login_required
 def documents_accept(request):
     versions = selectors.versions_awaiting_acceptance(request.user)
-    form = DocumentsAcceptForm(request.POST or None, versions=versions)
+    form = DocumentsAcceptForm(request.POST if request.method == "POST" else None, versions=versions)
     if request.method == "POST" and versions and form.is_valid():
         services.terms_accept(user=request.user, versions=versions)
         messages.success(request, "Thank you: your acceptance is recorded.")
         return redirect("onboarding")
     return render(
-        request, "mentoring/documents_accept.html", {"form": form, "versions": versions, "title": "Accept the scheme documents"}
+        request,
+        "mentoring/documents_accept.html",
+        {"form": form, "versions": versions, "title": "Accept the scheme documents"},
     )
 
 

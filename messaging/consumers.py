@@ -19,8 +19,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs):
-        # The socket only listens; anything sent is answered with a clear error, never a crash.
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # The socket only listens; anything sent (JSON or not) gets a clear error, never a crash.
         await self.send_json({"error": "This socket does not accept messages."})
 
     async def notification_count(self, event):

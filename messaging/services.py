@@ -35,8 +35,16 @@ def notify_many(users: Iterable, kind: str, obj=None, *, body: str = "", url: st
     object_id = obj.pk if content_type is not None else None
     rows = Notification.objects.bulk_create(
         [
-            Notification(user=u, kind=kind, title=title, body=body, url=url, content_type=content_type,
-                         object_id=object_id, email_wanted=spec.important)
+            Notification(
+                user=u,
+                kind=kind,
+                title=title,
+                body=body,
+                url=url,
+                content_type=content_type,
+                object_id=object_id,
+                email_wanted=spec.important,
+            )
             for u in users
         ]
     )
@@ -63,7 +71,9 @@ def push_unread_counts(user_ids: list[int]) -> None:
     if layer is None:
         return
     counts = dict.fromkeys(user_ids, 0)
-    for uid in Notification.objects.filter(user_id__in=user_ids, read_at__isnull=True).values_list("user_id", flat=True):
+    for uid in Notification.objects.filter(user_id__in=user_ids, read_at__isnull=True).values_list(
+        "user_id", flat=True
+    ):
         counts[uid] += 1
     send = async_to_sync(layer.group_send)
     for uid, count in counts.items():

@@ -31,5 +31,3 @@ def notification_open(request, pk: int):
 def notification_read_all(request):
     notification_mark_read(user=request.user)
     return redirect("notification_list")
-
-

@@ -65,11 +65,18 @@ class NotEligible(Exception):
 def _age(user, today) -> Condition:
     label = "Aged 18 or over"
     if user.date_of_birth is None:
-        return Condition("age", label, False, "We do not have your date of birth.",
-                         "Add your date of birth to your details.", reverse("account_details"))
+        return Condition(
+            "age",
+            label,
+            False,
+            "We do not have your date of birth.",
+            "Add your date of birth to your details.",
+            reverse("account_details"),
+        )
     if age_on(user.date_of_birth, today) < ADULT_AGE:
-        return Condition("age", label, False, "The scheme is open to members aged 18 or over.",
-                         "You can join once you turn 18.")
+        return Condition(
+            "age", label, False, "The scheme is open to members aged 18 or over.", "You can join once you turn 18."
+        )
     return Condition("age", label, True)
 
 
@@ -77,16 +84,32 @@ def _membership(user, today) -> Condition:
     label = "Active membership"
     fix_contact = "Your Local Network coordinator or the membership team records it once checked."
     if not user.membership_number:
-        return Condition("membership", label, False, "We do not have your membership number.",
-                         "Add your membership number to your details.", reverse("account_details"))
+        return Condition(
+            "membership",
+            label,
+            False,
+            "We do not have your membership number.",
+            "Add your membership number to your details.",
+            reverse("account_details"),
+        )
     if user.membership_status == MembershipStatus.UNVERIFIED:
-        return Condition("membership", label, False,
-                         f"Your membership number {user.membership_number} has not been checked yet.", fix_contact)
+        return Condition(
+            "membership",
+            label,
+            False,
+            f"Your membership number {user.membership_number} has not been checked yet.",
+            fix_contact,
+        )
     if user.membership_status == MembershipStatus.LAPSED or (
         user.membership_expires_on is not None and user.membership_expires_on < today
     ):
-        return Condition("membership", label, False, "Your membership has lapsed; participation is suspended until it is renewed.",
-                         "Renew your membership; " + fix_contact[0].lower() + fix_contact[1:])
+        return Condition(
+            "membership",
+            label,
+            False,
+            "Your membership has lapsed; participation is suspended until it is renewed.",
+            "Renew your membership; " + fix_contact[0].lower() + fix_contact[1:],
+        )
     return Condition("membership", label, True)
 
 
@@ -99,8 +122,13 @@ def _training(user, today, kind: TrainingKind, records) -> Condition:
     fix = f"Complete the {kind.label}; your Local Network coordinator then records it here."
     if mine:
         latest = max(mine, key=lambda r: r.expires_on or datetime.date.max)
-        return Condition(kind.value, label, False, f"Your {kind.label} expired on {date_format(latest.expires_on, 'j F Y')}.",
-                         "Take the refresher. " + fix)
+        return Condition(
+            kind.value,
+            label,
+            False,
+            f"Your {kind.label} expired on {date_format(latest.expires_on, 'j F Y')}.",
+            "Take the refresher. " + fix,
+        )
     return Condition(kind.value, label, False, f"Mentors complete the {kind.label} before they start.", fix)
 
 
@@ -116,18 +144,36 @@ def dbs_expires_on(check: DBSCheck, scheme: Scheme) -> datetime.date | None:
 def _dbs(user, today, scheme: Scheme, checks) -> Condition:
     label = "DBS check cleared"
     fix = "Staff request the check; you complete the form they send you."
-    cleared = [c for c in checks if c.status == DBSCheck.Status.CLEARED and (dbs_expires_on(c, scheme) or today) >= today]
+    cleared = [
+        c for c in checks if c.status == DBSCheck.Status.CLEARED and (dbs_expires_on(c, scheme) or today) >= today
+    ]
     if cleared:
         return Condition("dbs", label, True)
     statuses = {c.status for c in checks}
     if DBSCheck.Status.REFUSED in statuses:
-        return Condition("dbs", label, False, "Your DBS check was refused, so you cannot mentor in this scheme.",
-                         "Contact the scheme staff if you believe this is wrong.")
+        return Condition(
+            "dbs",
+            label,
+            False,
+            "Your DBS check was refused, so you cannot mentor in this scheme.",
+            "Contact the scheme staff if you believe this is wrong.",
+        )
     if statuses & {DBSCheck.Status.REQUESTED, DBSCheck.Status.SUBMITTED}:
-        return Condition("dbs", label, False, "Your DBS check is in progress.",
-                         "Nothing to do yet: we will update this list when it clears.")
+        return Condition(
+            "dbs",
+            label,
+            False,
+            "Your DBS check is in progress.",
+            "Nothing to do yet: we will update this list when it clears.",
+        )
     if checks:
-        return Condition("dbs", label, False, f"{scheme} needs a DBS check renewed every {scheme.dbs_recheck_years} years; yours has expired.", fix)
+        return Condition(
+            "dbs",
+            label,
+            False,
+            f"{scheme} needs a DBS check renewed every {scheme.dbs_recheck_years} years; yours has expired.",
+            fix,
+        )
     return Condition("dbs", label, False, f"{scheme} needs a cleared DBS check for mentors.", fix)
 
 
@@ -137,29 +183,53 @@ def _documents(user, current_versions, accepted_ids) -> Condition:
     if not missing:
         return Condition("documents", label, True)
     names = ", ".join(f"{v.get_kind_display().lower()} ({v.version})" for v in missing)
-    return Condition("documents", label, False, f"You have not yet accepted the current {names}.",
-                     "Read and accept them.", reverse("documents_accept"))
+    return Condition(
+        "documents",
+        label,
+        False,
+        f"You have not yet accepted the current {names}.",
+        "Read and accept them.",
+        reverse("documents_accept"),
+    )
 
 
 def _membership_status(membership: SchemeMembership | None, scheme: Scheme, role: str) -> Condition:
     label = f"Joined {scheme} as a {Role(role).label.lower()}"
     if membership is None:
-        return Condition("joined", label, False, f"You have not joined {scheme} as a {Role(role).label.lower()}.",
-                         "Join the scheme.", reverse("scheme_join"))
+        return Condition(
+            "joined",
+            label,
+            False,
+            f"You have not joined {scheme} as a {Role(role).label.lower()}.",
+            "Join the scheme.",
+            reverse("scheme_join"),
+        )
     status = membership.status
     if status == SchemeMembership.Status.SUSPENDED:
-        return Condition("joined", label, False, "Your participation is suspended.",
-                         "The scheme staff will contact you; you can also write to your coordinator.")
+        return Condition(
+            "joined",
+            label,
+            False,
+            "Your participation is suspended.",
+            "The scheme staff will contact you; you can also write to your coordinator.",
+        )
     if status == SchemeMembership.Status.WITHDRAWN:
-        return Condition("joined", label, False, "You withdrew from this scheme.", "Join the scheme again.",
-                         reverse("scheme_join"))
+        return Condition(
+            "joined", label, False, "You withdrew from this scheme.", "Join the scheme again.", reverse("scheme_join")
+        )
     if status == SchemeMembership.Status.PAUSED:
         return Condition("joined", label, False, "You have paused your participation.", "Resume when you are ready.")
     return Condition("joined", label, True)
 
 
-def check(user, scheme: Scheme, role: str, *, today: datetime.date | None = None,
-          membership: SchemeMembership | None | bool = False) -> Eligibility:
+def check(
+    user,
+    scheme: Scheme,
+    role: str,
+    *,
+    today: datetime.date | None = None,
+    membership: SchemeMembership | bool | None = False,
+) -> Eligibility:
     """Every condition for `user` acting as `role` in `scheme` on `today` (default: today in the active time zone).
 
     Pass `membership` when the caller already holds it (None means "has none").

@@ -58,7 +58,8 @@ class DBSCheck(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dbs_checks")
     level = models.CharField(max_length=10, choices=Level.choices, default=Level.BASIC)
     level_reason = models.CharField(
-        max_length=200, default="Mentoring adults is not regulated activity: basic check.",
+        max_length=200,
+        default="Mentoring adults is not regulated activity: basic check.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     certificate_number = models.CharField(max_length=20, blank=True)

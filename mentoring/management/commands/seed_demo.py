@@ -17,7 +17,7 @@ from accounts.models import Language, MembershipStatus
 from mentoring.models import DocumentKind, LocalNetwork, Role, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
 from safeguarding.models import TrainingKind, TrainingRecord
 
-DEMO_PASSWORD = "mentoring-demo-2026"
+DEMO_PASSWORD = "mentoring-demo-2026"  # noqa: S105  published in README for the demo logins
 
 DOCUMENTS = {
     DocumentKind.TERMS: (
@@ -95,13 +95,22 @@ class Command(BaseCommand):
         today = timezone.localdate()
         next_year = today + datetime.timedelta(days=365)
 
-        def member(email, first, last, dob, number, *, groups=(), staff=False, languages=(english,), tz="Europe/London"):
+        def member(
+            email, first, last, dob, number, *, groups=(), staff=False, languages=(english,), tz="Europe/London"
+        ):
             user, created = get_user_model().objects.get_or_create(
                 email=email,
                 defaults={
-                    "first_name": first, "last_name": last, "date_of_birth": dob, "membership_number": number,
-                    "membership_grade": "Member", "membership_status": MembershipStatus.ACTIVE,
-                    "membership_expires_on": next_year, "country": "GB", "time_zone": tz, "is_staff": staff,
+                    "first_name": first,
+                    "last_name": last,
+                    "date_of_birth": dob,
+                    "membership_number": number,
+                    "membership_grade": "Member",
+                    "membership_status": MembershipStatus.ACTIVE,
+                    "membership_expires_on": next_year,
+                    "country": "GB",
+                    "time_zone": tz,
+                    "is_staff": staff,
                 },
             )
             if created:
@@ -116,16 +125,39 @@ class Command(BaseCommand):
             return user
 
         mentee = member("mentee@example.org", "Amara", "Okafor", datetime.date(1998, 5, 14), "10000001")
-        mentor = member("mentor@example.org", "David", "Chen", datetime.date(1975, 2, 3), "10000002",
-                        languages=(english, french))
-        new_mentor = member("newmentor@example.org", "Priya", "Shah", datetime.date(1988, 11, 23), "10000003",
-                            tz="Asia/Kolkata")
-        coordinator = member("coordinator@example.org", "Grace", "Hopper", datetime.date(1970, 12, 9), "10000004",
-                             groups=[settings.GROUP_COORDINATORS], staff=True)
-        member("staff@example.org", "Sam", "Taylor", datetime.date(1985, 7, 1), "10000005",
-               groups=[settings.GROUP_STAFF], staff=True)
-        member("safeguarding@example.org", "Morgan", "Reid", datetime.date(1980, 3, 30), "10000006",
-               groups=[settings.GROUP_SAFEGUARDING_LEAD], staff=True)
+        mentor = member(
+            "mentor@example.org", "David", "Chen", datetime.date(1975, 2, 3), "10000002", languages=(english, french)
+        )
+        new_mentor = member(
+            "newmentor@example.org", "Priya", "Shah", datetime.date(1988, 11, 23), "10000003", tz="Asia/Kolkata"
+        )
+        coordinator = member(
+            "coordinator@example.org",
+            "Grace",
+            "Hopper",
+            datetime.date(1970, 12, 9),
+            "10000004",
+            groups=[settings.GROUP_COORDINATORS],
+            staff=True,
+        )
+        member(
+            "staff@example.org",
+            "Sam",
+            "Taylor",
+            datetime.date(1985, 7, 1),
+            "10000005",
+            groups=[settings.GROUP_STAFF],
+            staff=True,
+        )
+        member(
+            "safeguarding@example.org",
+            "Morgan",
+            "Reid",
+            datetime.date(1980, 3, 30),
+            "10000006",
+            groups=[settings.GROUP_SAFEGUARDING_LEAD],
+            staff=True,
+        )
         london.coordinators.add(coordinator)
 
         def join(user, scheme, role, network, status=SchemeMembership.Status.ACTIVE):
@@ -139,8 +171,12 @@ class Command(BaseCommand):
         join(new_mentor, career, Role.MENTEE, london)
         for kind in TrainingKind:
             TrainingRecord.objects.get_or_create(
-                user=mentor, kind=kind,
-                defaults={"completed_on": today - datetime.timedelta(days=30), "expires_on": today + datetime.timedelta(days=700),
-                          "recorded_by": coordinator},
+                user=mentor,
+                kind=kind,
+                defaults={
+                    "completed_on": today - datetime.timedelta(days=30),
+                    "expires_on": today + datetime.timedelta(days=700),
+                    "recorded_by": coordinator,
+                },
             )
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo login uses the password {DEMO_PASSWORD!r}."))

@@ -1,0 +1,90 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+
+from mentoring.models import DocumentKind, Role
+from tests import factories
+
+
+def services_required() -> bool:
+    """In CI a missing PostgreSQL, Redis or Chromium is a failure, not a skip."""
+    return bool(os.environ.get("CI") or os.environ.get("REQUIRE_SERVICES"))
+
+
+@pytest.fixture
+def documents(db):
+    """The current published version of each scheme document."""
+    return {kind: factories.TermsVersionFactory(kind=kind, version="2026.1") for kind in DocumentKind}
+
+
+@pytest.fixture
+def scheme(db):
+    return factories.SchemeFactory(name="Career Mentoring", slug="career")
+
+
+@pytest.fixture
+def dbs_scheme(db):
+    return factories.SchemeFactory(name="Registration Mentoring", slug="registration", dbs_required=True)
+
+
+@pytest.fixture
+def network(db):
+    return factories.LocalNetworkFactory(name="London", slug="london")
+
+
+@pytest.fixture
+def other_network(db):
+    return factories.LocalNetworkFactory(name="Scotland", slug="scotland")
+
+
+@pytest.fixture
+def mentee(documents, scheme, network):
+    """An eligible mentee in the career scheme."""
+    user = factories.UserFactory(first_name="Amara")
+    factories.accept_current_documents(user)
+    factories.MembershipFactory(user=user, scheme=scheme, network=network, role=Role.MENTEE)
+    return user
+
+
+@pytest.fixture
+def mentor(documents, scheme, network):
+    """An eligible, trained mentor in the career scheme."""
+    user = factories.UserFactory(first_name="David")
+    factories.accept_current_documents(user)
+    factories.train(user)
+    factories.MembershipFactory(user=user, scheme=scheme, network=network, role=Role.MENTOR)
+    return user
+
+
+def _role_user(group_name: str, **kwargs):
+    user = factories.UserFactory(is_staff=True, **kwargs)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def coordinator(db, network):
+    user = _role_user(settings.GROUP_COORDINATORS, first_name="Grace")
+    network.coordinators.add(user)
+    return user
+
+
+@pytest.fixture
+def scheme_staff(db):
+    return _role_user(settings.GROUP_STAFF, first_name="Sam")
+
+
+@pytest.fixture
+def safeguarding_lead(db):
+    return _role_user(settings.GROUP_SAFEGUARDING_LEAD, first_name="Morgan")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -1,0 +1,111 @@
+import datetime
+
+import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from accounts.models import Language, MembershipStatus, User
+from mentoring.models import DocumentKind, LocalNetwork, Role, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
+from safeguarding.models import DBSCheck, TrainingKind, TrainingRecord
+
+PASSWORD = "a-long-test-password-42"
+
+
+class SchemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Scheme
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Scheme {n}")
+    slug = factory.Sequence(lambda n: f"scheme-{n}")
+
+
+class LocalNetworkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LocalNetwork
+
+    name = factory.Sequence(lambda n: f"Network {n}")
+    slug = factory.Sequence(lambda n: f"network-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A member whose membership has been checked and is current."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"member{n}@example.org")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = datetime.date(1990, 6, 15)
+    membership_number = factory.Sequence(lambda n: f"{20000000 + n}")
+    membership_grade = "Member"
+    membership_status = MembershipStatus.ACTIVE
+    membership_expires_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=365))
+    country = "GB"
+    time_zone = "Europe/London"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified_email(self, create, extracted, **kwargs):
+        if create:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+            self.save()
+
+    @factory.post_generation
+    def languages(self, create, extracted, **kwargs):
+        if create:
+            self.languages.set(extracted or Language.objects.filter(code="en"))
+
+
+class TermsVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TermsVersion
+
+    kind = DocumentKind.TERMS
+    version = factory.Sequence(lambda n: f"2026.{n}")
+    title = factory.LazyAttribute(lambda o: DocumentKind(o.kind).label)
+    body = "The text of the document."
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SchemeMembership
+
+    user = factory.SubFactory(UserFactory)
+    scheme = factory.SubFactory(SchemeFactory)
+    role = Role.MENTEE
+    network = factory.SubFactory(LocalNetworkFactory)
+    status = SchemeMembership.Status.ACTIVE
+
+
+class TrainingRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrainingRecord
+
+    user = factory.SubFactory(UserFactory)
+    kind = TrainingKind.SAFEGUARDING_ELEARNING
+    completed_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=10))
+    expires_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=700))
+
+
+class DBSCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DBSCheck
+
+    user = factory.SubFactory(UserFactory)
+    status = DBSCheck.Status.CLEARED
+    cleared_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+
+
+def accept_current_documents(user) -> None:
+    for version in TermsVersion.objects.current():
+        if version.kind != DocumentKind.COMPLAINTS_PROCEDURE:
+            TermsAcceptance.objects.get_or_create(user=user, version=version)
+
+
+def train(user) -> None:
+    for kind in TrainingKind:
+        TrainingRecordFactory(user=user, kind=kind)
