@@ -1,8 +1,13 @@
 """ASGI entry point: HTTP through Django, websockets through Channels."""
 
 import os
+import warnings
 
 from django.core.asgi import get_asgi_application
+
+# WhiteNoise hands static files to Django as synchronous iterators; under ASGI
+# Django reads them in a thread, which is fine for our small files.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings")
 django_asgi_app = get_asgi_application()

@@ -13,6 +13,11 @@ def services_required() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("REQUIRE_SERVICES"))
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests run last: Playwright's event loop stays in the main thread until the session ends."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
+
+
 @pytest.fixture
 def documents(db):
     """The current published version of each scheme document."""
@@ -79,6 +84,24 @@ def scheme_staff(db):
 @pytest.fixture
 def safeguarding_lead(db):
     return _role_user(settings.GROUP_SAFEGUARDING_LEAD, first_name="Morgan")
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Rows the data migrations made (role groups, languages) are flushed by transactional tests: put them back."""
+    wanted = {"db", "transactional_db"} & set(request.fixturenames)
+    if not wanted:
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in wanted else "db")
+    from accounts.models import Language
+
+    if not Group.objects.exists() or not Language.objects.exists():
+        from importlib import import_module
+
+        from django.apps import apps
+
+        import_module("mentoring.migrations.0002_role_groups").add_groups(apps, None)
+        import_module("accounts.migrations.0002_languages").add_languages(apps, None)
 
 
 @pytest.fixture(autouse=True)

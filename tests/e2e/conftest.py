@@ -1,0 +1,146 @@
+"""Browser tests: Playwright drives Debian's Chromium against a live server, with an axe check per page.
+
+Without /usr/bin/chromium these skip with a message; with E2E_REQUIRED (CI) they fail instead.
+"""
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+class AsgiLiveServer:
+    """The real ASGI application (HTTP and websockets) served by daphne in a thread of this process.
+
+    In-process so the test shares the database and the locmem outbox with the
+    server, as Django's live_server does, but with websockets too.
+    """
+
+    def __init__(self):
+        from daphne.endpoints import build_endpoint_description_strings
+        from daphne.server import Server
+
+        from mentoring.asgi import application
+
+        self._ready = threading.Event()
+        self.server = Server(
+            application=application,
+            endpoints=build_endpoint_description_strings(host="127.0.0.1", port=0),
+            signal_handlers=False,
+            ready_callable=self._ready.set,
+            verbosity=0,
+        )
+        self.thread = threading.Thread(target=self.server.run, name="daphne-live-server", daemon=True)
+
+    def start(self) -> "AsgiLiveServer":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.listening_addresses and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not self.server.listening_addresses:
+            raise RuntimeError("daphne did not start listening within 10 seconds")
+        host, port = self.server.listening_addresses[0]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        from twisted.internet import reactor
+
+        reactor.callFromThread(reactor.stop)
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def asgi_live_server_session(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        server = AsgiLiveServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def asgi_live_server(asgi_live_server_session, transactional_db, settings):
+    """A live server for one test. The allowed host is the address the browser uses."""
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    return asgi_live_server_session
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium (browser tests skipped)"
+        if os.environ.get("E2E_REQUIRED"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the
+    # tests still read the database directly, which Django otherwise refuses.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def new_page(browser):
+    """A fresh browser context (its own cookies) per call: one per person in a journey."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        # Failed resources are recorded by address (the console message does not say which).
+        page.on(
+            "response",
+            lambda r: (
+                r.status >= 400
+                and r.request.resource_type != "document"
+                and page.errors.append(f"{r.status} {r.url} from {r.request.headers.get('referer')}")
+            ),
+        )
+        page.on(
+            "console",
+            lambda msg: (
+                msg.type == "error" and "Failed to load resource" not in msg.text and page.errors.append(msg.text)
+            ),
+        )
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def assert_accessible(page) -> None:
+    """Run axe-core in the page; fail on any serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    # preload off: axe would otherwise re-fetch every stylesheet and resolve
+    # its @imports against the page address, adding 404s of its own making.
+    results = Axe().run(page, options={"resultTypes": ["violations"], "preload": False})
+    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    assert not blocking, f"{page.url}:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}" for v in blocking
+    )
