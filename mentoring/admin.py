@@ -42,6 +42,9 @@ class SchemeMembershipAdmin(RoleScopedAdmin):
     def has_add_permission(self, request):
         return False
 
+    def save_model(self, request, obj, form, change):
+        services.membership_status_set(membership=obj, status=obj.status, changed_by=request.user)
+
 
 @admin.register(TermsVersion)
 class TermsVersionAdmin(RoleScopedAdmin):

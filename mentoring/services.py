@@ -96,3 +96,28 @@ def memberships_activate_eligible(*, user) -> list[SchemeMembership]:
             notify(user, "eligible", membership, url="/onboarding/")
             activated.append(membership)
     return activated
+
+
+@transaction.atomic
+def membership_status_set(*, membership: SchemeMembership, status: str, changed_by) -> SchemeMembership:
+    """A coordinator or staff member changes a membership's state (suspend, pause, reinstate), audited."""
+    from safeguarding.services import audit
+
+    locked = SchemeMembership.objects.select_for_update().get(pk=membership.pk)
+    previous = locked.status
+    locked.network = membership.network
+    if status != previous:
+        locked.status = status
+        locked.status_changed_at = timezone.now()
+        audit(
+            actor=changed_by,
+            action="membership.scheme_status",
+            target_user=locked.user,
+            obj=locked,
+            previous=previous,
+            status=status,
+        )
+    locked.save(update_fields=["network", "status", "status_changed_at"])
+    if status == SchemeMembership.Status.PENDING:
+        memberships_activate_eligible(user=locked.user)
+    return locked

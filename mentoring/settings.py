@@ -118,7 +118,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Catches important notifications whose email failed or whose task was lost.
+    "send-pending-notification-emails": {"task": "messaging.tasks.send_notification_emails", "schedule": 300.0},
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -69,6 +69,17 @@ def asgi_live_server_session(django_db_setup, django_db_blocker):
         server = AsgiLiveServer().start()
     yield server
     server.stop()
+    # The server's worker threads hold their own database connections; end
+    # them so the test database can be dropped at the end of the session.
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 @pytest.fixture

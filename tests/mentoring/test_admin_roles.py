@@ -193,3 +193,28 @@ def test_roles_are_groups_made_by_a_migration(db):
     from django.contrib.auth.models import Group
 
     assert set(Group.objects.values_list("name", flat=True)) >= {"Coordinators", "Staff", "Safeguarding Lead"}
+
+
+def test_a_coordinator_suspends_a_membership_and_it_is_audited(client, coordinator, london_member):
+    # R-COORD-1: status changes go through the service and are audited
+    membership = london_member.memberships.get()
+    client.force_login(coordinator)
+    url = reverse("admin:mentoring_schememembership_change", args=[membership.pk])
+    response = client.post(url, {"network": membership.network_id, "status": "suspended"})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.status == SchemeMembership.Status.SUSPENDED
+    event = AuditEvent.objects.get(action="membership.scheme_status")
+    assert (event.actor, event.detail["previous"], event.detail["status"]) == (coordinator, "pending", "suspended")
+
+
+def test_a_coordinator_cannot_move_a_member_to_a_network_they_do_not_coordinate(
+    client, coordinator, london_member, other_network
+):
+    membership = london_member.memberships.get()
+    client.force_login(coordinator)
+    url = reverse("admin:mentoring_schememembership_change", args=[membership.pk])
+    response = client.post(url, {"network": other_network.pk, "status": "pending"})
+    assert response.status_code == 200
+    membership.refresh_from_db()
+    assert membership.network != other_network
