@@ -1,0 +1,229 @@
+"""Mentor and mentee profiles, mentorship requests, conflict-of-interest declarations, profile reports."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+MAX_CAPACITY = 10
+
+
+class Sector(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExpertiseArea(models.Model):
+    """Areas a mentor offers and a mentee wants; coordinators manage the list in the admin."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MentorProfile(models.Model):
+    """What mentees see of a mentor (R-PROFILE-1). Listed only once approved and while eligible."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+    class Availability(models.TextChoices):
+        ACCEPTING = "accepting", "Accepting mentees"
+        PAUSED = "paused", "Paused"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentor_profile")
+    role_title = models.CharField("current role", max_length=120)
+    work_history = models.TextField("summary of work history", max_length=3000)
+    sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="mentors")
+    expertise = models.ManyToManyField(ExpertiseArea, related_name="mentors")
+    languages = models.ManyToManyField("accounts.Language", related_name="mentor_profiles")
+    country = CountryField()
+    capacity = models.PositiveSmallIntegerField(
+        "most mentees at once", default=2, validators=[MinValueValidator(1), MaxValueValidator(MAX_CAPACITY)]
+    )
+    availability = models.CharField(max_length=10, choices=Availability.choices, default=Availability.ACCEPTING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    review_note = models.TextField(blank=True, help_text="Shown to the mentor when changes are requested.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user__first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1, capacity__lte=MAX_CAPACITY), name="capacity_between_1_and_10"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.first_name} – {self.role_title}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("mentor_detail", args=[self.pk])
+
+
+class MenteeProfile(models.Model):
+    """A mentee's goals and preferences (R-PROFILE-5), set before the first meeting."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentee_profile")
+    goals = models.TextField("what you want to accomplish", max_length=3000)
+    sector = models.ForeignKey(Sector, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    expertise = models.ManyToManyField(ExpertiseArea, blank=True, related_name="+")
+    language = models.ForeignKey(
+        "accounts.Language", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="preferred language",
+    )
+    country = CountryField("preferred mentor country", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Goals of {self.user}"
+
+
+class MentorshipRequestQuerySet(models.QuerySet):
+    def for_mentor(self, user):
+        return self.filter(mentor=user)
+
+    def for_mentee(self, user):
+        return self.filter(mentee=user)
+
+    def visible_to(self, user):
+        return self.filter(models.Q(mentor=user) | models.Q(mentee=user))
+
+    def pending(self):
+        return self.filter(status=MentorshipRequest.Status.PENDING)
+
+
+class MentorshipRequest(models.Model):
+    """The mentee asks; the mentor accepts or declines (R-MATCH-2). pending -> accepted | declined | withdrawn | expired."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the mentor"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXPIRED = "expired", "Expired"
+
+    scheme = models.ForeignKey("mentoring.Scheme", on_delete=models.PROTECT, related_name="requests")
+    mentee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="requests_sent")
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="requests_received")
+    message = models.TextField(max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decline_reason = models.TextField(blank=True, max_length=1000)
+    referred_to_coordinator = models.BooleanField(default=False)
+    pairing = models.OneToOneField(
+        "mentoring.Pairing", null=True, blank=True, on_delete=models.SET_NULL, related_name="source_request"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MentorshipRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentee", "mentor", "scheme"], condition=models.Q(status="pending"),
+                name="one_pending_request_per_couple",
+            ),
+            models.CheckConstraint(condition=~models.Q(mentor=models.F("mentee")), name="no_request_to_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentee.first_name} → {self.mentor.first_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("request_detail", args=[self.pk])
+
+
+class ConflictDeclaration(models.Model):
+    """Each side declares any conflict of interest before a pairing starts (R-MATCH-5)."""
+
+    class Kind(models.TextChoices):
+        NONE = "none", "No conflict"
+        COMMERCIAL = "commercial", "Commercial (we work with or for the same business)"
+        LINE_MANAGER = "line_manager", "One of us manages the other"
+        FRIENDSHIP = "friendship", "Friendship"
+        RELATIONSHIP = "relationship", "Family or personal relationship"
+        OTHER = "other", "Other"
+
+    request = models.ForeignKey(MentorshipRequest, on_delete=models.CASCADE, related_name="declarations")
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NONE)
+    details = models.TextField(blank=True, max_length=1000)
+    manageable = models.BooleanField(default=True)
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "declared_by"], name="one_declaration_per_side"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.declared_by}: {self.get_kind_display()}"
+
+    @property
+    def blocks(self) -> bool:
+        return self.kind != self.Kind.NONE and not self.manageable
+
+
+class ProfileReport(models.Model):
+    """Anyone may report a profile; it lands in the coordinator's queue (R-PROFILE-3)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    profile = models.ForeignKey(MentorProfile, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField(max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Report on {self.profile}"
+
+
+class RematchRequest(models.Model):
+    """A mentee whose pairing ended for differences asks the coordinator for another mentor (R-MATCH-6)."""
+
+    mentee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rematch_requests")
+    pairing = models.OneToOneField("mentoring.Pairing", on_delete=models.CASCADE, related_name="rematch_request")
+    note = models.TextField(blank=True, max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Rematch for {self.mentee}"

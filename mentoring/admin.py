@@ -1,9 +1,21 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from mentoring import services
 from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
-from mentoring.models import LocalNetwork, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
+from django import forms
+from django.utils import timezone
+
+from mentoring.models import (
+    LocalNetwork,
+    Pairing,
+    Scheme,
+    SchemeMembership,
+    TermsAcceptance,
+    TermsVersion,
+    WaitingMentee,
+)
 
 
 @admin.register(Scheme)
@@ -86,3 +98,84 @@ class TermsAcceptanceAdmin(RoleScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ManualPairingForm(forms.ModelForm):
+    """A coordinator pairs two members by hand, under the same rules as a request (R-MATCH-3)."""
+
+    no_unmanageable_conflict = forms.BooleanField(
+        label="Both have declared any conflict of interest, and none is unmanageable (R-MATCH-5)",
+        error_messages={"required": "Check the conflict-of-interest declarations before you pair them."},
+    )
+
+    class Meta:
+        model = Pairing
+        fields = ("scheme", "mentee", "mentor")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            with transaction.atomic():
+                self.pairing = services.pairing_start(
+                    mentor=cleaned["mentor"], mentee=cleaned["mentee"], scheme=cleaned["scheme"],
+                    origin=Pairing.Origin.MANUAL, created_by=self.request_user,
+                )
+        except ValidationError as refused:
+            raise forms.ValidationError(refused.messages) from refused
+        return cleaned
+
+
+@admin.register(Pairing)
+class PairingAdmin(RoleScopedAdmin):
+    view_roles = (SAFEGUARDING_LEAD,)
+    change_roles = (COORDINATORS, STAFF)
+    network_path = "network"
+    list_display = ("mentor", "mentee", "scheme", "network", "status", "origin", "started_at", "end_reason")
+    list_filter = ("status", "origin", "scheme", "network", "end_reason")
+    list_select_related = ("mentor", "mentee", "scheme", "network")
+    search_fields = ("mentor__email", "mentee__email", "mentor__last_name", "mentee__last_name")
+    readonly_fields = ("scheme", "mentor", "mentee", "network", "status", "origin", "created_by", "started_at",
+                       "ended_at", "end_reason")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            form = ManualPairingForm
+            form.request_user = request.user
+            return form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return ("scheme", "mentee", "mentor", "no_unmanageable_conflict") if obj is None else self.readonly_fields
+
+    def save_form(self, request, form, change):
+        return form.pairing if not change else super().save_form(request, form, change)
+
+    def save_model(self, request, obj, form, change):
+        pass  # started by pairing_start in the form; ended through its own service
+
+
+@admin.register(WaitingMentee)
+class WaitingMenteeAdmin(RoleScopedAdmin):
+    """Everyone waiting for a mentor, longest first; no one is silently dropped (R-MATCH-4)."""
+
+    view_roles = (COORDINATORS, STAFF)
+    network_path = "network"
+    list_display = ("user", "scheme", "network", "joined_at", "days_waiting")
+    list_filter = ("scheme", "network")
+
+    def get_queryset(self, request):
+        from matching.selectors import unmatched_mentees
+
+        qs = unmatched_mentees(model=WaitingMentee)
+        if self.coordinator_only(request):
+            qs = qs.filter(network__coordinators=request.user)
+        return qs
+
+    @admin.display(description="days waiting")
+    def days_waiting(self, obj):
+        return (timezone.now() - obj.joined_at).days

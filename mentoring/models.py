@@ -166,3 +166,74 @@ class TermsAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} accepted {self.version}"
+
+
+class PairingQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The pairings a member is part of. Coordinators see theirs through the admin."""
+        return self.filter(models.Q(mentor=user) | models.Q(mentee=user))
+
+    def active(self):
+        return self.filter(status=Pairing.Status.ACTIVE)
+
+
+class Pairing(models.Model):
+    """A mentor and a mentee working together in one scheme. Started only by `services.pairing_start`."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    class EndReason(models.TextChoices):
+        GOALS_MET = "goals_met", "Goals met"
+        DIFFERENCES = "differences", "Differences between us"
+        LACK_OF_COMMUNICATION = "lack_of_communication", "Lack of communication"
+        CONFLICT = "conflict", "Conflict of interest"
+        OTHER = "other", "Other"
+
+    class Origin(models.TextChoices):
+        REQUEST = "request", "Mentee's request"
+        MANUAL = "manual", "Matched by a coordinator"
+        COHORT = "cohort", "Cohort matching"
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="pairings")
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pairings_as_mentor")
+    mentee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pairings_as_mentee")
+    network = models.ForeignKey(LocalNetwork, on_delete=models.PROTECT, related_name="pairings")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.REQUEST)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=30, choices=EndReason.choices, blank=True)
+
+    objects = PairingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentor", "mentee", "scheme"],
+                condition=models.Q(status="active"),
+                name="one_active_pairing_per_couple",
+            ),
+            models.CheckConstraint(condition=~models.Q(mentor=models.F("mentee")), name="no_self_pairing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentor.first_name} mentoring {self.mentee.first_name} ({self.scheme})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("pairing_detail", args=[self.pk])
+
+
+class WaitingMentee(SchemeMembership):
+    """Mentees with no active pairing, for the coordinators' queue (R-MATCH-4, R-COORD-2)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unmatched mentee"

@@ -121,3 +121,53 @@ def membership_status_set(*, membership: SchemeMembership, status: str, changed_
     if status == SchemeMembership.Status.PENDING:
         memberships_activate_eligible(user=locked.user)
     return locked
+
+
+class PairingRefused(ValidationError):
+    """The pairing cannot start; the message says why in plain words."""
+
+
+def coordinators_of(*, user, scheme: Scheme, role: str):
+    """The coordinators of the Local Network `user` belongs to in `scheme` as `role`."""
+    return get_user_model().objects.filter(
+        coordinated_networks__memberships__user=user,
+        coordinated_networks__memberships__scheme=scheme,
+        coordinated_networks__memberships__role=role,
+        is_active=True,
+    ).distinct()
+
+
+@transaction.atomic
+def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, created_by=None):
+    """Start a pairing: both eligible, the mentor has a free place, no active pairing between them already.
+
+    Locks the mentor's profile row, so two starts for the last place queue up and
+    the second sees the first (capacity holds under races, R-MATCH-2).
+    """
+    from matching.models import MentorProfile
+    from mentoring.models import Pairing, Role
+
+    try:
+        profile = MentorProfile.objects.select_for_update().get(user=mentor)
+    except MentorProfile.DoesNotExist as missing:
+        raise PairingRefused(f"{mentor.first_name} has no mentor profile.") from missing
+    for person, role in ((mentor, Role.MENTOR), (mentee, Role.MENTEE)):
+        result = eligibility.check(person, scheme, role)
+        if not result.ok:
+            reasons = " ".join(c.reason for c in result.unmet)
+            raise PairingRefused(f"{person.first_name} cannot take part as a {role} just now: {reasons}")
+    active = Pairing.objects.active().filter(mentor=mentor).count()
+    if active >= profile.capacity:
+        raise PairingRefused(
+            f"{mentor.first_name} already has {active} mentee{'s' if active != 1 else ''}, "
+            f"the most they have offered to take."
+        )
+    if Pairing.objects.active().filter(mentor=mentor, mentee=mentee, scheme=scheme).exists():
+        raise PairingRefused(f"{mentee.first_name} and {mentor.first_name} are already paired.")
+    membership = SchemeMembership.objects.get(user=mentee, scheme=scheme, role=Role.MENTEE)
+    pairing = Pairing.objects.create(
+        scheme=scheme, mentor=mentor, mentee=mentee, network=membership.network, origin=origin, created_by=created_by
+    )
+    notify(mentee, "pairing_started", pairing)
+    notify(mentor, "pairing_started", pairing)
+    return pairing

@@ -121,6 +121,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Catches important notifications whose email failed or whose task was lost.
     "send-pending-notification-emails": {"task": "messaging.tasks.send_notification_emails", "schedule": 300.0},
+    "expire-mentorship-requests": {"task": "matching.tasks.expire_requests", "schedule": 3600.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"

@@ -18,5 +18,6 @@ urlpatterns = [
     path("accounts/details/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("messaging.urls")),
+    path("", include("matching.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -22,5 +22,17 @@ KINDS = {
         Kind("membership_checked", "Your membership has been checked", False),
         Kind("dbs_updated", "Your DBS check was updated", True),
         Kind("eligible", "You can now take part in {obj.scheme} as a {obj.role}", True),
+        Kind("pairing_started", "You are paired: {obj}", True),
+        Kind("request_received", "{obj.mentee.first_name} asks you to be their mentor", True),
+        Kind("request_accepted", "{obj.mentor.first_name} accepted your request", True),
+        Kind("request_declined", "{obj.mentor.first_name} declined your request", True),
+        Kind("request_withdrawn", "{obj.mentee.first_name} withdrew their request", False),
+        Kind("request_expired", "A request expired without an answer", True),
+        Kind("request_referred", "A mentor referred a mentee back to you", True),
+        Kind("conflict_blocked", "An unmanageable conflict of interest blocked a pairing", True),
+        Kind("profile_submitted", "A mentor profile is waiting for approval", False),
+        Kind("profile_reviewed", "Your mentor profile was reviewed", True),
+        Kind("profile_reported", "A mentor profile was reported", True),
+        Kind("rematch_requested", "A mentee asks for another mentor", True),
     ]
 }

@@ -109,3 +109,76 @@ def accept_current_documents(user) -> None:
 def train(user) -> None:
     for kind in TrainingKind:
         TrainingRecordFactory(user=user, kind=kind)
+
+
+class SectorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "matching.Sector"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Sector {n}")
+
+
+class ExpertiseAreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "matching.ExpertiseArea"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Area {n}")
+
+
+class MentorProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "matching.MentorProfile"
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    role_title = "Principal engineer"
+    work_history = "Twenty years in power systems."
+    sector = factory.SubFactory(SectorFactory)
+    country = "GB"
+    capacity = 2
+    status = "approved"
+
+    @factory.post_generation
+    def expertise(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.expertise.set(extracted)
+
+    @factory.post_generation
+    def languages(self, create, extracted, **kwargs):
+        if create:
+            self.languages.set(extracted or Language.objects.filter(code="en"))
+
+
+class MenteeProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "matching.MenteeProfile"
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    goals = "Prepare for chartership within a year."
+
+    @factory.post_generation
+    def expertise(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.expertise.set(extracted)
+
+
+def listed_mentor(scheme, network, **profile_fields):
+    """An eligible, trained mentor with an approved profile, listed in `scheme`."""
+    user = UserFactory()
+    accept_current_documents(user)
+    train(user)
+    MembershipFactory(user=user, scheme=scheme, network=network, role=Role.MENTOR)
+    MentorProfileFactory(user=user, **profile_fields)
+    return user
+
+
+def eligible_mentee(scheme, network, *, goals=True, **user_fields):
+    user = UserFactory(**user_fields)
+    accept_current_documents(user)
+    MembershipFactory(user=user, scheme=scheme, network=network, role=Role.MENTEE)
+    if goals:
+        MenteeProfileFactory(user=user)
+    return user

@@ -1,0 +1,146 @@
+from django import forms
+
+from matching.models import MAX_CAPACITY, ConflictDeclaration, MenteeProfile, MentorProfile
+from messaging.special_category import find_special_category, warning_text
+
+
+class SpecialCategoryCheck(forms.Form):
+    """Warns before saving text that seems to hold special-category data (R-MSG-4); the writer decides."""
+
+    checked_text_fields: tuple[str, ...] = ()
+    confirm_special = forms.BooleanField(
+        required=False, widget=forms.HiddenInput, label="I have checked the text and want to save it as it is"
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        text = "\n".join(str(cleaned.get(name) or "") for name in self.checked_text_fields)
+        findings = find_special_category(text)
+        if findings and not cleaned.get("confirm_special"):
+            self.fields["confirm_special"].widget = forms.CheckboxInput()
+            raise forms.ValidationError(warning_text(findings), code="special_category")
+        return cleaned
+
+
+class MentorProfileForm(SpecialCategoryCheck, forms.ModelForm):
+    checked_text_fields = ("role_title", "work_history")
+
+    class Meta:
+        model = MentorProfile
+        fields = ["role_title", "work_history", "sector", "expertise", "languages", "country", "capacity", "availability"]
+        widgets = {
+            "work_history": forms.Textarea(attrs={"rows": 6}),
+            "expertise": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {
+            "work_history": "Mentees see this with your first name. No logos, and no claims you could not stand behind.",
+            "capacity": f"How many mentees you will mentor at once, 1 to {MAX_CAPACITY}.",
+            "languages": "Hold Ctrl (or Cmd) to choose more than one.",
+        }
+        error_messages = {
+            "capacity": {
+                "min_value": f"Choose between 1 and {MAX_CAPACITY} mentees.",
+                "max_value": f"Choose between 1 and {MAX_CAPACITY} mentees.",
+                "invalid": f"Enter a whole number between 1 and {MAX_CAPACITY}.",
+            }
+        }
+    field_order = [*Meta.fields, "confirm_special"]
+
+
+class MenteeProfileForm(SpecialCategoryCheck, forms.ModelForm):
+    checked_text_fields = ("goals",)
+
+    class Meta:
+        model = MenteeProfile
+        fields = ["goals", "sector", "expertise", "language", "country"]
+        widgets = {"goals": forms.Textarea(attrs={"rows": 5}), "expertise": forms.CheckboxSelectMultiple}
+        help_texts = {
+            "goals": "What you want to accomplish with a mentor. Mentors read this before they answer.",
+            "country": "Leave empty if it does not matter.",
+        }
+
+
+class ConflictFields(forms.Form):
+    """Both sides declare any conflict of interest before a pairing starts (R-MATCH-5)."""
+
+    conflict_kind = forms.ChoiceField(
+        choices=ConflictDeclaration.Kind.choices, initial=ConflictDeclaration.Kind.NONE, widget=forms.RadioSelect,
+        label="Do you have any conflict of interest with this person?",
+    )
+    conflict_details = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label="Tell us about it"
+    )
+    conflict_manageable = forms.TypedChoiceField(
+        choices=[("yes", "Yes, we can manage it (say how above)"), ("no", "No, it cannot be managed")],
+        coerce=lambda v: v == "yes", required=False, initial="yes", widget=forms.RadioSelect,
+        label="Can it be managed?",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("conflict_kind") not in (None, ConflictDeclaration.Kind.NONE):
+            if not cleaned.get("conflict_details", "").strip():
+                self.add_error("conflict_details", "Describe the conflict so the coordinator can understand it.")
+            if cleaned.get("conflict_manageable") in (None, ""):
+                self.add_error("conflict_manageable", "Say whether the conflict can be managed.")
+        return cleaned
+
+    def declaration(self) -> dict:
+        kind = self.cleaned_data["conflict_kind"]
+        return {
+            "kind": kind,
+            "details": self.cleaned_data.get("conflict_details", ""),
+            "manageable": True if kind == ConflictDeclaration.Kind.NONE else bool(self.cleaned_data["conflict_manageable"]),
+        }
+
+
+class RequestForm(ConflictFields):
+    message = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 4}), label="Your message to the mentor",
+        help_text="Say who you are and why you would like this mentor. Keep contact on the platform.",
+        error_messages={"required": "Write a short message to the mentor."},
+    )
+    field_order = ["message", "conflict_kind", "conflict_details", "conflict_manageable"]
+
+
+class AcceptForm(ConflictFields):
+    pass
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), label="Reason, for the mentee",
+        error_messages={"required": "Give the mentee a short reason."},
+    )
+    refer = forms.BooleanField(
+        required=False, label="Refer this mentee back to the coordinator to find someone better suited"
+    )
+
+
+class ReportForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="What is wrong with this profile?",
+        error_messages={"required": "Say what is wrong with the profile."},
+    )
+
+
+class SearchForm(forms.Form):
+    sector = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any sector")
+    expertise = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any area", label="Expertise")
+    language = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any language")
+    country = forms.ChoiceField(required=False)
+    availability = forms.ChoiceField(
+        required=False, choices=[("", "Any"), *MentorProfile.Availability.choices], label="Availability"
+    )
+
+    def __init__(self, *args, **kwargs):
+        from django_countries import countries
+
+        from accounts.models import Language
+        from matching.models import ExpertiseArea, Sector
+
+        super().__init__(*args, **kwargs)
+        self.fields["sector"].queryset = Sector.objects.all()
+        self.fields["expertise"].queryset = ExpertiseArea.objects.all()
+        self.fields["language"].queryset = Language.objects.all()
+        self.fields["country"].choices = [("", "Any country"), *list(countries)]

@@ -1,0 +1,174 @@
+"""Shared reads for matching: search, suggestions, the waiting list. Query counts do not grow with rows."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django_countries import countries
+
+from accounts.models import Language
+from matching.models import MenteeProfile, MentorProfile, MentorshipRequest, Sector
+from matching.services import listed_profiles
+from matching.suggest import MenteeNeeds, MentorOffer, Names, Suggestion, explain, mask_of, rank
+from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+
+# A declined mentor is not suggested again for this long (R-MATCH-7).
+DECLINE_COOLDOWN = datetime.timedelta(days=90)
+
+
+def with_places(profiles):
+    """Annotate each profile with its active mentee count (one query, not one per profile)."""
+    return profiles.annotate(
+        active_mentees=Count("user__pairings_as_mentor", filter=Q(user__pairings_as_mentor__status="active"))
+    )
+
+
+def mentor_search(scheme: Scheme, *, sector=None, expertise=None, language=None, country="", availability=""):
+    """Listed mentors of `scheme` filtered as the search form asks, ready to render."""
+    profiles = listed_profiles(scheme)
+    if sector:
+        profiles = profiles.filter(sector=sector)
+    if expertise:
+        profiles = profiles.filter(expertise=expertise)
+    if language:
+        profiles = profiles.filter(languages=language)
+    if country:
+        profiles = profiles.filter(country=country)
+    if availability:
+        profiles = profiles.filter(availability=availability)
+    return (
+        with_places(profiles)
+        .select_related("user", "sector")
+        .prefetch_related("expertise", "languages")
+        .order_by("user__first_name", "pk")
+    )
+
+
+def offers_for(scheme: Scheme) -> dict[int, MentorOffer]:
+    """Every listed mentor of `scheme` as plain data, keyed by mentor (user) id: three queries in all."""
+    profiles = with_places(listed_profiles(scheme).filter(availability=MentorProfile.Availability.ACCEPTING))
+    rows = list(profiles.values_list("pk", "user_id", "sector_id", "country", "capacity", "active_mentees"))
+    profile_ids = [row[0] for row in rows]
+    expertise, languages = defaultdict(set), defaultdict(set)
+    for profile_id, area_id in MentorProfile.expertise.through.objects.filter(
+        mentorprofile_id__in=profile_ids
+    ).values_list("mentorprofile_id", "expertisearea_id"):
+        expertise[profile_id].add(area_id)
+    for profile_id, language_id in MentorProfile.languages.through.objects.filter(
+        mentorprofile_id__in=profile_ids
+    ).values_list("mentorprofile_id", "language_id"):
+        languages[profile_id].add(language_id)
+    return {
+        user_id: MentorOffer(
+            mentor_id=user_id, sector_id=sector_id, expertise_mask=mask_of(expertise[pk]),
+            language_mask=mask_of(languages[pk]), country=str(country), capacity=capacity,
+            free_places=max(capacity - active, 0),
+        )
+        for pk, user_id, sector_id, country, capacity, active in rows
+    }
+
+
+def needs_for(mentee) -> MenteeNeeds | None:
+    profile = MenteeProfile.objects.filter(user=mentee).prefetch_related("expertise").first()
+    if profile is None:
+        return None
+    return MenteeNeeds(
+        mentee_id=mentee.pk, sector_id=profile.sector_id,
+        expertise_mask=mask_of(a.pk for a in profile.expertise.all()),
+        language_id=profile.language_id, country=str(profile.country or ""),
+    )
+
+
+def excluded_mentors(mentee, scheme: Scheme, *, now: datetime.datetime | None = None) -> set[int]:
+    """Mentors not to suggest: former or current partners, recent declines, requests waiting (R-MATCH-7)."""
+    now = now or timezone.now()
+    partners = Pairing.objects.filter(mentee=mentee).values_list("mentor_id", flat=True)
+    asked = MentorshipRequest.objects.filter(mentee=mentee, scheme=scheme).filter(
+        Q(status=MentorshipRequest.Status.PENDING)
+        | Q(status=MentorshipRequest.Status.DECLINED, responded_at__gte=now - DECLINE_COOLDOWN)
+    ).values_list("mentor_id", flat=True)
+    return set(partners) | set(asked)
+
+
+def names() -> Names:
+    return Names(
+        sectors=dict(Sector.objects.values_list("pk", "name")),
+        languages=dict(Language.objects.values_list("pk", "name")),
+        countries=dict(countries),
+    )
+
+
+@dataclass
+class SuggestedMentor:
+    profile: MentorProfile
+    suggestion: Suggestion
+    reasons: list[str]
+
+
+def suggestions_for(mentee, scheme: Scheme, *, limit: int = 5) -> list[SuggestedMentor]:
+    """Ranked mentors for this mentee with the reasons in words; empty until they set their goals."""
+    needs = needs_for(mentee)
+    if needs is None:
+        return []
+    offers = offers_for(scheme)
+    offers.pop(mentee.pk, None)
+    ranked = rank(needs, offers.values(), limit=limit, exclude=excluded_mentors(mentee, scheme))
+    profiles = {
+        p.user_id: p
+        for p in with_places(MentorProfile.objects.filter(user_id__in=[s.mentor_id for s in ranked]))
+        .select_related("user", "sector")
+        .prefetch_related("expertise", "languages")
+    }
+    lookup = names()
+    return [SuggestedMentor(profiles[s.mentor_id], s, explain(s, lookup)) for s in ranked]
+
+
+@dataclass
+class WaitingState:
+    membership: SchemeMembership
+    waiting_since: datetime.datetime | None
+    pending_requests: list[MentorshipRequest]
+    active_pairing: Pairing | None
+
+    @property
+    def days_waiting(self) -> int | None:
+        if self.waiting_since is None:
+            return None
+        return (timezone.now() - self.waiting_since).days
+
+
+def waiting_states(mentee) -> list[WaitingState]:
+    """Where the mentee stands in each scheme (R-MATCH-4): paired, or waiting since when, and what is pending."""
+    states = []
+    memberships = SchemeMembership.objects.filter(user=mentee, role=Role.MENTEE).select_related("scheme", "network")
+    pending = defaultdict(list)
+    for request in MentorshipRequest.objects.pending().filter(mentee=mentee).select_related("mentor", "scheme"):
+        pending[request.scheme_id].append(request)
+    pairings = {p.scheme_id: p for p in Pairing.objects.active().filter(mentee=mentee).select_related("mentor")}
+    last_ended = dict(
+        Pairing.objects.filter(mentee=mentee, status=Pairing.Status.ENDED)
+        .order_by("scheme_id", "ended_at")
+        .values_list("scheme_id", "ended_at")
+    )
+    for membership in memberships:
+        pairing = pairings.get(membership.scheme_id)
+        since = None
+        if pairing is None:
+            since = max(filter(None, [membership.joined_at, last_ended.get(membership.scheme_id)]))
+        states.append(WaitingState(membership, since, pending[membership.scheme_id], pairing))
+    return states
+
+
+def unmatched_mentees(*, scheme: Scheme | None = None, model=SchemeMembership):
+    """Active mentee memberships with no active pairing, oldest first (R-MATCH-4): the coordinators' queue."""
+    paired = Pairing.objects.active().filter(mentee=OuterRef("user"), scheme=OuterRef("scheme"))
+    memberships = model.objects.filter(
+        role=Role.MENTEE, status__in=[SchemeMembership.Status.ACTIVE, SchemeMembership.Status.PENDING]
+    ).exclude(Exists(paired))
+    if scheme is not None:
+        memberships = memberships.filter(scheme=scheme)
+    return memberships.select_related("user", "scheme", "network").order_by("joined_at", "pk")

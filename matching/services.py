@@ -1,0 +1,279 @@
+"""Profiles, requests and conflict declarations: the only writers in matching/."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from matching.models import (
+    ConflictDeclaration,
+    MenteeProfile,
+    MentorProfile,
+    MentorshipRequest,
+    ProfileReport,
+    RematchRequest,
+)
+from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+from mentoring.services import PairingRefused, coordinators_of, pairing_start
+from messaging.services import notify, notify_many
+from safeguarding import eligibility
+
+# Profile fields whose change needs a coordinator's approval again (R-PROFILE-3).
+REVIEWED_FIELDS = ("role_title", "work_history", "sector_id")
+
+
+class RequestRefused(ValidationError):
+    """A request cannot be sent or answered; the message says why."""
+
+
+def listed_profiles(scheme: Scheme, *, today: datetime.date | None = None):
+    """Mentor profiles mentees of `scheme` may see: approved, and the mentor eligible today (R-PROFILE-3)."""
+    return MentorProfile.objects.filter(
+        status=MentorProfile.Status.APPROVED,
+        user__in=eligibility.eligible_users(scheme, Role.MENTOR, today=today),
+    )
+
+
+def _mentor_coordinators(profile: MentorProfile) -> set:
+    """The coordinators of every network the mentor mentors in."""
+    coordinators = set()
+    for membership in profile.user.memberships.filter(role=Role.MENTOR).select_related("scheme"):
+        coordinators.update(coordinators_of(user=profile.user, scheme=membership.scheme, role=Role.MENTOR))
+    return coordinators
+
+
+def active_mentee_count(mentor) -> int:
+    return Pairing.objects.active().filter(mentor=mentor).count()
+
+
+@transaction.atomic
+def mentor_profile_save(*, profile: MentorProfile, expertise, languages) -> MentorProfile:
+    """Save the mentor's own profile. New text goes back to the coordinator for approval."""
+    if not SchemeMembership.objects.filter(user=profile.user, role=Role.MENTOR).exists():
+        raise ValidationError("Join a scheme as a mentor before you write a mentor profile.")
+    previous = MentorProfile.objects.filter(pk=profile.pk).values(*REVIEWED_FIELDS).first() if profile.pk else None
+    text_changed = previous is None or any(previous[f] != getattr(profile, f) for f in REVIEWED_FIELDS)
+    old_expertise = set(profile.expertise.values_list("pk", flat=True)) if profile.pk else set()
+    needs_review = text_changed or old_expertise != {e.pk for e in expertise}
+    newly_submitted = needs_review and profile.status != MentorProfile.Status.SUBMITTED
+    if needs_review:
+        profile.status = MentorProfile.Status.SUBMITTED
+        profile.submitted_at = timezone.now()
+    profile.full_clean(exclude=["expertise", "languages"])
+    profile.save()
+    profile.expertise.set(expertise)
+    profile.languages.set(languages)
+    if newly_submitted:
+        notify_many(_mentor_coordinators(profile), "profile_submitted", profile,
+                    url=f"/admin/matching/mentorprofile/{profile.pk}/change/")
+    return profile
+
+
+@transaction.atomic
+def mentor_profile_review(*, profile: MentorProfile, approve: bool, note: str, reviewer) -> MentorProfile:
+    """A coordinator approves a profile for listing, or asks for changes (R-PROFILE-3)."""
+    profile.status = MentorProfile.Status.APPROVED if approve else MentorProfile.Status.CHANGES_REQUESTED
+    profile.review_note = note
+    profile.reviewed_by = reviewer
+    profile.reviewed_at = timezone.now()
+    profile.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at", "updated_at"])
+    body = "It is now listed for mentees." if approve else f"Your coordinator asks for changes: {note}"
+    notify(profile.user, "profile_reviewed", profile, body=body, url="/mentoring/profile/")
+    return profile
+
+
+@transaction.atomic
+def mentee_profile_save(*, profile: MenteeProfile, expertise) -> MenteeProfile:
+    profile.full_clean(exclude=["expertise"])
+    profile.save()
+    profile.expertise.set(expertise)
+    return profile
+
+
+@transaction.atomic
+def profile_report(*, profile: MentorProfile, reporter, reason: str) -> ProfileReport:
+    """Anyone signed in may report a profile; the mentor's coordinators are told (R-PROFILE-3)."""
+    if not reason.strip():
+        raise ValidationError("Say what is wrong with the profile.")
+    report = ProfileReport.objects.create(profile=profile, reporter=reporter, reason=reason.strip())
+    notify_many(_mentor_coordinators(profile), "profile_reported", profile, body=reason[:300],
+                url=f"/admin/matching/profilereport/{report.pk}/change/")
+    return report
+
+
+def _declare(request: MentorshipRequest, who, declaration: dict) -> ConflictDeclaration:
+    return ConflictDeclaration.objects.create(
+        request=request, declared_by=who, kind=declaration.get("kind", ConflictDeclaration.Kind.NONE),
+        details=declaration.get("details", ""), manageable=declaration.get("manageable", True),
+    )
+
+
+def _tell_coordinators_of_conflict(*, mentee, mentor, scheme, declared_by, declaration: dict) -> None:
+    kind = ConflictDeclaration.Kind(declaration["kind"]).label
+    body = (
+        f"{declared_by.get_full_name()} declared an unmanageable conflict of interest ({kind}) between mentee "
+        f"{mentee.get_full_name()} and mentor {mentor.get_full_name()}: {declaration.get('details', '')}"
+    )
+    notify_many(coordinators_of(user=mentee, scheme=scheme, role=Role.MENTEE), "conflict_blocked", body=body)
+
+
+def _blocks(declaration: dict) -> bool:
+    return declaration.get("kind", "none") != ConflictDeclaration.Kind.NONE and not declaration.get("manageable", True)
+
+
+@transaction.atomic
+def conflict_block_request(*, mentee, profile: MentorProfile, scheme: Scheme, declaration: dict) -> None:
+    """The mentee declared an unmanageable conflict: no request is sent, the coordinator is told (R-MATCH-5)."""
+    _tell_coordinators_of_conflict(mentee=mentee, mentor=profile.user, scheme=scheme, declared_by=mentee,
+                                   declaration=declaration)
+
+
+@transaction.atomic
+def request_send(*, mentee, profile: MentorProfile, scheme: Scheme, message: str, declaration: dict) -> MentorshipRequest:
+    """The mentee asks a listed mentor (R-MATCH-2). Refuses, writing nothing, when any rule says no."""
+    # Lock the mentee's membership row: two sends at once cannot both pass the pending-request limit.
+    membership = (
+        SchemeMembership.objects.select_for_update().filter(user=mentee, scheme=scheme, role=Role.MENTEE).first()
+    )
+    result = eligibility.check(mentee, scheme, Role.MENTEE, membership=membership)
+    if not result.ok:
+        raise RequestRefused("You cannot send requests yet: " + " ".join(c.reason for c in result.unmet))
+    if profile.user_id == mentee.pk:
+        raise RequestRefused("You cannot ask yourself to be your mentor.")
+    if not MenteeProfile.objects.filter(user=mentee).exists():
+        raise RequestRefused("Set out your goals first, so the mentor knows what you want to accomplish.")
+    if not listed_profiles(scheme).filter(pk=profile.pk).exists():
+        raise RequestRefused("This mentor is not listed in this scheme.")
+    if profile.availability != MentorProfile.Availability.ACCEPTING:
+        raise RequestRefused(f"{profile.user.first_name} has paused and is not taking requests just now.")
+    if active_mentee_count(profile.user) >= profile.capacity:
+        raise RequestRefused(f"{profile.user.first_name} has no free place just now.")
+    if Pairing.objects.active().filter(mentor=profile.user, mentee=mentee, scheme=scheme).exists():
+        raise RequestRefused(f"You are already paired with {profile.user.first_name}.")
+    pending = MentorshipRequest.objects.pending().filter(mentee=mentee, scheme=scheme)
+    if pending.filter(mentor=profile.user).exists():
+        raise RequestRefused(f"You have already asked {profile.user.first_name}; wait for their answer.")
+    if pending.count() >= scheme.max_pending_requests_per_mentee:
+        raise RequestRefused(
+            f"You can have {scheme.max_pending_requests_per_mentee} request(s) waiting at a time in {scheme}. "
+            "Withdraw one or wait for an answer."
+        )
+    if not message.strip():
+        raise RequestRefused("Write a short message to the mentor.")
+    if _blocks(declaration):
+        raise RequestRefused("An unmanageable conflict of interest means this pairing cannot go ahead.")
+    now = timezone.now()
+    request = MentorshipRequest.objects.create(
+        scheme=scheme, mentee=mentee, mentor=profile.user, message=message.strip(), created_at=now,
+        expires_at=now + datetime.timedelta(days=scheme.request_expiry_days),
+    )
+    _declare(request, mentee, declaration)
+    notify(profile.user, "request_received", request, body=message[:300])
+    return request
+
+
+def _locked_pending(request_id: int, **scope) -> MentorshipRequest:
+    request = (
+        MentorshipRequest.objects.select_for_update().select_related("scheme", "mentee", "mentor")
+        .filter(pk=request_id, **scope).first()
+    )
+    if request is None:
+        raise MentorshipRequest.DoesNotExist
+    if request.status != MentorshipRequest.Status.PENDING:
+        raise RequestRefused(f"This request is already {request.get_status_display().lower()}.")
+    return request
+
+
+@transaction.atomic
+def request_accept(*, request_id: int, mentor, declaration: dict) -> Pairing | None:
+    """The mentor accepts: declares conflicts, then the pairing starts (capacity checked under a lock).
+
+    An unmanageable conflict declines the request instead and tells the coordinator (R-MATCH-5).
+    Returns the pairing, or None when a conflict blocked it.
+    """
+    request = _locked_pending(request_id, mentor=mentor)
+    _declare(request, mentor, declaration)
+    now = timezone.now()
+    if _blocks(declaration):
+        request.status = MentorshipRequest.Status.DECLINED
+        request.decline_reason = "A conflict of interest means this pairing cannot go ahead."
+        request.responded_at = now
+        request.save(update_fields=["status", "decline_reason", "responded_at"])
+        _tell_coordinators_of_conflict(mentee=request.mentee, mentor=mentor, scheme=request.scheme,
+                                       declared_by=mentor, declaration=declaration)
+        notify(request.mentee, "request_declined", request, body=request.decline_reason)
+        return None
+    try:
+        pairing = pairing_start(mentor=mentor, mentee=request.mentee, scheme=request.scheme,
+                                origin=Pairing.Origin.REQUEST)
+    except PairingRefused as refused:
+        raise RequestRefused(refused.message) from refused
+    request.status = MentorshipRequest.Status.ACCEPTED
+    request.responded_at = now
+    request.pairing = pairing
+    request.save(update_fields=["status", "responded_at", "pairing"])
+    notify(request.mentee, "request_accepted", request, url=pairing.get_absolute_url())
+    return pairing
+
+
+@transaction.atomic
+def request_decline(*, request_id: int, mentor, reason: str, refer: bool = False) -> MentorshipRequest:
+    """The mentor declines with a reason, or refers the mentee back to their coordinator (R-MATCH-6)."""
+    request = _locked_pending(request_id, mentor=mentor)
+    if not reason.strip():
+        raise RequestRefused("Give the mentee a short reason.")
+    request.status = MentorshipRequest.Status.DECLINED
+    request.decline_reason = reason.strip()
+    request.referred_to_coordinator = refer
+    request.responded_at = timezone.now()
+    request.save(update_fields=["status", "decline_reason", "referred_to_coordinator", "responded_at"])
+    notify(request.mentee, "request_declined", request, body=request.decline_reason)
+    if refer:
+        notify_many(coordinators_of(user=request.mentee, scheme=request.scheme, role=Role.MENTEE),
+                    "request_referred", request, body=request.decline_reason,
+                    url=f"/admin/matching/mentorshiprequest/{request.pk}/change/")
+    return request
+
+
+@transaction.atomic
+def request_withdraw(*, request_id: int, mentee) -> MentorshipRequest:
+    request = _locked_pending(request_id, mentee=mentee)
+    request.status = MentorshipRequest.Status.WITHDRAWN
+    request.responded_at = timezone.now()
+    request.save(update_fields=["status", "responded_at"])
+    notify(request.mentor, "request_withdrawn", request)
+    return request
+
+
+def requests_expire(*, now: datetime.datetime | None = None) -> int:
+    """Expire pending requests past their date. Safe to run twice: each row changes once, in its own transaction."""
+    now = now or timezone.now()
+    expired = 0
+    for pk in MentorshipRequest.objects.pending().filter(expires_at__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            changed = MentorshipRequest.objects.filter(pk=pk, status=MentorshipRequest.Status.PENDING).update(
+                status=MentorshipRequest.Status.EXPIRED, responded_at=now
+            )
+            if changed:
+                request = MentorshipRequest.objects.select_related("mentee", "mentor").get(pk=pk)
+                notify(request.mentee, "request_expired", request,
+                       body=f"{request.mentor.first_name} did not answer in time. You can ask another mentor.")
+                expired += 1
+    return expired
+
+
+@transaction.atomic
+def rematch_request(*, pairing: Pairing, mentee, note: str = "") -> RematchRequest:
+    """After a pairing ended for differences, the mentee asks the coordinator for another mentor (R-MATCH-6)."""
+    if pairing.mentee_id != mentee.pk:
+        raise Pairing.DoesNotExist
+    if pairing.status != Pairing.Status.ENDED or pairing.end_reason != Pairing.EndReason.DIFFERENCES:
+        raise ValidationError("You can ask for another mentor once a pairing has ended for differences.")
+    rematch, created = RematchRequest.objects.get_or_create(pairing=pairing, defaults={"mentee": mentee, "note": note})
+    if created:
+        notify_many(coordinators_of(user=mentee, scheme=pairing.scheme, role=Role.MENTEE), "rematch_requested",
+                    rematch, body=note, url="/admin/matching/rematchrequest/")
+    return rematch

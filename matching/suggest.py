@@ -1,0 +1,127 @@
+"""Scoring a mentor for a mentee: a pure function over plain data, with its reasons in words (R-MATCH-1).
+
+Nothing here touches the database. The weights live in WEIGHTS and nowhere
+else; `matching/selectors.py` turns profiles into MenteeNeeds / MentorOffer
+and `matching/cohort.py` reuses `score` for whole-cohort matching.
+
+Sets of expertise areas and languages are bit masks (bit n = the row with
+id n), so scoring ten thousand mentors is a few integer operations each.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+WEIGHTS: Mapping[str, float] = {
+    "sector": 3.0,  # same sector
+    "expertise": 4.0,  # times the share of the mentee's areas the mentor covers
+    "language": 2.0,  # speaks the mentee's preferred language
+    "country": 1.0,  # lives in the same country
+    "places": 0.5,  # times the share of the mentor's places still free: spreads mentees out
+}
+
+
+def mask_of(ids: Iterable[int]) -> int:
+    mask = 0
+    for i in ids:
+        mask |= 1 << i
+    return mask
+
+
+def ids_of(mask: int) -> list[int]:
+    return [i for i in range(mask.bit_length()) if mask >> i & 1]
+
+
+@dataclass(frozen=True, slots=True)
+class MenteeNeeds:
+    mentee_id: int
+    sector_id: int | None
+    expertise_mask: int
+    language_id: int | None  # preferred language
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class MentorOffer:
+    mentor_id: int
+    sector_id: int | None
+    expertise_mask: int
+    language_mask: int
+    country: str
+    capacity: int
+    free_places: int
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    mentor_id: int
+    score: float
+    # Reason codes, turned into words by `explain`: ("sector",), ("language", id),
+    # ("expertise", matched, wanted), ("country", code), ("places", free).
+    reasons: tuple[tuple, ...]
+
+
+def score(needs: MenteeNeeds, offer: MentorOffer) -> Suggestion:
+    """How well `offer` fits `needs`, and why. Higher is better; 0 means nothing in common."""
+    total = 0.0
+    reasons: list[tuple] = []
+    if needs.sector_id is not None and needs.sector_id == offer.sector_id:
+        total += WEIGHTS["sector"]
+        reasons.append(("sector",))
+    wanted = needs.expertise_mask.bit_count()
+    if wanted:
+        matched = (needs.expertise_mask & offer.expertise_mask).bit_count()
+        if matched:
+            total += WEIGHTS["expertise"] * matched / wanted
+            reasons.append(("expertise", matched, wanted))
+    if needs.language_id is not None and offer.language_mask >> needs.language_id & 1:
+        total += WEIGHTS["language"]
+        reasons.append(("language", needs.language_id))
+    if needs.country and needs.country == offer.country:
+        total += WEIGHTS["country"]
+        reasons.append(("country", needs.country))
+    if offer.capacity > 0 and offer.free_places > 0:
+        total += WEIGHTS["places"] * offer.free_places / offer.capacity
+        if offer.free_places == 1:
+            reasons.append(("places", 1))
+    return Suggestion(offer.mentor_id, round(total, 4), tuple(reasons))
+
+
+def rank(
+    needs: MenteeNeeds, offers: Iterable[MentorOffer], *, limit: int = 10, exclude: frozenset[int] | set[int] = frozenset()
+) -> list[Suggestion]:
+    """The best `limit` mentors with a free place, best first (ties: lower mentor id first)."""
+    scored = (
+        score(needs, offer)
+        for offer in offers
+        if offer.free_places > 0 and offer.mentor_id not in exclude
+    )
+    return heapq.nsmallest(limit, scored, key=lambda s: (-s.score, s.mentor_id))
+
+
+@dataclass(frozen=True)
+class Names:
+    """What ids mean, for the words: sector and language names, country names."""
+
+    sectors: Mapping[int, str]
+    languages: Mapping[int, str]
+    countries: Mapping[str, str]
+
+
+def explain(suggestion: Suggestion, names: Names) -> list[str]:
+    words = []
+    for reason in suggestion.reasons:
+        match reason:
+            case ("sector",):
+                words.append("same sector")
+            case ("expertise", matched, wanted):
+                words.append(f"{matched} of your {wanted} areas" if wanted > 1 else "your area of expertise")
+            case ("language", language_id):
+                words.append(f"speaks {names.languages.get(language_id, 'your language')}")
+            case ("country", code):
+                words.append(f"also in {names.countries.get(code, code)}")
+            case ("places", free):
+                words.append(f"{free} place left")
+    return words

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from matching import views
+
+urlpatterns = [
+    path("mentoring/", views.mentoring_home, name="mentoring_home"),
+    path("mentoring/profile/", views.mentor_profile_edit, name="mentor_profile_edit"),
+    path("mentoring/goals/", views.mentee_goals_edit, name="mentee_goals_edit"),
+    path("mentors/", views.mentor_list, name="mentor_list"),
+    path("mentors/<int:pk>/", views.mentor_detail, name="mentor_detail"),
+    path("mentors/<int:pk>/report/", views.profile_report, name="profile_report"),
+    path("mentors/<int:pk>/request/", views.request_create, name="request_create"),
+    path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/accept/", views.request_accept, name="request_accept"),
+    path("requests/<int:pk>/decline/", views.request_decline, name="request_decline"),
+    path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request_withdraw"),
+    path("pairings/<int:pk>/", views.pairing_detail, name="pairing_detail"),
+    path("pairings/<int:pk>/rematch/", views.pairing_rematch, name="pairing_rematch"),
+]

@@ -1,0 +1,275 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from matching import selectors, services
+from matching.forms import AcceptForm, DeclineForm, MenteeProfileForm, MentorProfileForm, ReportForm, RequestForm, SearchForm
+from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
+from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+from safeguarding import eligibility
+
+DISCLAIMERS = (
+    "The institution has not verified any member's mentoring skills or experience (terms 3.4).",
+    "Any advice is taken at your own risk; mentors give it in good faith (terms 3.6, 6.1, 6.2).",
+)
+
+
+def bound(request, form_class, **kwargs):
+    return form_class(request.POST if request.method == "POST" else None, **kwargs)
+
+
+def mentee_scheme(request) -> Scheme | None:
+    """The scheme the member is searching in: ?scheme=slug among their mentee schemes, else their first."""
+    schemes = Scheme.objects.filter(memberships__user=request.user, memberships__role=Role.MENTEE).order_by("name")
+    slug = request.GET.get("scheme")
+    if slug:
+        return get_object_or_404(schemes, slug=slug)
+    return schemes.first()
+
+
+def visible_profile(request, pk: int) -> MentorProfile:
+    """A profile the member may read: their own, or one listed in a scheme they are a mentee in. Else 404."""
+    profile = get_object_or_404(MentorProfile.objects.select_related("user", "sector"), pk=pk)
+    if profile.user_id == request.user.pk:
+        return profile
+    for scheme in Scheme.objects.filter(memberships__user=request.user, memberships__role=Role.MENTEE):
+        if services.listed_profiles(scheme).filter(pk=pk).exists():
+            return profile
+    raise Http404("No such mentor.")
+
+
+@login_required
+def mentoring_home(request):
+    """Where the member stands: waiting or paired as a mentee, requests and pairings as a mentor (R-MATCH-4)."""
+    user = request.user
+    context = {
+        "title": "My mentoring",
+        "waiting": selectors.waiting_states(user),
+        "mentor_memberships": SchemeMembership.objects.filter(user=user, role=Role.MENTOR).select_related("scheme"),
+        "profile": MentorProfile.objects.filter(user=user).first(),
+        "goals": MenteeProfile.objects.filter(user=user).first(),
+        "received": MentorshipRequest.objects.for_mentor(user).pending().select_related("mentee", "scheme"),
+        "sent": MentorshipRequest.objects.for_mentee(user).select_related("mentor", "scheme")[:10],
+        "pairings": Pairing.objects.visible_to(user).select_related("mentor", "mentee", "scheme"),
+    }
+    return render(request, "matching/mentoring_home.html", context)
+
+
+@login_required
+def mentor_profile_edit(request):
+    profile = MentorProfile.objects.filter(user=request.user).first() or MentorProfile(
+        user=request.user, country=request.user.country
+    )
+    form = bound(request, MentorProfileForm, instance=profile)
+    if not profile.pk:
+        form.initial.setdefault("languages", list(request.user.languages.values_list("pk", flat=True)))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mentor_profile_save(
+                profile=form.save(commit=False), expertise=form.cleaned_data["expertise"],
+                languages=form.cleaned_data["languages"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Your profile is saved. A coordinator approves new text before it is listed.")
+            return redirect("mentor_profile_edit")
+    return render(request, "matching/mentor_profile_form.html", {"form": form, "profile": profile,
+                                                                  "title": "Your mentor profile"})
+
+
+@login_required
+def mentee_goals_edit(request):
+    profile = MenteeProfile.objects.filter(user=request.user).first() or MenteeProfile(user=request.user)
+    form = bound(request, MenteeProfileForm, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        services.mentee_profile_save(profile=form.save(commit=False), expertise=form.cleaned_data["expertise"])
+        messages.success(request, "Your goals are saved.")
+        return redirect("mentor_list")
+    return render(request, "matching/mentee_goals_form.html", {"form": form, "title": "Your goals"})
+
+
+@login_required
+def mentor_list(request):
+    """Search listed mentors, with ranked suggestions first (R-MATCH-1)."""
+    scheme = mentee_scheme(request)
+    context = {"title": "Find a mentor", "scheme": scheme}
+    if scheme is None:
+        return render(request, "matching/mentor_list.html", context)
+    check = eligibility.check(request.user, scheme, Role.MENTEE)
+    form = SearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    filters = {k: v for k, v in filters.items() if v}
+    results = selectors.mentor_search(scheme, **filters)
+    page = Paginator(results, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(
+        eligibility=check, form=form, page=page, query=query.urlencode(),
+        schemes=Scheme.objects.filter(memberships__user=request.user, memberships__role=Role.MENTEE),
+        suggestions=selectors.suggestions_for(request.user, scheme) if check.ok and not filters else [],
+        has_goals=MenteeProfile.objects.filter(user=request.user).exists(),
+    )
+    return render(request, "matching/mentor_list.html", context)
+
+
+@login_required
+def mentor_detail(request, pk: int):
+    profile = visible_profile(request, pk)
+    scheme = mentee_scheme(request)
+    return render(request, "matching/mentor_detail.html", {
+        "profile": profile, "scheme": scheme, "title": f"{profile.user.first_name}, {profile.role_title}",
+        "disclaimers": DISCLAIMERS, "report_form": ReportForm(),
+        "free_places": profile.capacity - services.active_mentee_count(profile.user),
+    })
+
+
+@login_required
+def profile_report(request, pk: int):
+    profile = visible_profile(request, pk)
+    form = bound(request, ReportForm)
+    if request.method == "POST" and form.is_valid():
+        services.profile_report(profile=profile, reporter=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, "Thank you. A coordinator will look at this profile.")
+        return redirect("mentor_detail", pk=pk)
+    return render(request, "matching/profile_report.html", {"form": form, "profile": profile,
+                                                            "title": "Report a profile"}, status=400 if form.errors else 200)
+
+
+@login_required
+def request_create(request, pk: int):
+    profile = visible_profile(request, pk)
+    scheme = mentee_scheme(request)
+    if scheme is None:
+        raise Http404("You are not a mentee in any scheme.")
+    form = bound(request, RequestForm)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        declaration = form.declaration()
+        try:
+            if services._blocks(declaration):
+                services.conflict_block_request(mentee=request.user, profile=profile, scheme=scheme,
+                                                declaration=declaration)
+                messages.error(request, "An unmanageable conflict of interest means you cannot ask this mentor. "
+                                        "Your coordinator has been told and can help you find another.")
+                return redirect("mentor_list")
+            mentorship_request = services.request_send(
+                mentee=request.user, profile=profile, scheme=scheme, message=form.cleaned_data["message"],
+                declaration=declaration,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 400
+        else:
+            messages.success(request, f"Your request is with {profile.user.first_name}.")
+            return redirect("request_detail", pk=mentorship_request.pk)
+    elif form.errors:
+        status = 400
+    return render(request, "matching/request_form.html", {"form": form, "profile": profile, "scheme": scheme,
+                                                          "title": f"Ask {profile.user.first_name} to mentor you"},
+                  status=status)
+
+
+def visible_request(request, pk: int) -> MentorshipRequest:
+    return get_object_or_404(
+        MentorshipRequest.objects.visible_to(request.user).select_related("mentor", "mentee", "scheme"), pk=pk
+    )
+
+
+@login_required
+def request_detail(request, pk: int):
+    mentorship_request = visible_request(request, pk)
+    is_mentor = mentorship_request.mentor_id == request.user.pk
+    goals = MenteeProfile.objects.filter(user=mentorship_request.mentee).first() if is_mentor else None
+    return render(request, "matching/request_detail.html", {
+        "req": mentorship_request, "is_mentor": is_mentor, "goals": goals,
+        "accept_form": AcceptForm(), "decline_form": DeclineForm(), "title": "Mentoring request",
+    })
+
+
+def _answer(request, pk: int, form_class, act):
+    mentorship_request = get_object_or_404(MentorshipRequest.objects.for_mentor(request.user), pk=pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("request_detail", pk=pk)
+    try:
+        outcome = act(mentorship_request, form)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("request_detail", pk=pk)
+    return outcome
+
+
+@login_required
+@require_POST
+def request_accept(request, pk: int):
+    def act(mentorship_request, form):
+        pairing = services.request_accept(request_id=mentorship_request.pk, mentor=request.user,
+                                          declaration=form.declaration())
+        if pairing is None:
+            messages.warning(request, "Because of the conflict you declared, the request is declined and the "
+                                      "coordinator has been told.")
+            return redirect("mentoring_home")
+        messages.success(request, f"You are now mentoring {pairing.mentee.first_name}.")
+        return redirect("pairing_detail", pk=pairing.pk)
+
+    return _answer(request, pk, AcceptForm, act)
+
+
+@login_required
+@require_POST
+def request_decline(request, pk: int):
+    def act(mentorship_request, form):
+        services.request_decline(request_id=mentorship_request.pk, mentor=request.user,
+                                 reason=form.cleaned_data["reason"], refer=form.cleaned_data["refer"])
+        messages.success(request, "The mentee has been told.")
+        return redirect("mentoring_home")
+
+    return _answer(request, pk, DeclineForm, act)
+
+
+@login_required
+@require_POST
+def request_withdraw(request, pk: int):
+    mentorship_request = get_object_or_404(MentorshipRequest.objects.for_mentee(request.user), pk=pk)
+    try:
+        services.request_withdraw(request_id=mentorship_request.pk, mentee=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Your request is withdrawn.")
+    return redirect("mentoring_home")
+
+
+@login_required
+def pairing_detail(request, pk: int):
+    pairing = get_object_or_404(
+        Pairing.objects.visible_to(request.user).select_related("mentor", "mentee", "scheme"), pk=pk
+    )
+    partner = pairing.mentee if pairing.mentor_id == request.user.pk else pairing.mentor
+    return render(request, "matching/pairing_detail.html", {
+        "pairing": pairing, "partner": partner, "title": f"Pairing with {partner.first_name}",
+        # Contact details only where the scheme shares them on match (R-PROFILE-2).
+        "show_contact": pairing.scheme.shares_contact_details,
+    })
+
+
+@login_required
+@require_POST
+def pairing_rematch(request, pk: int):
+    pairing = get_object_or_404(Pairing.objects.filter(Q(mentee=request.user)), pk=pk)
+    try:
+        services.rematch_request(pairing=pairing, mentee=request.user, note=request.POST.get("note", "")[:1000])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Your coordinator has been asked to find you another mentor.")
+    return redirect("mentoring_home")
