@@ -177,7 +177,9 @@ def request_send(*, mentee, profile: MentorProfile, scheme: Scheme, message: str
 
 def _locked_pending(request_id: int, **scope) -> MentorshipRequest:
     request = (
-        MentorshipRequest.objects.select_for_update().select_related("scheme", "mentee", "mentor")
+        # Lock the request row only: a plain FOR UPDATE over the join would lock the scheme row too
+        # and queue every accept in the scheme behind each other.
+        MentorshipRequest.objects.select_for_update(of=("self",)).select_related("scheme", "mentee", "mentor")
         .filter(pk=request_id, **scope).first()
     )
     if request is None:

@@ -1,12 +1,14 @@
 """Capacity holds when two accepts race for a mentor's last place (R-MATCH-2), on PostgreSQL row locks."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection, connections
 
 from matching import services
 from mentoring.models import Pairing
+from safeguarding import eligibility
 from tests import factories
 
 NO_CONFLICT = {"kind": "none", "details": "", "manageable": True}
@@ -19,7 +21,9 @@ def postgres():
         pytest.skip("row locks need PostgreSQL: CI runs this in its PostgreSQL pass (DATABASE_URL)")
 
 
-def test_two_accepts_for_the_last_place_give_one_pairing(postgres, transactional_db, documents, scheme, network):
+def test_two_accepts_for_the_last_place_give_one_pairing(
+    postgres, transactional_db, documents, scheme, network, monkeypatch
+):
     mentor = factories.listed_mentor(scheme, network, capacity=1)
     first, second = (factories.eligible_mentee(scheme, network) for _ in range(2))
     scheme.max_pending_requests_per_mentee = 1
@@ -29,6 +33,15 @@ def test_two_accepts_for_the_last_place_give_one_pairing(postgres, transactional
                               declaration=NO_CONFLICT)
         for m in (first, second)
     ]
+    # Widen the window between reading the mentor's pairings and writing the new
+    # one, so that without the row lock both accepts would see a free place.
+    slow_check = eligibility.check
+
+    def check(*args, **kwargs):
+        time.sleep(0.3)
+        return slow_check(*args, **kwargs)
+
+    monkeypatch.setattr(eligibility, "check", check)
     barrier = threading.Barrier(2)
     outcomes = {}
 
