@@ -1,5 +1,5 @@
-from django.contrib import admin, messages
 from django import forms
+from django.contrib import admin, messages
 
 from matching import services
 from matching.models import (
@@ -34,8 +34,21 @@ class MentorProfileAdmin(RoleScopedAdmin):
     list_filter = ("status", "availability", "sector")
     list_select_related = ("user", "sector")
     search_fields = ("user__email", "user__first_name", "user__last_name", "role_title")
-    readonly_fields = ("user", "role_title", "work_history", "sector", "expertise", "languages", "country",
-                       "capacity", "availability", "status", "reviewed_by", "reviewed_at", "submitted_at")
+    readonly_fields = (
+        "user",
+        "role_title",
+        "work_history",
+        "sector",
+        "expertise",
+        "languages",
+        "country",
+        "capacity",
+        "availability",
+        "status",
+        "reviewed_by",
+        "reviewed_at",
+        "submitted_at",
+    )
     fields = (*readonly_fields, "review_note")
     actions = ["approve", "request_changes"]
 
@@ -55,9 +68,12 @@ class MentorProfileAdmin(RoleScopedAdmin):
     @admin.action(description="Ask for changes (uses each profile's review note)")
     def request_changes(self, request, queryset):
         for profile in queryset:
-            services.mentor_profile_review(profile=profile, approve=False, note=profile.review_note or
-                                           "Please review your profile against the code of conduct.",
-                                           reviewer=request.user)
+            services.mentor_profile_review(
+                profile=profile,
+                approve=False,
+                note=profile.review_note or "Please review your profile against the code of conduct.",
+                reviewer=request.user,
+            )
         self.message_user(request, f"Asked for changes on {queryset.count()} profile(s).", messages.SUCCESS)
 
 
@@ -91,8 +107,19 @@ class MentorshipRequestAdmin(RoleScopedAdmin):
     list_select_related = ("mentee", "mentor", "scheme")
     ordering = ("status", "created_at")
     inlines = [DeclarationInline]
-    readonly_fields = ("scheme", "mentee", "mentor", "message", "status", "decline_reason", "referred_to_coordinator",
-                       "pairing", "created_at", "expires_at", "responded_at")
+    readonly_fields = (
+        "scheme",
+        "mentee",
+        "mentor",
+        "message",
+        "status",
+        "decline_reason",
+        "referred_to_coordinator",
+        "pairing",
+        "created_at",
+        "expires_at",
+        "responded_at",
+    )
 
 
 class ProfileReportForm(forms.ModelForm):

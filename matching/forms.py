@@ -27,7 +27,16 @@ class MentorProfileForm(SpecialCategoryCheck, forms.ModelForm):
 
     class Meta:
         model = MentorProfile
-        fields = ["role_title", "work_history", "sector", "expertise", "languages", "country", "capacity", "availability"]
+        fields = [
+            "role_title",
+            "work_history",
+            "sector",
+            "expertise",
+            "languages",
+            "country",
+            "capacity",
+            "availability",
+        ]
         widgets = {
             "work_history": forms.Textarea(attrs={"rows": 6}),
             "expertise": forms.CheckboxSelectMultiple,
@@ -44,6 +53,7 @@ class MentorProfileForm(SpecialCategoryCheck, forms.ModelForm):
                 "invalid": f"Enter a whole number between 1 and {MAX_CAPACITY}.",
             }
         }
+
     field_order = [*Meta.fields, "confirm_special"]
 
 
@@ -64,7 +74,9 @@ class ConflictFields(forms.Form):
     """Both sides declare any conflict of interest before a pairing starts (R-MATCH-5)."""
 
     conflict_kind = forms.ChoiceField(
-        choices=ConflictDeclaration.Kind.choices, initial=ConflictDeclaration.Kind.NONE, widget=forms.RadioSelect,
+        choices=ConflictDeclaration.Kind.choices,
+        initial=ConflictDeclaration.Kind.NONE,
+        widget=forms.RadioSelect,
         label="Do you have any conflict of interest with this person?",
     )
     conflict_details = forms.CharField(
@@ -72,7 +84,10 @@ class ConflictFields(forms.Form):
     )
     conflict_manageable = forms.TypedChoiceField(
         choices=[("yes", "Yes, we can manage it (say how above)"), ("no", "No, it cannot be managed")],
-        coerce=lambda v: v == "yes", required=False, initial="yes", widget=forms.RadioSelect,
+        coerce=lambda v: v == "yes",
+        required=False,
+        initial="yes",
+        widget=forms.RadioSelect,
         label="Can it be managed?",
     )
 
@@ -90,13 +105,17 @@ class ConflictFields(forms.Form):
         return {
             "kind": kind,
             "details": self.cleaned_data.get("conflict_details", ""),
-            "manageable": True if kind == ConflictDeclaration.Kind.NONE else bool(self.cleaned_data["conflict_manageable"]),
+            "manageable": True
+            if kind == ConflictDeclaration.Kind.NONE
+            else bool(self.cleaned_data["conflict_manageable"]),
         }
 
 
 class RequestForm(ConflictFields):
     message = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 4}), label="Your message to the mentor",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Your message to the mentor",
         help_text="Say who you are and why you would like this mentor. Keep contact on the platform.",
         error_messages={"required": "Write a short message to the mentor."},
     )
@@ -109,7 +128,9 @@ class AcceptForm(ConflictFields):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(
-        max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), label="Reason, for the mentee",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason, for the mentee",
         error_messages={"required": "Give the mentee a short reason."},
     )
     refer = forms.BooleanField(
@@ -119,7 +140,9 @@ class DeclineForm(forms.Form):
 
 class ReportForm(forms.Form):
     reason = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="What is wrong with this profile?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What is wrong with this profile?",
         error_messages={"required": "Say what is wrong with the profile."},
     )
 

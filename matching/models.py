@@ -89,7 +89,11 @@ class MenteeProfile(models.Model):
     sector = models.ForeignKey(Sector, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     expertise = models.ManyToManyField(ExpertiseArea, blank=True, related_name="+")
     language = models.ForeignKey(
-        "accounts.Language", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "accounts.Language",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name="preferred language",
     )
     country = CountryField("preferred mentor country", blank=True)
@@ -143,7 +147,8 @@ class MentorshipRequest(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["mentee", "mentor", "scheme"], condition=models.Q(status="pending"),
+                fields=["mentee", "mentor", "scheme"],
+                condition=models.Q(status="pending"),
                 name="one_pending_request_per_couple",
             ),
             models.CheckConstraint(condition=~models.Q(mentor=models.F("mentee")), name="no_request_to_self"),

@@ -64,8 +64,12 @@ def offers_for(scheme: Scheme) -> dict[int, MentorOffer]:
         languages[profile_id].add(language_id)
     return {
         user_id: MentorOffer(
-            mentor_id=user_id, sector_id=sector_id, expertise_mask=mask_of(expertise[pk]),
-            language_mask=mask_of(languages[pk]), country=str(country), capacity=capacity,
+            mentor_id=user_id,
+            sector_id=sector_id,
+            expertise_mask=mask_of(expertise[pk]),
+            language_mask=mask_of(languages[pk]),
+            country=str(country),
+            capacity=capacity,
             free_places=max(capacity - active, 0),
         )
         for pk, user_id, sector_id, country, capacity, active in rows
@@ -77,9 +81,11 @@ def needs_for(mentee) -> MenteeNeeds | None:
     if profile is None:
         return None
     return MenteeNeeds(
-        mentee_id=mentee.pk, sector_id=profile.sector_id,
+        mentee_id=mentee.pk,
+        sector_id=profile.sector_id,
         expertise_mask=mask_of(a.pk for a in profile.expertise.all()),
-        language_id=profile.language_id, country=str(profile.country or ""),
+        language_id=profile.language_id,
+        country=str(profile.country or ""),
     )
 
 
@@ -87,10 +93,14 @@ def excluded_mentors(mentee, scheme: Scheme, *, now: datetime.datetime | None = 
     """Mentors not to suggest: former or current partners, recent declines, requests waiting (R-MATCH-7)."""
     now = now or timezone.now()
     partners = Pairing.objects.filter(mentee=mentee).values_list("mentor_id", flat=True)
-    asked = MentorshipRequest.objects.filter(mentee=mentee, scheme=scheme).filter(
-        Q(status=MentorshipRequest.Status.PENDING)
-        | Q(status=MentorshipRequest.Status.DECLINED, responded_at__gte=now - DECLINE_COOLDOWN)
-    ).values_list("mentor_id", flat=True)
+    asked = (
+        MentorshipRequest.objects.filter(mentee=mentee, scheme=scheme)
+        .filter(
+            Q(status=MentorshipRequest.Status.PENDING)
+            | Q(status=MentorshipRequest.Status.DECLINED, responded_at__gte=now - DECLINE_COOLDOWN)
+        )
+        .values_list("mentor_id", flat=True)
+    )
     return set(partners) | set(asked)
 
 

@@ -67,8 +67,12 @@ def mentor_profile_save(*, profile: MentorProfile, expertise, languages) -> Ment
     profile.expertise.set(expertise)
     profile.languages.set(languages)
     if newly_submitted:
-        notify_many(_mentor_coordinators(profile), "profile_submitted", profile,
-                    url=f"/admin/matching/mentorprofile/{profile.pk}/change/")
+        notify_many(
+            _mentor_coordinators(profile),
+            "profile_submitted",
+            profile,
+            url=f"/admin/matching/mentorprofile/{profile.pk}/change/",
+        )
     return profile
 
 
@@ -99,15 +103,23 @@ def profile_report(*, profile: MentorProfile, reporter, reason: str) -> ProfileR
     if not reason.strip():
         raise ValidationError("Say what is wrong with the profile.")
     report = ProfileReport.objects.create(profile=profile, reporter=reporter, reason=reason.strip())
-    notify_many(_mentor_coordinators(profile), "profile_reported", profile, body=reason[:300],
-                url=f"/admin/matching/profilereport/{report.pk}/change/")
+    notify_many(
+        _mentor_coordinators(profile),
+        "profile_reported",
+        profile,
+        body=reason[:300],
+        url=f"/admin/matching/profilereport/{report.pk}/change/",
+    )
     return report
 
 
 def _declare(request: MentorshipRequest, who, declaration: dict) -> ConflictDeclaration:
     return ConflictDeclaration.objects.create(
-        request=request, declared_by=who, kind=declaration.get("kind", ConflictDeclaration.Kind.NONE),
-        details=declaration.get("details", ""), manageable=declaration.get("manageable", True),
+        request=request,
+        declared_by=who,
+        kind=declaration.get("kind", ConflictDeclaration.Kind.NONE),
+        details=declaration.get("details", ""),
+        manageable=declaration.get("manageable", True),
     )
 
 
@@ -127,12 +139,15 @@ def _blocks(declaration: dict) -> bool:
 @transaction.atomic
 def conflict_block_request(*, mentee, profile: MentorProfile, scheme: Scheme, declaration: dict) -> None:
     """The mentee declared an unmanageable conflict: no request is sent, the coordinator is told (R-MATCH-5)."""
-    _tell_coordinators_of_conflict(mentee=mentee, mentor=profile.user, scheme=scheme, declared_by=mentee,
-                                   declaration=declaration)
+    _tell_coordinators_of_conflict(
+        mentee=mentee, mentor=profile.user, scheme=scheme, declared_by=mentee, declaration=declaration
+    )
 
 
 @transaction.atomic
-def request_send(*, mentee, profile: MentorProfile, scheme: Scheme, message: str, declaration: dict) -> MentorshipRequest:
+def request_send(
+    *, mentee, profile: MentorProfile, scheme: Scheme, message: str, declaration: dict
+) -> MentorshipRequest:
     """The mentee asks a listed mentor (R-MATCH-2). Refuses, writing nothing, when any rule says no."""
     # Lock the mentee's membership row: two sends at once cannot both pass the pending-request limit.
     membership = (
@@ -167,7 +182,11 @@ def request_send(*, mentee, profile: MentorProfile, scheme: Scheme, message: str
         raise RequestRefused("An unmanageable conflict of interest means this pairing cannot go ahead.")
     now = timezone.now()
     request = MentorshipRequest.objects.create(
-        scheme=scheme, mentee=mentee, mentor=profile.user, message=message.strip(), created_at=now,
+        scheme=scheme,
+        mentee=mentee,
+        mentor=profile.user,
+        message=message.strip(),
+        created_at=now,
         expires_at=now + datetime.timedelta(days=scheme.request_expiry_days),
     )
     _declare(request, mentee, declaration)
@@ -179,8 +198,10 @@ def _locked_pending(request_id: int, **scope) -> MentorshipRequest:
     request = (
         # Lock the request row only: a plain FOR UPDATE over the join would lock the scheme row too
         # and queue every accept in the scheme behind each other.
-        MentorshipRequest.objects.select_for_update(of=("self",)).select_related("scheme", "mentee", "mentor")
-        .filter(pk=request_id, **scope).first()
+        MentorshipRequest.objects.select_for_update(of=("self",))
+        .select_related("scheme", "mentee", "mentor")
+        .filter(pk=request_id, **scope)
+        .first()
     )
     if request is None:
         raise MentorshipRequest.DoesNotExist
@@ -204,13 +225,15 @@ def request_accept(*, request_id: int, mentor, declaration: dict) -> Pairing | N
         request.decline_reason = "A conflict of interest means this pairing cannot go ahead."
         request.responded_at = now
         request.save(update_fields=["status", "decline_reason", "responded_at"])
-        _tell_coordinators_of_conflict(mentee=request.mentee, mentor=mentor, scheme=request.scheme,
-                                       declared_by=mentor, declaration=declaration)
+        _tell_coordinators_of_conflict(
+            mentee=request.mentee, mentor=mentor, scheme=request.scheme, declared_by=mentor, declaration=declaration
+        )
         notify(request.mentee, "request_declined", request, body=request.decline_reason)
         return None
     try:
-        pairing = pairing_start(mentor=mentor, mentee=request.mentee, scheme=request.scheme,
-                                origin=Pairing.Origin.REQUEST)
+        pairing = pairing_start(
+            mentor=mentor, mentee=request.mentee, scheme=request.scheme, origin=Pairing.Origin.REQUEST
+        )
     except PairingRefused as refused:
         raise RequestRefused(refused.message) from refused
     request.status = MentorshipRequest.Status.ACCEPTED
@@ -234,9 +257,13 @@ def request_decline(*, request_id: int, mentor, reason: str, refer: bool = False
     request.save(update_fields=["status", "decline_reason", "referred_to_coordinator", "responded_at"])
     notify(request.mentee, "request_declined", request, body=request.decline_reason)
     if refer:
-        notify_many(coordinators_of(user=request.mentee, scheme=request.scheme, role=Role.MENTEE),
-                    "request_referred", request, body=request.decline_reason,
-                    url=f"/admin/matching/mentorshiprequest/{request.pk}/change/")
+        notify_many(
+            coordinators_of(user=request.mentee, scheme=request.scheme, role=Role.MENTEE),
+            "request_referred",
+            request,
+            body=request.decline_reason,
+            url=f"/admin/matching/mentorshiprequest/{request.pk}/change/",
+        )
     return request
 
 
@@ -261,8 +288,12 @@ def requests_expire(*, now: datetime.datetime | None = None) -> int:
             )
             if changed:
                 request = MentorshipRequest.objects.select_related("mentee", "mentor").get(pk=pk)
-                notify(request.mentee, "request_expired", request,
-                       body=f"{request.mentor.first_name} did not answer in time. You can ask another mentor.")
+                notify(
+                    request.mentee,
+                    "request_expired",
+                    request,
+                    body=f"{request.mentor.first_name} did not answer in time. You can ask another mentor.",
+                )
                 expired += 1
     return expired
 
@@ -276,6 +307,11 @@ def rematch_request(*, pairing: Pairing, mentee, note: str = "") -> RematchReque
         raise ValidationError("You can ask for another mentor once a pairing has ended for differences.")
     rematch, created = RematchRequest.objects.get_or_create(pairing=pairing, defaults={"mentee": mentee, "note": note})
     if created:
-        notify_many(coordinators_of(user=mentee, scheme=pairing.scheme, role=Role.MENTEE), "rematch_requested",
-                    rematch, body=note, url="/admin/matching/rematchrequest/")
+        notify_many(
+            coordinators_of(user=mentee, scheme=pairing.scheme, role=Role.MENTEE),
+            "rematch_requested",
+            rematch,
+            body=note,
+            url="/admin/matching/rematchrequest/",
+        )
     return rematch

@@ -90,14 +90,14 @@ def score(needs: MenteeNeeds, offer: MentorOffer) -> Suggestion:
 
 
 def rank(
-    needs: MenteeNeeds, offers: Iterable[MentorOffer], *, limit: int = 10, exclude: frozenset[int] | set[int] = frozenset()
+    needs: MenteeNeeds,
+    offers: Iterable[MentorOffer],
+    *,
+    limit: int = 10,
+    exclude: frozenset[int] | set[int] = frozenset(),
 ) -> list[Suggestion]:
     """The best `limit` mentors with a free place, best first (ties: lower mentor id first)."""
-    scored = (
-        score(needs, offer)
-        for offer in offers
-        if offer.free_places > 0 and offer.mentor_id not in exclude
-    )
+    scored = (score(needs, offer) for offer in offers if offer.free_places > 0 and offer.mentor_id not in exclude)
     return heapq.nsmallest(limit, scored, key=lambda s: (-s.score, s.mentor_id))
 
 

@@ -8,7 +8,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from matching import selectors, services
-from matching.forms import AcceptForm, DeclineForm, MenteeProfileForm, MentorProfileForm, ReportForm, RequestForm, SearchForm
+from matching.forms import (
+    AcceptForm,
+    DeclineForm,
+    MenteeProfileForm,
+    MentorProfileForm,
+    ReportForm,
+    RequestForm,
+    SearchForm,
+)
 from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
 from mentoring.models import Pairing, Role, Scheme, SchemeMembership
 from safeguarding import eligibility
@@ -71,7 +79,8 @@ def mentor_profile_edit(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.mentor_profile_save(
-                profile=form.save(commit=False), expertise=form.cleaned_data["expertise"],
+                profile=form.save(commit=False),
+                expertise=form.cleaned_data["expertise"],
                 languages=form.cleaned_data["languages"],
             )
         except ValidationError as error:
@@ -79,8 +88,9 @@ def mentor_profile_edit(request):
         else:
             messages.success(request, "Your profile is saved. A coordinator approves new text before it is listed.")
             return redirect("mentor_profile_edit")
-    return render(request, "matching/mentor_profile_form.html", {"form": form, "profile": profile,
-                                                                  "title": "Your mentor profile"})
+    return render(
+        request, "matching/mentor_profile_form.html", {"form": form, "profile": profile, "title": "Your mentor profile"}
+    )
 
 
 @login_required
@@ -110,7 +120,10 @@ def mentor_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     context.update(
-        eligibility=check, form=form, page=page, query=query.urlencode(),
+        eligibility=check,
+        form=form,
+        page=page,
+        query=query.urlencode(),
         schemes=Scheme.objects.filter(memberships__user=request.user, memberships__role=Role.MENTEE),
         suggestions=selectors.suggestions_for(request.user, scheme) if check.ok and not filters else [],
         has_goals=MenteeProfile.objects.filter(user=request.user).exists(),
@@ -122,11 +135,18 @@ def mentor_list(request):
 def mentor_detail(request, pk: int):
     profile = visible_profile(request, pk)
     scheme = mentee_scheme(request)
-    return render(request, "matching/mentor_detail.html", {
-        "profile": profile, "scheme": scheme, "title": f"{profile.user.first_name}, {profile.role_title}",
-        "disclaimers": DISCLAIMERS, "report_form": ReportForm(),
-        "free_places": profile.capacity - services.active_mentee_count(profile.user),
-    })
+    return render(
+        request,
+        "matching/mentor_detail.html",
+        {
+            "profile": profile,
+            "scheme": scheme,
+            "title": f"{profile.user.first_name}, {profile.role_title}",
+            "disclaimers": DISCLAIMERS,
+            "report_form": ReportForm(),
+            "free_places": profile.capacity - services.active_mentee_count(profile.user),
+        },
+    )
 
 
 @login_required
@@ -137,8 +157,12 @@ def profile_report(request, pk: int):
         services.profile_report(profile=profile, reporter=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, "Thank you. A coordinator will look at this profile.")
         return redirect("mentor_detail", pk=pk)
-    return render(request, "matching/profile_report.html", {"form": form, "profile": profile,
-                                                            "title": "Report a profile"}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "matching/profile_report.html",
+        {"form": form, "profile": profile, "title": "Report a profile"},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -153,13 +177,20 @@ def request_create(request, pk: int):
         declaration = form.declaration()
         try:
             if services._blocks(declaration):
-                services.conflict_block_request(mentee=request.user, profile=profile, scheme=scheme,
-                                                declaration=declaration)
-                messages.error(request, "An unmanageable conflict of interest means you cannot ask this mentor. "
-                                        "Your coordinator has been told and can help you find another.")
+                services.conflict_block_request(
+                    mentee=request.user, profile=profile, scheme=scheme, declaration=declaration
+                )
+                messages.error(
+                    request,
+                    "An unmanageable conflict of interest means you cannot ask this mentor. "
+                    "Your coordinator has been told and can help you find another.",
+                )
                 return redirect("mentor_list")
             mentorship_request = services.request_send(
-                mentee=request.user, profile=profile, scheme=scheme, message=form.cleaned_data["message"],
+                mentee=request.user,
+                profile=profile,
+                scheme=scheme,
+                message=form.cleaned_data["message"],
                 declaration=declaration,
             )
         except ValidationError as error:
@@ -170,9 +201,12 @@ def request_create(request, pk: int):
             return redirect("request_detail", pk=mentorship_request.pk)
     elif form.errors:
         status = 400
-    return render(request, "matching/request_form.html", {"form": form, "profile": profile, "scheme": scheme,
-                                                          "title": f"Ask {profile.user.first_name} to mentor you"},
-                  status=status)
+    return render(
+        request,
+        "matching/request_form.html",
+        {"form": form, "profile": profile, "scheme": scheme, "title": f"Ask {profile.user.first_name} to mentor you"},
+        status=status,
+    )
 
 
 def visible_request(request, pk: int) -> MentorshipRequest:
@@ -186,10 +220,18 @@ def request_detail(request, pk: int):
     mentorship_request = visible_request(request, pk)
     is_mentor = mentorship_request.mentor_id == request.user.pk
     goals = MenteeProfile.objects.filter(user=mentorship_request.mentee).first() if is_mentor else None
-    return render(request, "matching/request_detail.html", {
-        "req": mentorship_request, "is_mentor": is_mentor, "goals": goals,
-        "accept_form": AcceptForm(), "decline_form": DeclineForm(), "title": "Mentoring request",
-    })
+    return render(
+        request,
+        "matching/request_detail.html",
+        {
+            "req": mentorship_request,
+            "is_mentor": is_mentor,
+            "goals": goals,
+            "accept_form": AcceptForm(),
+            "decline_form": DeclineForm(),
+            "title": "Mentoring request",
+        },
+    )
 
 
 def _answer(request, pk: int, form_class, act):
@@ -212,11 +254,14 @@ def _answer(request, pk: int, form_class, act):
 @require_POST
 def request_accept(request, pk: int):
     def act(mentorship_request, form):
-        pairing = services.request_accept(request_id=mentorship_request.pk, mentor=request.user,
-                                          declaration=form.declaration())
+        pairing = services.request_accept(
+            request_id=mentorship_request.pk, mentor=request.user, declaration=form.declaration()
+        )
         if pairing is None:
-            messages.warning(request, "Because of the conflict you declared, the request is declined and the "
-                                      "coordinator has been told.")
+            messages.warning(
+                request,
+                "Because of the conflict you declared, the request is declined and the coordinator has been told.",
+            )
             return redirect("mentoring_home")
         messages.success(request, f"You are now mentoring {pairing.mentee.first_name}.")
         return redirect("pairing_detail", pk=pairing.pk)
@@ -228,8 +273,12 @@ def request_accept(request, pk: int):
 @require_POST
 def request_decline(request, pk: int):
     def act(mentorship_request, form):
-        services.request_decline(request_id=mentorship_request.pk, mentor=request.user,
-                                 reason=form.cleaned_data["reason"], refer=form.cleaned_data["refer"])
+        services.request_decline(
+            request_id=mentorship_request.pk,
+            mentor=request.user,
+            reason=form.cleaned_data["reason"],
+            refer=form.cleaned_data["refer"],
+        )
         messages.success(request, "The mentee has been told.")
         return redirect("mentoring_home")
 
@@ -255,11 +304,17 @@ def pairing_detail(request, pk: int):
         Pairing.objects.visible_to(request.user).select_related("mentor", "mentee", "scheme"), pk=pk
     )
     partner = pairing.mentee if pairing.mentor_id == request.user.pk else pairing.mentor
-    return render(request, "matching/pairing_detail.html", {
-        "pairing": pairing, "partner": partner, "title": f"Pairing with {partner.first_name}",
-        # Contact details only where the scheme shares them on match (R-PROFILE-2).
-        "show_contact": pairing.scheme.shares_contact_details,
-    })
+    return render(
+        request,
+        "matching/pairing_detail.html",
+        {
+            "pairing": pairing,
+            "partner": partner,
+            "title": f"Pairing with {partner.first_name}",
+            # Contact details only where the scheme shares them on match (R-PROFILE-2).
+            "show_contact": pairing.scheme.shares_contact_details,
+        },
+    )
 
 
 @login_required

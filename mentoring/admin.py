@@ -1,12 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from mentoring import services
 from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
-from django import forms
-from django.utils import timezone
-
 from mentoring.models import (
     LocalNetwork,
     Pairing,
@@ -119,8 +118,11 @@ class ManualPairingForm(forms.ModelForm):
         try:
             with transaction.atomic():
                 self.pairing = services.pairing_start(
-                    mentor=cleaned["mentor"], mentee=cleaned["mentee"], scheme=cleaned["scheme"],
-                    origin=Pairing.Origin.MANUAL, created_by=self.request_user,
+                    mentor=cleaned["mentor"],
+                    mentee=cleaned["mentee"],
+                    scheme=cleaned["scheme"],
+                    origin=Pairing.Origin.MANUAL,
+                    created_by=self.request_user,
                 )
         except ValidationError as refused:
             raise forms.ValidationError(refused.messages) from refused
@@ -136,12 +138,24 @@ class PairingAdmin(RoleScopedAdmin):
     list_filter = ("status", "origin", "scheme", "network", "end_reason")
     list_select_related = ("mentor", "mentee", "scheme", "network")
     search_fields = ("mentor__email", "mentee__email", "mentor__last_name", "mentee__last_name")
-    readonly_fields = ("scheme", "mentor", "mentee", "network", "status", "origin", "created_by", "started_at",
-                       "ended_at", "end_reason")
+    readonly_fields = (
+        "scheme",
+        "mentor",
+        "mentee",
+        "network",
+        "status",
+        "origin",
+        "created_by",
+        "started_at",
+        "ended_at",
+        "end_reason",
+    )
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
-            form = ManualPairingForm
+            # modelform_factory builds a fresh class per request (so request_user is not shared
+            # between requests) and applies the coordinator's network scoping to the choices.
+            form = super().get_form(request, obj, form=ManualPairingForm, fields=["scheme", "mentee", "mentor"])
             form.request_user = request.user
             return form
         return super().get_form(request, obj, **kwargs)
@@ -153,7 +167,10 @@ class PairingAdmin(RoleScopedAdmin):
         return ("scheme", "mentee", "mentor", "no_unmanageable_conflict") if obj is None else self.readonly_fields
 
     def save_form(self, request, form, change):
-        return form.pairing if not change else super().save_form(request, form, change)
+        if change:
+            return super().save_form(request, form, change)
+        form.save_m2m = lambda: None  # nothing more to save: pairing_start did it all
+        return form.pairing
 
     def save_model(self, request, obj, form, change):
         pass  # started by pairing_start in the form; ended through its own service

@@ -129,12 +129,16 @@ class PairingRefused(ValidationError):
 
 def coordinators_of(*, user, scheme: Scheme, role: str):
     """The coordinators of the Local Network `user` belongs to in `scheme` as `role`."""
-    return get_user_model().objects.filter(
-        coordinated_networks__memberships__user=user,
-        coordinated_networks__memberships__scheme=scheme,
-        coordinated_networks__memberships__role=role,
-        is_active=True,
-    ).distinct()
+    return (
+        get_user_model()
+        .objects.filter(
+            coordinated_networks__memberships__user=user,
+            coordinated_networks__memberships__scheme=scheme,
+            coordinated_networks__memberships__role=role,
+            is_active=True,
+        )
+        .distinct()
+    )
 
 
 @transaction.atomic

@@ -281,13 +281,18 @@ def eligible_users(scheme: Scheme, role: str, *, today: datetime.date | None = N
         adult_born_by = today.replace(year=today.year - ADULT_AGE)
     except ValueError:  # today is 29 February: an 18th birthday on 29 February counts from 1 March
         adult_born_by = today.replace(year=today.year - ADULT_AGE, day=28)
-    users = get_user_model().objects.filter(
-        memberships__scheme=scheme,
-        memberships__role=role,
-        memberships__status__in=[SchemeMembership.Status.PENDING, SchemeMembership.Status.ACTIVE],
-        date_of_birth__lte=adult_born_by,
-        membership_status=MembershipStatus.ACTIVE,
-    ).exclude(membership_number="").filter(Q(membership_expires_on__isnull=True) | Q(membership_expires_on__gte=today))
+    users = (
+        get_user_model()
+        .objects.filter(
+            memberships__scheme=scheme,
+            memberships__role=role,
+            memberships__status__in=[SchemeMembership.Status.PENDING, SchemeMembership.Status.ACTIVE],
+            date_of_birth__lte=adult_born_by,
+            membership_status=MembershipStatus.ACTIVE,
+        )
+        .exclude(membership_number="")
+        .filter(Q(membership_expires_on__isnull=True) | Q(membership_expires_on__gte=today))
+    )
     for version in TermsVersion.objects.current():
         if version.kind in ACCEPTED_KINDS:
             users = users.filter(Exists(TermsAcceptance.objects.filter(user=OuterRef("pk"), version=version)))

@@ -29,8 +29,9 @@ def test_two_accepts_for_the_last_place_give_one_pairing(
     scheme.max_pending_requests_per_mentee = 1
     scheme.save()
     requests = [
-        services.request_send(mentee=m, profile=mentor.mentor_profile, scheme=scheme, message="Hi",
-                              declaration=NO_CONFLICT)
+        services.request_send(
+            mentee=m, profile=mentor.mentor_profile, scheme=scheme, message="Hi", declaration=NO_CONFLICT
+        )
         for m in (first, second)
     ]
     # Widen the window between reading the mentor's pairings and writing the new

@@ -34,8 +34,9 @@ def test_a_mentee_sends_a_request_and_the_mentor_is_told(client, seeker, listed,
 
 def test_the_mentor_accepts_and_both_are_paired(client, seeker, listed, scheme, no_conflict):
     # R-MATCH-2, R-MATCH-5: the mentor declares before the pairing starts
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     client.force_login(listed)
     response = client.post(reverse("request_accept", args=[request.pk]), FORM_NO_CONFLICT)
     pairing = Pairing.objects.get()
@@ -49,8 +50,9 @@ def test_the_mentor_accepts_and_both_are_paired(client, seeker, listed, scheme, 
 
 
 def test_the_mentor_declines_with_a_reason(client, seeker, listed, scheme, no_conflict):
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     client.force_login(listed)
     client.post(reverse("request_decline", args=[request.pk]), {"reason": "My diary is full until spring."})
     request.refresh_from_db()
@@ -60,8 +62,9 @@ def test_the_mentor_declines_with_a_reason(client, seeker, listed, scheme, no_co
 
 
 def test_declining_without_a_reason_changes_nothing(client, seeker, listed, scheme, no_conflict):
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     client.force_login(listed)
     response = client.post(reverse("request_decline", args=[request.pk]), {"reason": "  "}, follow=True)
     assert "Give the mentee a short reason" in response.content.decode()
@@ -71,19 +74,23 @@ def test_declining_without_a_reason_changes_nothing(client, seeker, listed, sche
 
 def test_a_mentor_refers_the_mentee_back_to_the_coordinator(client, seeker, listed, scheme, coordinator, no_conflict):
     # R-MATCH-6
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     client.force_login(listed)
-    client.post(reverse("request_decline", args=[request.pk]), {"reason": "A power-systems mentor would suit better.",
-                                                                 "refer": "on"})
+    client.post(
+        reverse("request_decline", args=[request.pk]),
+        {"reason": "A power-systems mentor would suit better.", "refer": "on"},
+    )
     request.refresh_from_db()
     assert request.referred_to_coordinator
     assert Notification.objects.filter(user=coordinator, kind="request_referred").exists()
 
 
 def test_the_mentee_withdraws(client, seeker, listed, scheme, no_conflict):
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     client.force_login(seeker)
     client.post(reverse("request_withdraw", args=[request.pk]))
     request.refresh_from_db()
@@ -105,8 +112,9 @@ def refused(client, mentee, mentor, scheme, words, **data):
 def test_a_second_pending_request_is_refused(client, seeker, listed, scheme, network, no_conflict):
     # R-MATCH-2: one pending request per mentee per scheme (the scheme's setting)
     other = factories.listed_mentor(scheme, network)
-    services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                          declaration=no_conflict)
+    services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     refused(client, seeker, other, scheme, "1 request(s) waiting at a time")
 
 
@@ -114,8 +122,9 @@ def test_the_pending_limit_is_a_scheme_setting(client, seeker, listed, scheme, n
     scheme.max_pending_requests_per_mentee = 2
     scheme.save()
     other = factories.listed_mentor(scheme, network)
-    services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                          declaration=no_conflict)
+    services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     assert send(client, seeker, other, scheme).status_code == 302
 
 
@@ -126,8 +135,9 @@ def test_a_paused_mentor_is_refused(client, seeker, listed, scheme):
 
 def test_a_full_mentor_is_refused(client, seeker, listed, scheme, network):
     for _ in range(2):
-        Pairing.objects.create(scheme=scheme, mentor=listed, network=network,
-                               mentee=factories.eligible_mentee(scheme, network))
+        Pairing.objects.create(
+            scheme=scheme, mentor=listed, network=network, mentee=factories.eligible_mentee(scheme, network)
+        )
     refused(client, seeker, listed, scheme, "no free place")
 
 
@@ -139,8 +149,10 @@ def test_an_unlisted_mentor_is_404(client, seeker, listed, scheme):
 
 def test_an_ineligible_mentor_is_not_listed(client, seeker, listed, scheme):
     # R-ELIG-3 via the engine: expired training unlists the mentor
-    listed.training_records.update(expires_on=timezone.localdate() - datetime.timedelta(days=1),
-                                   completed_on=timezone.localdate() - datetime.timedelta(days=400))
+    listed.training_records.update(
+        expires_on=timezone.localdate() - datetime.timedelta(days=1),
+        completed_on=timezone.localdate() - datetime.timedelta(days=400),
+    )
     refused(client, seeker, listed, scheme, "")
 
 
@@ -166,8 +178,15 @@ def test_an_unmanageable_conflict_blocks_the_request_and_tells_the_coordinator(
     # R-MATCH-5
     client.force_login(seeker)
     url = reverse("request_create", args=[listed.mentor_profile.pk]) + f"?scheme={scheme.slug}"
-    response = client.post(url, {"message": "Hi", "conflict_kind": "line_manager",
-                                 "conflict_details": "She is my line manager.", "conflict_manageable": "no"})
+    response = client.post(
+        url,
+        {
+            "message": "Hi",
+            "conflict_kind": "line_manager",
+            "conflict_details": "She is my line manager.",
+            "conflict_manageable": "no",
+        },
+    )
     assert response.status_code == 302
     assert not MentorshipRequest.objects.exists()
     note = Notification.objects.get(user=coordinator, kind="conflict_blocked")
@@ -175,19 +194,30 @@ def test_an_unmanageable_conflict_blocks_the_request_and_tells_the_coordinator(
 
 
 def test_a_conflict_must_be_described(client, seeker, listed, scheme):
-    refused(client, seeker, listed, scheme, "Describe the conflict", conflict_kind="friendship",
-            conflict_details="", conflict_manageable="yes")
+    refused(
+        client,
+        seeker,
+        listed,
+        scheme,
+        "Describe the conflict",
+        conflict_kind="friendship",
+        conflict_details="",
+        conflict_manageable="yes",
+    )
 
 
 def test_a_mentor_declaring_an_unmanageable_conflict_declines_instead(
     client, seeker, listed, scheme, coordinator, no_conflict
 ):
     # R-MATCH-5: blocks the pairing, tells the coordinator
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     client.force_login(listed)
-    client.post(reverse("request_accept", args=[request.pk]), {
-        "conflict_kind": "relationship", "conflict_details": "My cousin.", "conflict_manageable": "no"})
+    client.post(
+        reverse("request_accept", args=[request.pk]),
+        {"conflict_kind": "relationship", "conflict_details": "My cousin.", "conflict_manageable": "no"},
+    )
     request.refresh_from_db()
     assert request.status == "declined"
     assert not Pairing.objects.exists()
@@ -195,8 +225,9 @@ def test_a_mentor_declaring_an_unmanageable_conflict_declines_instead(
 
 
 def test_accepting_someone_elses_request_is_404(client, seeker, listed, scheme, network, no_conflict):
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     stranger = factories.listed_mentor(scheme, network)
     client.force_login(stranger)
     assert client.post(reverse("request_accept", args=[request.pk]), FORM_NO_CONFLICT).status_code == 404
@@ -208,8 +239,9 @@ def test_accepting_someone_elses_request_is_404(client, seeker, listed, scheme, 
 
 
 def test_answering_twice_gives_a_clear_message(client, seeker, listed, scheme, no_conflict):
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     client.force_login(listed)
     client.post(reverse("request_accept", args=[request.pk]), FORM_NO_CONFLICT)
     response = client.post(reverse("request_decline", args=[request.pk]), {"reason": "Oops"}, follow=True)
@@ -219,11 +251,13 @@ def test_answering_twice_gives_a_clear_message(client, seeker, listed, scheme, n
 
 def test_a_mentor_at_capacity_cannot_accept(client, seeker, listed, scheme, network, no_conflict):
     # R-MATCH-2
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     for _ in range(2):
-        Pairing.objects.create(scheme=scheme, mentor=listed, network=network,
-                               mentee=factories.eligible_mentee(scheme, network))
+        Pairing.objects.create(
+            scheme=scheme, mentor=listed, network=network, mentee=factories.eligible_mentee(scheme, network)
+        )
     client.force_login(listed)
     response = client.post(reverse("request_accept", args=[request.pk]), FORM_NO_CONFLICT, follow=True)
     assert "the most they have offered to take" in response.content.decode()
@@ -234,8 +268,9 @@ def test_a_mentor_at_capacity_cannot_accept(client, seeker, listed, scheme, netw
 
 def test_expiry_is_safe_to_run_twice(seeker, listed, scheme, no_conflict):
     # R-MATCH-2: a scheduled job, safe to run twice
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     later = request.expires_at + datetime.timedelta(minutes=1)
     assert services.requests_expire(now=request.expires_at - datetime.timedelta(minutes=1)) == 0
     assert services.requests_expire(now=later) == 1
@@ -248,23 +283,27 @@ def test_expiry_is_safe_to_run_twice(seeker, listed, scheme, no_conflict):
 def test_the_expiry_task_runs_the_service(seeker, listed, scheme, no_conflict):
     from matching.tasks import expire_requests
 
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     MentorshipRequest.objects.filter(pk=request.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     assert expire_requests.delay().get() == 1
 
 
 def test_a_request_page_hides_contact_details(client, seeker, listed, scheme, no_conflict):
     # R-PROFILE-2: no surname or email before a pairing
-    request = services.request_send(mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    request = services.request_send(
+        mentee=seeker, profile=listed.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     client.force_login(seeker)
     page = client.get(reverse("request_detail", args=[request.pk])).content.decode()
     assert listed.last_name not in page and listed.email not in page
 
 
 @pytest.mark.parametrize("shares", [False, True])
-def test_contact_details_after_pairing_only_where_the_scheme_shares_them(client, seeker, listed, scheme, network, shares):
+def test_contact_details_after_pairing_only_where_the_scheme_shares_them(
+    client, seeker, listed, scheme, network, shares
+):
     # R-PROFILE-2
     scheme.shares_contact_details = shares
     scheme.save()

@@ -50,10 +50,12 @@ def test_search_filters_by_sector_expertise_language_country_and_availability(
     from accounts.models import Language
 
     french = Language.objects.get(code="fr")
-    factories.listed_mentor(scheme, network, sector=energy, expertise=[areas[0]], role_title="Alpha", country="FR",
-                            languages=[french])
-    factories.listed_mentor(scheme, network, sector=rail, expertise=[areas[1]], role_title="Bravo",
-                            availability="paused")
+    factories.listed_mentor(
+        scheme, network, sector=energy, expertise=[areas[0]], role_title="Alpha", country="FR", languages=[french]
+    )
+    factories.listed_mentor(
+        scheme, network, sector=rail, expertise=[areas[1]], role_title="Bravo", availability="paused"
+    )
     client.force_login(seeker)
 
     def titles(**params):
@@ -104,8 +106,15 @@ def test_suggestions_come_with_reasons_in_words(client, seeker, scheme, network,
     profile.language = Language.objects.get(code="fr")
     profile.save()
     profile.expertise.set(areas)
-    factories.listed_mentor(scheme, network, sector=energy, expertise=areas[:2], capacity=1, role_title="Best fit",
-                            languages=[Language.objects.get(code="fr")])
+    factories.listed_mentor(
+        scheme,
+        network,
+        sector=energy,
+        expertise=areas[:2],
+        capacity=1,
+        role_title="Best fit",
+        languages=[Language.objects.get(code="fr")],
+    )
     factories.listed_mentor(scheme, network, role_title="Weak fit")
     client.force_login(seeker)
     response = client.get(reverse("mentor_list"))
@@ -120,10 +129,18 @@ def test_former_partners_and_recent_declines_are_not_suggested(seeker, scheme, n
     former = factories.listed_mentor(scheme, network, capacity=3)
     decliner = factories.listed_mentor(scheme, network)
     fresh = factories.listed_mentor(scheme, network)
-    Pairing.objects.create(scheme=scheme, mentor=former, mentee=seeker, network=network, status="ended",
-                           end_reason="goals_met", ended_at=timezone.now())
-    request = services.request_send(mentee=seeker, profile=decliner.mentor_profile, scheme=scheme, message="Hi",
-                                    declaration=no_conflict)
+    Pairing.objects.create(
+        scheme=scheme,
+        mentor=former,
+        mentee=seeker,
+        network=network,
+        status="ended",
+        end_reason="goals_met",
+        ended_at=timezone.now(),
+    )
+    request = services.request_send(
+        mentee=seeker, profile=decliner.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
     services.request_decline(request_id=request.pk, mentor=decliner, reason="Busy")
     suggested = {s.profile.user_id for s in selectors.suggestions_for(seeker, scheme)}
     assert suggested == {fresh.pk}
@@ -137,8 +154,15 @@ def test_former_partners_and_recent_declines_are_not_suggested(seeker, scheme, n
 def test_a_former_partner_can_still_be_asked_by_name(client, seeker, scheme, network):
     # R-MATCH-7: not suggested, but a request by name is allowed
     former = factories.listed_mentor(scheme, network)
-    Pairing.objects.create(scheme=scheme, mentor=former, mentee=seeker, network=network, status="ended",
-                           end_reason="goals_met", ended_at=timezone.now())
+    Pairing.objects.create(
+        scheme=scheme,
+        mentor=former,
+        mentee=seeker,
+        network=network,
+        status="ended",
+        end_reason="goals_met",
+        ended_at=timezone.now(),
+    )
     client.force_login(seeker)
     url = reverse("request_create", args=[former.mentor_profile.pk]) + f"?scheme={scheme.slug}"
     response = client.post(url, {"message": "Again?", "conflict_kind": "none", "conflict_manageable": "yes"})
@@ -147,8 +171,9 @@ def test_a_former_partner_can_still_be_asked_by_name(client, seeker, scheme, net
 
 def test_full_mentors_are_listed_but_not_suggested(client, seeker, scheme, network):
     full = factories.listed_mentor(scheme, network, capacity=1, role_title="Busy mentor")
-    Pairing.objects.create(scheme=scheme, mentor=full, mentee=factories.eligible_mentee(scheme, network),
-                           network=network)
+    Pairing.objects.create(
+        scheme=scheme, mentor=full, mentee=factories.eligible_mentee(scheme, network), network=network
+    )
     client.force_login(seeker)
     response = client.get(reverse("mentor_list"))
     assert "Busy mentor" in response.content.decode()

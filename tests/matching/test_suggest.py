@@ -22,8 +22,17 @@ def test_nothing_in_common_scores_only_the_free_places():
 
 
 def test_each_reason_is_worded():
-    s = score(needs(), offer(sector_id=1, expertise_mask=mask_of([10, 11]), language_mask=mask_of([5, 6]),
-                             country="FR", capacity=2, free_places=1))
+    s = score(
+        needs(),
+        offer(
+            sector_id=1,
+            expertise_mask=mask_of([10, 11]),
+            language_mask=mask_of([5, 6]),
+            country="FR",
+            capacity=2,
+            free_places=1,
+        ),
+    )
     assert explain(s, NAMES) == ["same sector", "2 of your 3 areas", "speaks French", "also in France", "1 place left"]
     expected = WEIGHTS["sector"] + WEIGHTS["expertise"] * 2 / 3 + WEIGHTS["language"] + WEIGHTS["country"]
     assert s.score == round(expected + WEIGHTS["places"] * 1 / 2, 4)
