@@ -42,7 +42,7 @@ class MentorProfileForm(SpecialCategoryCheck, forms.ModelForm):
             "expertise": forms.CheckboxSelectMultiple,
         }
         help_texts = {
-            "work_history": "Mentees see this with your first name. No logos, and no claims you could not stand behind.",
+            "work_history": "Mentees see this with your first name. No logos, and no claim you could not stand behind.",
             "capacity": f"How many mentees you will mentor at once, 1 to {MAX_CAPACITY}.",
             "languages": "Hold Ctrl (or Cmd) to choose more than one.",
         }

@@ -118,7 +118,10 @@ class MentorshipRequestQuerySet(models.QuerySet):
 
 
 class MentorshipRequest(models.Model):
-    """The mentee asks; the mentor accepts or declines (R-MATCH-2). pending -> accepted | declined | withdrawn | expired."""
+    """The mentee asks; the mentor accepts or declines (R-MATCH-2).
+
+    pending -> accepted | declined | withdrawn | expired.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for the mentor"

@@ -6,12 +6,13 @@ NAMES = Names(sectors={1: "Energy", 2: "Rail"}, languages={5: "French", 6: "Engl
 
 
 def needs(**kw):
-    base = dict(mentee_id=1, sector_id=1, expertise_mask=mask_of([10, 11, 12]), language_id=5, country="FR")
+    base = {"mentee_id": 1, "sector_id": 1, "expertise_mask": mask_of([10, 11, 12]), "language_id": 5, "country": "FR"}
     return MenteeNeeds(**{**base, **kw})
 
 
 def offer(mentor_id=100, **kw):
-    base = dict(sector_id=2, expertise_mask=0, language_mask=mask_of([6]), country="GB", capacity=3, free_places=2)
+    base = {"sector_id": 2, "expertise_mask": 0, "language_mask": mask_of([6]), "country": "GB"}
+    base |= {"capacity": 3, "free_places": 2}
     return MentorOffer(mentor_id=mentor_id, **{**base, **kw})
 
 
