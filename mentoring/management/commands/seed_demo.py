@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Language, MembershipStatus
+from matching.models import ExpertiseArea, MenteeProfile, MentorProfile, Sector
 from mentoring.models import DocumentKind, LocalNetwork, Role, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
 from safeguarding.models import TrainingKind, TrainingRecord
 
@@ -179,4 +180,204 @@ class Command(BaseCommand):
                     "recorded_by": coordinator,
                 },
             )
+        self.seed_matching(
+            career=career,
+            london=london,
+            north_west=north_west,
+            mentor=mentor,
+            mentee=mentee,
+            member=member,
+            join=join,
+            today=today,
+            coordinator=coordinator,
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo login uses the password {DEMO_PASSWORD!r}."))
+
+    def seed_matching(self, *, career, london, north_west, mentor, mentee, member, join, today, coordinator):
+        """Sectors, expertise areas, a dozen listed mentors in Career Mentoring, and the demo mentee's goals."""
+        sectors = {n: Sector.objects.get_or_create(name=n)[0] for n in SECTORS}
+        areas = {n: ExpertiseArea.objects.get_or_create(name=n)[0] for n in AREAS}
+        languages = {c: Language.objects.get(code=c) for c in ("en", "fr", "de", "es", "hi", "pl")}
+
+        def profile(user, role, sector, expertise, langs, country, capacity, history):
+            p, created = MentorProfile.objects.get_or_create(
+                user=user,
+                defaults={
+                    "role_title": role,
+                    "work_history": history,
+                    "sector": sectors[sector],
+                    "country": country,
+                    "capacity": capacity,
+                    "status": MentorProfile.Status.APPROVED,
+                    "reviewed_by": coordinator,
+                },
+            )
+            if created:
+                p.expertise.set([areas[a] for a in expertise])
+                p.languages.set([languages[c] for c in langs])
+
+        profile(
+            mentor,
+            "Principal power systems engineer",
+            "Energy",
+            ["Power systems", "Chartership (CEng)", "Leadership"],
+            ["en", "fr"],
+            "GB",
+            3,
+            "Twenty-five years in transmission and distribution; led the protection team for a national grid "
+            "operator; now mentors engineers towards chartership.",
+        )
+        for i, (first, last, role, sector, expertise, langs, country, capacity) in enumerate(DEMO_MENTORS):
+            email = f"mentor{i + 1}@example.org"
+            user = member(email, first, last, datetime.date(1970 + i, 1 + i % 12, 1 + i), f"1000{i + 100:04d}")
+            join(user, career, Role.MENTOR, london if i % 2 == 0 else north_west)
+            for kind in TrainingKind:
+                TrainingRecord.objects.get_or_create(
+                    user=user,
+                    kind=kind,
+                    defaults={
+                        "completed_on": today - datetime.timedelta(days=60),
+                        "expires_on": today + datetime.timedelta(days=600),
+                        "recorded_by": coordinator,
+                    },
+                )
+            profile(
+                user,
+                role,
+                sector,
+                expertise,
+                langs,
+                country,
+                capacity,
+                f"{role} with experience across {sector.lower()} projects, happy to help with {expertise[0].lower()}.",
+            )
+        goals, created = MenteeProfile.objects.get_or_create(
+            user=mentee,
+            defaults={
+                "goals": "Become a Chartered Engineer within two years and lead my first substation project.",
+                "sector": sectors["Energy"],
+                "language": languages["en"],
+                "country": "GB",
+            },
+        )
+        if created:
+            goals.expertise.set([areas["Chartership (CEng)"], areas["Power systems"], areas["Project management"]])
+
+
+SECTORS = [
+    "Energy",
+    "Rail and transport",
+    "Telecommunications",
+    "Manufacturing",
+    "Construction",
+    "Software and IT",
+    "Defence and aerospace",
+    "Healthcare technology",
+]
+AREAS = [
+    "Chartership (CEng)",
+    "Incorporated Engineer (IEng)",
+    "Power systems",
+    "Project management",
+    "Leadership",
+    "Software engineering",
+    "Signalling",
+    "Embedded systems",
+    "Safety engineering",
+    "Career change",
+    "Working abroad",
+    "Returning to work",
+]
+DEMO_MENTORS = [
+    (
+        "Oliver",
+        "Brown",
+        "Signalling design lead",
+        "Rail and transport",
+        ["Signalling", "Safety engineering"],
+        ["en"],
+        "GB",
+        2,
+    ),
+    (
+        "Fatima",
+        "Khan",
+        "Head of software",
+        "Software and IT",
+        ["Software engineering", "Leadership"],
+        ["en", "hi"],
+        "GB",
+        3,
+    ),
+    (
+        "Lukas",
+        "Schmidt",
+        "Embedded systems architect",
+        "Manufacturing",
+        ["Embedded systems", "Working abroad"],
+        ["en", "de"],
+        "DE",
+        2,
+    ),
+    (
+        "Sofia",
+        "Garcia",
+        "Network planning manager",
+        "Telecommunications",
+        ["Project management", "Career change"],
+        ["en", "es"],
+        "ES",
+        1,
+    ),
+    (
+        "James",
+        "Wilson",
+        "Chartered structural engineer",
+        "Construction",
+        ["Chartership (CEng)", "Project management"],
+        ["en"],
+        "GB",
+        2,
+    ),
+    ("Anna", "Nowak", "Reliability engineer", "Energy", ["Power systems", "Returning to work"], ["en", "pl"], "PL", 2),
+    (
+        "Chloe",
+        "Martin",
+        "Systems engineer",
+        "Defence and aerospace",
+        ["Safety engineering", "Chartership (CEng)"],
+        ["en", "fr"],
+        "FR",
+        1,
+    ),
+    (
+        "Rahul",
+        "Mehta",
+        "Medical devices lead",
+        "Healthcare technology",
+        ["Embedded systems", "Leadership"],
+        ["en", "hi"],
+        "IN",
+        2,
+    ),
+    (
+        "Grace",
+        "Adams",
+        "Programme director",
+        "Energy",
+        ["Leadership", "Project management", "Chartership (CEng)"],
+        ["en"],
+        "GB",
+        4,
+    ),
+    (
+        "Tom",
+        "Evans",
+        "Incorporated engineer, maintenance",
+        "Manufacturing",
+        ["Incorporated Engineer (IEng)"],
+        ["en"],
+        "GB",
+        2,
+    ),
+]
