@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django_countries import countries
@@ -48,8 +51,42 @@ def mentor_search(scheme: Scheme, *, sector=None, expertise=None, language=None,
     )
 
 
+LISTING_VERSION_KEY = "matching:listing-version"
+LISTING_TTL_SECONDS = 300
+_listing_cache: dict[tuple[int, datetime.date], tuple[str, float, dict[int, MentorOffer]]] = {}
+
+
+def listing_changed() -> None:
+    """Something a listing depends on changed: every process rebuilds its index on next use.
+
+    The version lives in the shared cache (Redis in production), so one change
+    reaches every web process; a random token, so a cleared cache never matches
+    an old index.
+    """
+    cache.set(LISTING_VERSION_KEY, uuid.uuid4().hex, None)
+
+
 def offers_for(scheme: Scheme) -> dict[int, MentorOffer]:
-    """Every listed mentor of `scheme` as plain data, keyed by mentor (user) id: three queries in all."""
+    """Every listed, accepting mentor of `scheme` as plain data, keyed by mentor (user) id.
+
+    Kept in memory per process and rebuilt when `listing_changed` was called (see
+    matching/signals.py), on a new day (eligibility depends on the date), or after
+    LISTING_TTL_SECONDS as a safety net. Do not modify the returned dict.
+    """
+    version = cache.get_or_set(LISTING_VERSION_KEY, lambda: uuid.uuid4().hex, None)
+    key = (scheme.pk, timezone.localdate())
+    cached = _listing_cache.get(key)
+    if cached and cached[0] == version and time.monotonic() - cached[1] < LISTING_TTL_SECONDS:
+        return cached[2]
+    offers = _load_offers(scheme)
+    if len(_listing_cache) > 64:  # old days and schemes: start afresh rather than grow
+        _listing_cache.clear()
+    _listing_cache[key] = (version, time.monotonic(), offers)
+    return offers
+
+
+def _load_offers(scheme: Scheme) -> dict[int, MentorOffer]:
+    """Three queries: profiles with their free places, their expertise, their languages."""
     profiles = with_places(listed_profiles(scheme).filter(availability=MentorProfile.Availability.ACCEPTING))
     rows = list(profiles.values_list("pk", "user_id", "sector_id", "country", "capacity", "active_mentees"))
     profile_ids = [row[0] for row in rows]
@@ -105,11 +142,20 @@ def excluded_mentors(mentee, scheme: Scheme, *, now: datetime.datetime | None = 
 
 
 def names() -> Names:
-    return Names(
+    version = cache.get_or_set(LISTING_VERSION_KEY, lambda: uuid.uuid4().hex, None)
+    cached = _names_cache.get("names")
+    if cached and cached[0] == version:
+        return cached[1]
+    value = Names(
         sectors=dict(Sector.objects.values_list("pk", "name")),
         languages=dict(Language.objects.values_list("pk", "name")),
         countries=dict(countries),
     )
+    _names_cache["names"] = (version, value)
+    return value
+
+
+_names_cache: dict[str, tuple[str, Names]] = {}
 
 
 @dataclass
@@ -125,8 +171,7 @@ def suggestions_for(mentee, scheme: Scheme, *, limit: int = 5) -> list[Suggested
     if needs is None:
         return []
     offers = offers_for(scheme)
-    offers.pop(mentee.pk, None)
-    ranked = rank(needs, offers.values(), limit=limit, exclude=excluded_mentors(mentee, scheme))
+    ranked = rank(needs, offers.values(), limit=limit, exclude=excluded_mentors(mentee, scheme) | {mentee.pk})
     profiles = {
         p.user_id: p
         for p in with_places(MentorProfile.objects.filter(user_id__in=[s.mentor_id for s in ranked]))
@@ -182,3 +227,60 @@ def unmatched_mentees(*, scheme: Scheme | None = None, model=SchemeMembership):
     if scheme is not None:
         memberships = memberships.filter(scheme=scheme)
     return memberships.select_related("user", "scheme", "network").order_by("joined_at", "pk")
+
+
+def cohort_inputs(scheme: Scheme, *, network=None) -> tuple[list[MenteeNeeds], list[MentorOffer], dict[int, set[int]]]:
+    """Plain data for cohort matching: waiting, eligible mentees with goals and no request pending; listed mentors.
+
+    A fixed number of queries whatever the size of the cohort.
+    """
+    from safeguarding import eligibility
+
+    waiting = unmatched_mentees(scheme=scheme)
+    if network is not None:
+        waiting = waiting.filter(network=network)
+    eligible = eligibility.eligible_users(scheme, Role.MENTEE)
+    pending = MentorshipRequest.objects.pending().filter(scheme=scheme).values("mentee_id")
+    mentee_ids = list(
+        waiting.filter(user__in=eligible, user__mentee_profile__isnull=False)
+        .exclude(user__in=pending)
+        .values_list("user_id", flat=True)
+    )
+    areas = defaultdict(set)
+    for user_id, area_id in MenteeProfile.expertise.through.objects.filter(
+        menteeprofile__user_id__in=mentee_ids
+    ).values_list("menteeprofile__user_id", "expertisearea_id"):
+        areas[user_id].add(area_id)
+    mentees = [
+        MenteeNeeds(
+            mentee_id=user_id,
+            sector_id=sector_id,
+            expertise_mask=mask_of(areas[user_id]),
+            language_id=language_id,
+            country=str(country or ""),
+        )
+        for user_id, sector_id, language_id, country in MenteeProfile.objects.filter(user_id__in=mentee_ids)
+        .order_by("user_id")
+        .values_list("user_id", "sector_id", "language_id", "country")
+    ]
+    offers = _load_offers(scheme)  # fresh: cohort matching must see every place as it is now
+    if network is not None:
+        in_network = set(
+            SchemeMembership.objects.filter(scheme=scheme, role=Role.MENTOR, network=network).values_list(
+                "user_id", flat=True
+            )
+        )
+        offers = {k: v for k, v in offers.items() if k in in_network}
+    exclude = defaultdict(set)
+    for mentee_id, mentor_id in Pairing.objects.filter(mentee_id__in=mentee_ids).values_list("mentee_id", "mentor_id"):
+        exclude[mentee_id].add(mentor_id)
+    for mentee_id, mentor_id in MentorshipRequest.objects.filter(
+        mentee_id__in=mentee_ids,
+        scheme=scheme,
+        status=MentorshipRequest.Status.DECLINED,
+        responded_at__gte=timezone.now() - DECLINE_COOLDOWN,
+    ).values_list("mentee_id", "mentor_id"):
+        exclude[mentee_id].add(mentor_id)
+    for mentee in mentees:
+        exclude[mentee.mentee_id].add(mentee.mentee_id)  # never oneself
+    return mentees, [o for o in offers.values() if o.free_places > 0], dict(exclude)

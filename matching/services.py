@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -315,3 +317,81 @@ def rematch_request(*, pairing: Pairing, mentee, note: str = "") -> RematchReque
             url="/admin/matching/rematchrequest/",
         )
     return rematch
+
+
+@dataclass
+class ProposedPair:
+    mentee: object
+    mentor: object
+    score: float
+    reasons: list[str]
+
+
+@dataclass
+class CohortPreview:
+    scheme: Scheme
+    pairs: list[ProposedPair]
+    unmatched: list
+    total_score: float
+
+    def token(self) -> str:
+        """A signed list of the previewed pairs, so confirming creates exactly what was shown."""
+        return signing.dumps(
+            {"scheme": self.scheme.pk, "pairs": [[p.mentee.pk, p.mentor.pk] for p in self.pairs]}, salt=COHORT_SALT
+        )
+
+
+COHORT_SALT = "matching.cohort"
+
+
+def cohort_preview(*, scheme: Scheme, network=None) -> CohortPreview:
+    """Propose pairs for every waiting mentee of `scheme` (optionally one network), maximising total fit (R-MATCH-3).
+
+    Reads only: nothing changes until `cohort_confirm`.
+    """
+    from django.contrib.auth import get_user_model
+
+    from matching import cohort, selectors
+    from matching.suggest import explain
+
+    mentees, offers, exclude = selectors.cohort_inputs(scheme, network=network)
+    result = cohort.cohort_match(mentees, offers, exclude=exclude)
+    people = get_user_model().objects.in_bulk(
+        [m for m, _, _ in result.pairs] + [r for _, r, _ in result.pairs] + list(result.unmatched)
+    )
+    names = selectors.names()
+    pairs = [
+        ProposedPair(people[mentee_id], people[mentor_id], suggestion.score, explain(suggestion, names))
+        for mentee_id, mentor_id, suggestion in result.pairs
+    ]
+    pairs.sort(key=lambda p: (-p.score, p.mentee.pk))
+    return CohortPreview(scheme, pairs, [people[i] for i in result.unmatched], result.total_score)
+
+
+def cohort_confirm(*, token: str, created_by, max_age: int = 3600) -> tuple[list[Pairing], list[str]]:
+    """Start the previewed pairings. Each goes through `pairing_start`, so a pair that no longer fits
+    (a place taken meanwhile, eligibility lapsed) is skipped with its reason; the rest still start."""
+    from django.contrib.auth import get_user_model
+
+    try:
+        data = signing.loads(token, salt=COHORT_SALT, max_age=max_age)
+    except signing.BadSignature as bad:
+        raise ValidationError("This preview has expired or was altered; run the preview again.") from bad
+    scheme = Scheme.objects.get(pk=data["scheme"])
+    people = get_user_model().objects.in_bulk([i for pair in data["pairs"] for i in pair])
+    started, skipped = [], []
+    for mentee_id, mentor_id in data["pairs"]:
+        mentee, mentor = people.get(mentee_id), people.get(mentor_id)
+        if mentee is None or mentor is None:
+            skipped.append(f"A member of pair {mentee_id}/{mentor_id} no longer exists.")
+            continue
+        try:
+            with transaction.atomic():
+                started.append(
+                    pairing_start(
+                        mentor=mentor, mentee=mentee, scheme=scheme, origin=Pairing.Origin.COHORT, created_by=created_by
+                    )
+                )
+        except PairingRefused as refused:
+            skipped.append(f"{mentee.get_full_name()} with {mentor.get_full_name()}: {refused.message}")
+    return started, skipped

@@ -17,12 +17,75 @@ from mentoring.models import (
 )
 
 
+class CohortForm(forms.Form):
+    network = forms.ModelChoiceField(
+        queryset=LocalNetwork.objects.none(), required=False, empty_label="Every Local Network", label="Local Network"
+    )
+
+
 @admin.register(Scheme)
 class SchemeAdmin(RoleScopedAdmin):
     view_roles = (COORDINATORS, SAFEGUARDING_LEAD)
     change_roles = (STAFF,)
     list_display = ("name", "kind", "dbs_required", "shares_contact_details", "careers_advice_in_scope", "is_open")
     prepopulated_fields = {"slug": ("name",)}
+    actions = ["cohort_match"]
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path("<int:pk>/cohort/", self.admin_site.admin_view(self.cohort_view), name="mentoring_scheme_cohort"),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description="Run cohort matching (preview first)")
+    def cohort_match(self, request, queryset):
+        from django.shortcuts import redirect
+
+        return redirect("admin:mentoring_scheme_cohort", pk=queryset.first().pk)
+
+    def cohort_view(self, request, pk: int):
+        """Preview the cohort's pairs with scores and reasons; confirm to start them (R-MATCH-3)."""
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import get_object_or_404, redirect
+        from django.template.response import TemplateResponse
+
+        from matching import services as matching_services
+
+        if not self._holds(request, (COORDINATORS, STAFF)):
+            raise PermissionDenied
+        scheme = get_object_or_404(Scheme, pk=pk)
+        networks = LocalNetwork.objects.all()
+        if self.coordinator_only(request):
+            networks = networks.filter(coordinators=request.user)
+        form = CohortForm(request.GET or None)
+        form.fields["network"].queryset = networks
+        form.fields["network"].required = self.coordinator_only(request)
+        if request.method == "POST":
+            try:
+                started, skipped = matching_services.cohort_confirm(
+                    token=request.POST.get("token", ""), created_by=request.user
+                )
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(request, f"Started {len(started)} pairings.", messages.SUCCESS)
+                for reason in skipped:
+                    self.message_user(request, f"Skipped {reason}", messages.WARNING)
+                return redirect("admin:mentoring_pairing_changelist")
+        preview = None
+        if form.is_bound and form.is_valid():
+            preview = matching_services.cohort_preview(scheme=scheme, network=form.cleaned_data["network"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Cohort matching: {scheme}",
+            "scheme": scheme,
+            "form": form,
+            "preview": preview,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/mentoring/scheme/cohort.html", context)
 
 
 @admin.register(LocalNetwork)

@@ -1,0 +1,48 @@
+"""Pair every waiting mentee of a scheme with mentors' free places, maximising the total fit (R-MATCH-3).
+
+Without --confirm it only prints the preview; nothing changes.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from matching import services
+from mentoring.models import LocalNetwork, Scheme
+
+
+class Command(BaseCommand):
+    help = "Preview (and with --confirm, create) cohort pairings for a scheme."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scheme", required=True, help="the scheme's slug, e.g. career")
+        parser.add_argument("--network", help="only this Local Network (its slug)")
+        parser.add_argument("--confirm", action="store_true", help="create the pairings shown")
+
+    def handle(self, *args, scheme, network=None, confirm=False, **options):
+        try:
+            scheme_obj = Scheme.objects.get(slug=scheme)
+        except Scheme.DoesNotExist as missing:
+            raise CommandError(
+                f"No scheme with slug {scheme!r}. Known: {', '.join(Scheme.objects.values_list('slug', flat=True))}"
+            ) from missing
+        network_obj = None
+        if network:
+            try:
+                network_obj = LocalNetwork.objects.get(slug=network)
+            except LocalNetwork.DoesNotExist as missing:
+                raise CommandError(f"No Local Network with slug {network!r}.") from missing
+        preview = services.cohort_preview(scheme=scheme_obj, network=network_obj)
+        for pair in preview.pairs:
+            self.stdout.write(
+                f"{pair.mentee.get_full_name()} <- {pair.mentor.get_full_name()}  "
+                f"score {pair.score:.2f}  ({', '.join(pair.reasons) or 'no shared preferences'})"
+            )
+        self.stdout.write(
+            f"{len(preview.pairs)} pairs, total score {preview.total_score:.2f}, {len(preview.unmatched)} left waiting."
+        )
+        if not confirm:
+            self.stdout.write("Preview only: run again with --confirm to create these pairings.")
+            return
+        started, skipped = services.cohort_confirm(token=preview.token(), created_by=None)
+        for reason in skipped:
+            self.stderr.write(f"Skipped: {reason}")
+        self.stdout.write(self.style.SUCCESS(f"Started {len(started)} pairings."))

@@ -1,0 +1,38 @@
+"""Invalidate the in-memory listing index when anything it depends on changes.
+
+This is cache upkeep, not a business rule: the services stay the only writers,
+and a signal catches every write (admin, services, data fixes) where a call in
+each service could be forgotten.
+"""
+
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+
+def _changed(sender, **kwargs):
+    from matching.selectors import listing_changed
+
+    transaction.on_commit(listing_changed)
+
+
+def connect() -> None:
+    from django.contrib.auth import get_user_model
+
+    from matching.models import MentorProfile
+    from mentoring.models import Pairing, SchemeMembership, TermsAcceptance, TermsVersion
+    from safeguarding.models import DBSCheck, TrainingRecord
+
+    for model in (
+        MentorProfile,
+        Pairing,
+        SchemeMembership,
+        TermsAcceptance,
+        TermsVersion,
+        DBSCheck,
+        TrainingRecord,
+        get_user_model(),
+    ):
+        post_save.connect(_changed, sender=model, dispatch_uid=f"listing-{model._meta.label}-save")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"listing-{model._meta.label}-delete")
+    for through in (MentorProfile.expertise.through, MentorProfile.languages.through):
+        m2m_changed.connect(_changed, sender=through, dispatch_uid=f"listing-{through._meta.label}")

@@ -1,0 +1,109 @@
+"""Cohort matching from the admin and the command: preview first, confirm starts pairings (R-MATCH-3)."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from matching import services
+from mentoring.models import Pairing
+from tests import factories
+
+
+@pytest.fixture
+def cohort(documents, scheme, network):
+    energy = factories.SectorFactory(name="Energy")
+    rail = factories.SectorFactory(name="Rail")
+    mentors = [
+        factories.listed_mentor(scheme, network, sector=energy, capacity=1, role_title="Energy mentor"),
+        factories.listed_mentor(scheme, network, sector=rail, capacity=2, role_title="Rail mentor"),
+    ]
+    mentees = [factories.eligible_mentee(scheme, network) for _ in range(4)]
+    for mentee, sector in zip(mentees, [energy, rail, rail, energy], strict=True):
+        mentee.mentee_profile.sector = sector
+        mentee.mentee_profile.save()
+    return mentors, mentees
+
+
+def test_the_preview_proposes_pairs_within_capacity_and_changes_nothing(cohort, scheme):
+    mentors, mentees = cohort
+    preview = services.cohort_preview(scheme=scheme)
+    assert len(preview.pairs) == 3  # 1 + 2 places
+    assert len(preview.unmatched) == 1
+    per_mentor = {}
+    for pair in preview.pairs:
+        per_mentor[pair.mentor.pk] = per_mentor.get(pair.mentor.pk, 0) + 1
+    assert per_mentor == {mentors[0].pk: 1, mentors[1].pk: 2}
+    assert all("same sector" in pair.reasons for pair in preview.pairs)
+    assert not Pairing.objects.exists()
+
+
+def test_confirming_starts_exactly_the_previewed_pairs(cohort, scheme, coordinator):
+    preview = services.cohort_preview(scheme=scheme)
+    started, skipped = services.cohort_confirm(token=preview.token(), created_by=coordinator)
+    assert skipped == []
+    assert {(p.mentee_id, p.mentor_id) for p in started} == {(p.mentee.pk, p.mentor.pk) for p in preview.pairs}
+    assert all(p.origin == "cohort" for p in started)
+
+
+def test_a_place_taken_after_the_preview_is_skipped_not_overfilled(cohort, scheme, network):
+    mentors, _ = cohort
+    preview = services.cohort_preview(scheme=scheme)
+    Pairing.objects.create(
+        scheme=scheme, mentor=mentors[0], network=network, mentee=factories.eligible_mentee(scheme, network)
+    )
+    started, skipped = services.cohort_confirm(token=preview.token(), created_by=None)
+    assert len(started) == 2 and len(skipped) == 1
+    assert Pairing.objects.filter(mentor=mentors[0], status="active").count() == 1
+
+
+def test_an_altered_token_is_refused(cohort, scheme):
+    from django.core.exceptions import ValidationError
+
+    token = services.cohort_preview(scheme=scheme).token()
+    with pytest.raises(ValidationError):
+        services.cohort_confirm(token=token[:-3] + "abc", created_by=None)
+    assert not Pairing.objects.exists()
+
+
+def test_the_admin_previews_then_confirms(client, cohort, scheme, coordinator, network):
+    client.force_login(coordinator)
+    url = reverse("admin:mentoring_scheme_cohort", args=[scheme.pk])
+    page = client.get(url, {"network": network.pk})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "3 pairs" in body and "same sector" in body and "Confirm and start" in body
+    assert not Pairing.objects.exists()
+    token = page.context["preview"].token()
+    response = client.post(url + f"?network={network.pk}", {"token": token})
+    assert response.status_code == 302
+    assert Pairing.objects.filter(origin="cohort").count() == 3
+
+
+def test_a_coordinator_must_pick_one_of_their_networks(client, cohort, scheme, coordinator, other_network):
+    client.force_login(coordinator)
+    url = reverse("admin:mentoring_scheme_cohort", args=[scheme.pk])
+    page = client.get(url, {"network": other_network.pk})
+    assert page.status_code == 200 and page.context["preview"] is None
+    assert "network" in page.context["form"].errors
+
+
+def test_members_cannot_reach_the_cohort_page(client, cohort, scheme):
+    _, mentees = cohort
+    client.force_login(mentees[0])
+    assert client.get(reverse("admin:mentoring_scheme_cohort", args=[scheme.pk])).status_code in (302, 403)
+
+
+def test_the_command_previews_and_confirms(cohort, scheme):
+    out = StringIO()
+    call_command("cohort_match", "--scheme", scheme.slug, stdout=out)
+    assert "3 pairs" in out.getvalue() and "Preview only" in out.getvalue()
+    assert not Pairing.objects.exists()
+    call_command("cohort_match", "--scheme", scheme.slug, "--confirm", stdout=out)
+    assert Pairing.objects.filter(origin="cohort").count() == 3
+
+
+def test_the_command_rejects_an_unknown_scheme(db):
+    with pytest.raises(CommandError, match="No scheme"):
+        call_command("cohort_match", "--scheme", "nope")
