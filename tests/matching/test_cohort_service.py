@@ -27,7 +27,7 @@ def cohort(documents, scheme, network):
 
 
 def test_the_preview_proposes_pairs_within_capacity_and_changes_nothing(cohort, scheme):
-    mentors, mentees = cohort
+    mentors, _ = cohort
     preview = services.cohort_preview(scheme=scheme)
     assert len(preview.pairs) == 3  # 1 + 2 places
     assert len(preview.unmatched) == 1
