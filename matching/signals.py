@@ -12,6 +12,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 def _changed(sender, **kwargs):
     from matching.selectors import listing_changed
 
+    # Now, for this process's next read inside the same transaction; and again after
+    # commit, so no process keeps an index it rebuilt before the change was visible.
+    listing_changed()
     transaction.on_commit(listing_changed)
 
 

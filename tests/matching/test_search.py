@@ -230,3 +230,24 @@ def test_the_listing_query_agrees_with_the_engine(documents, scheme, network):
     listed = set(services.listed_profiles(scheme).values_list("user_id", flat=True))
     checked = {m.pk for m in mentors if eligibility.check(m, scheme, "mentor").ok and m != mentors[3]}
     assert listed == checked == {mentors[0].pk}
+
+
+def test_the_listing_index_sees_changes_at_once(seeker, scheme, network):
+    # The in-memory index is rebuilt when a profile, pairing or eligibility record changes.
+    first = factories.listed_mentor(scheme, network, capacity=1)
+    assert [s.profile.user_id for s in selectors.suggestions_for(seeker, scheme)] == [first.pk]
+    second = factories.listed_mentor(scheme, network)
+    assert {s.profile.user_id for s in selectors.suggestions_for(seeker, scheme)} == {first.pk, second.pk}
+    Pairing.objects.create(scheme=scheme, mentor=first, mentee=factories.eligible_mentee(scheme, network),
+                           network=network)
+    assert [s.profile.user_id for s in selectors.suggestions_for(seeker, scheme)] == [second.pk]
+    second.training_records.all().delete()
+    assert selectors.suggestions_for(seeker, scheme) == []
+
+
+def test_suggestions_do_not_query_per_mentor(seeker, scheme, network, django_assert_max_num_queries):
+    for _ in range(30):
+        factories.listed_mentor(scheme, network)
+    selectors.suggestions_for(seeker, scheme)  # builds the index
+    with django_assert_max_num_queries(9):
+        assert len(selectors.suggestions_for(seeker, scheme)) == 5
