@@ -63,30 +63,40 @@ class Suggestion:
     reasons: tuple[tuple, ...]
 
 
-def score(needs: MenteeNeeds, offer: MentorOffer) -> Suggestion:
-    """How well `offer` fits `needs`, and why. Higher is better; 0 means nothing in common."""
+def _evaluate(needs: MenteeNeeds, offer: MentorOffer, reasons: list | None) -> float:
+    """The one scoring formula. Appends reason codes to `reasons` unless it is None (ranking only)."""
     total = 0.0
-    reasons: list[tuple] = []
     if needs.sector_id is not None and needs.sector_id == offer.sector_id:
         total += WEIGHTS["sector"]
-        reasons.append(("sector",))
+        if reasons is not None:
+            reasons.append(("sector",))
     wanted = needs.expertise_mask.bit_count()
     if wanted:
         matched = (needs.expertise_mask & offer.expertise_mask).bit_count()
         if matched:
             total += WEIGHTS["expertise"] * matched / wanted
-            reasons.append(("expertise", matched, wanted))
+            if reasons is not None:
+                reasons.append(("expertise", matched, wanted))
     if needs.language_id is not None and offer.language_mask >> needs.language_id & 1:
         total += WEIGHTS["language"]
-        reasons.append(("language", needs.language_id))
+        if reasons is not None:
+            reasons.append(("language", needs.language_id))
     if needs.country and needs.country == offer.country:
         total += WEIGHTS["country"]
-        reasons.append(("country", needs.country))
+        if reasons is not None:
+            reasons.append(("country", needs.country))
     if offer.capacity > 0 and offer.free_places > 0:
         total += WEIGHTS["places"] * offer.free_places / offer.capacity
-        if offer.free_places == 1:
+        if offer.free_places == 1 and reasons is not None:
             reasons.append(("places", 1))
-    return Suggestion(offer.mentor_id, round(total, 4), tuple(reasons))
+    return round(total, 4)
+
+
+def score(needs: MenteeNeeds, offer: MentorOffer) -> Suggestion:
+    """How well `offer` fits `needs`, and why. Higher is better; 0 means nothing in common."""
+    reasons: list[tuple] = []
+    total = _evaluate(needs, offer, reasons)
+    return Suggestion(offer.mentor_id, total, tuple(reasons))
 
 
 def rank(
@@ -96,9 +106,20 @@ def rank(
     limit: int = 10,
     exclude: frozenset[int] | set[int] = frozenset(),
 ) -> list[Suggestion]:
-    """The best `limit` mentors with a free place, best first (ties: lower mentor id first)."""
-    scored = (score(needs, offer) for offer in offers if offer.free_places > 0 and offer.mentor_id not in exclude)
-    return heapq.nsmallest(limit, scored, key=lambda s: (-s.score, s.mentor_id))
+    """The best `limit` mentors with a free place, best first (ties: lower mentor id first).
+
+    Scores every offer without reasons, then explains only the few it keeps.
+    """
+    best = heapq.nsmallest(
+        limit,
+        (
+            (-_evaluate(needs, offer, None), offer.mentor_id, offer)
+            for offer in offers
+            if offer.free_places > 0 and offer.mentor_id not in exclude
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    return [score(needs, offer) for _, _, offer in best]
 
 
 @dataclass(frozen=True)

@@ -238,8 +238,9 @@ def test_the_listing_index_sees_changes_at_once(seeker, scheme, network):
     assert [s.profile.user_id for s in selectors.suggestions_for(seeker, scheme)] == [first.pk]
     second = factories.listed_mentor(scheme, network)
     assert {s.profile.user_id for s in selectors.suggestions_for(seeker, scheme)} == {first.pk, second.pk}
-    Pairing.objects.create(scheme=scheme, mentor=first, mentee=factories.eligible_mentee(scheme, network),
-                           network=network)
+    Pairing.objects.create(
+        scheme=scheme, mentor=first, mentee=factories.eligible_mentee(scheme, network), network=network
+    )
     assert [s.profile.user_id for s in selectors.suggestions_for(seeker, scheme)] == [second.pk]
     second.training_records.all().delete()
     assert selectors.suggestions_for(seeker, scheme) == []
