@@ -64,8 +64,13 @@ def mentor(documents, scheme, network):
 
 
 def _role_user(group_name: str, **kwargs):
+    """A member of a role group, with TOTP two-factor set up as the admin requires."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
     user = factories.UserFactory(is_staff=True, **kwargs)
     user.groups.add(Group.objects.get(name=group_name))
+    user.totp_secret = generate_totp_secret()
+    TOTP.activate(user, user.totp_secret)
     return user
 
 

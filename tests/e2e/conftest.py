@@ -155,3 +155,24 @@ def assert_accessible(page) -> None:
     assert not blocking, f"{page.url}:\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}" for v in blocking
     )
+
+
+def sign_in(page, base: str, user, *, then: str = "") -> None:
+    """Sign in through allauth as a person would, entering the TOTP code when the account has two-factor."""
+    from tests import factories
+
+    page.goto(base + "/accounts/login/" + (f"?next={then}" if then else ""))
+    assert_accessible(page)
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    secret = getattr(user, "totp_secret", None)
+    if secret:
+        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+        page.wait_for_url("**/2fa/authenticate/**")
+        assert_accessible(page)
+        code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+        page.get_by_label("Code").fill(code)
+        page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(f"**{then or '/onboarding/'}")

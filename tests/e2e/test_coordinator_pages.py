@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -23,11 +23,7 @@ def test_cohort_matching_and_queues(asgi_live_server, new_page, documents, schem
         mentee.mentee_profile.save()
 
     page = new_page()
-    page.goto(base + "/accounts/login/?next=/admin/")
-    page.get_by_label("Email").fill(coordinator.email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url("**/admin/")
+    sign_in(page, base, coordinator, then="/admin/")
     for path in (
         "matching/mentorprofile/?status__exact=submitted",
         "mentoring/waitingmentee/",

@@ -9,17 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def sign_in(page, base, user):
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url("**/onboarding/")
 
 
 def test_search_request_accept_and_both_see_the_pairing(asgi_live_server, new_page, documents, scheme, network):

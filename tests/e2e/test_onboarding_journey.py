@@ -10,8 +10,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests import factories
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -69,12 +68,8 @@ def test_register_verify_and_become_ready_as_a_mentor(asgi_live_server, new_page
     # The London coordinator signs in through allauth and records what was missing.
     coordinator = new_page()
     coordinator.goto(base + "/admin/")
-    coordinator.wait_for_url("**/accounts/login/**")
-    assert_accessible(coordinator)
-    coordinator.get_by_label("Email").fill(world["coordinator"].email)
-    coordinator.get_by_label("Password").fill(factories.PASSWORD)
-    coordinator.get_by_role("button", name="Sign In").click()
-    coordinator.wait_for_url("**/admin/")
+    coordinator.wait_for_url("**/accounts/login/**")  # the admin signs in through allauth
+    sign_in(coordinator, base, world["coordinator"], then="/admin/")
     assert_accessible(coordinator)
 
     coordinator.get_by_role("link", name="Users").first.click()

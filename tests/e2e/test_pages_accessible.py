@@ -3,18 +3,9 @@
 import pytest
 
 from tests import factories
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def sign_in(page, base, user):
-    page.goto(base + "/accounts/login/")
-    assert_accessible(page)
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url("**/onboarding/")
 
 
 def test_member_pages_are_accessible(asgi_live_server, new_page, mentee, documents):
