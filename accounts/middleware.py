@@ -48,7 +48,7 @@ class StaffTwoFactorMiddleware:
 
             if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
                 messages.warning(
-                    request, "Set up two-factor authentication with an authenticator app before using the administration."
+                    request, "Set up two-factor authentication with an authenticator app to use the administration."
                 )
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
