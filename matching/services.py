@@ -134,7 +134,8 @@ def _tell_coordinators_of_conflict(*, mentee, mentor, scheme, declared_by, decla
     notify_many(coordinators_of(user=mentee, scheme=scheme, role=Role.MENTEE), "conflict_blocked", body=body)
 
 
-def _blocks(declaration: dict) -> bool:
+def declaration_blocks(declaration: dict) -> bool:
+    """An unmanageable conflict of interest: the pairing cannot go ahead (R-MATCH-5)."""
     return declaration.get("kind", "none") != ConflictDeclaration.Kind.NONE and not declaration.get("manageable", True)
 
 
@@ -180,7 +181,7 @@ def request_send(
         )
     if not message.strip():
         raise RequestRefused("Write a short message to the mentor.")
-    if _blocks(declaration):
+    if declaration_blocks(declaration):
         raise RequestRefused("An unmanageable conflict of interest means this pairing cannot go ahead.")
     now = timezone.now()
     request = MentorshipRequest.objects.create(
@@ -222,7 +223,7 @@ def request_accept(*, request_id: int, mentor, declaration: dict) -> Pairing | N
     request = _locked_pending(request_id, mentor=mentor)
     _declare(request, mentor, declaration)
     now = timezone.now()
-    if _blocks(declaration):
+    if declaration_blocks(declaration):
         request.status = MentorshipRequest.Status.DECLINED
         request.decline_reason = "A conflict of interest means this pairing cannot go ahead."
         request.responded_at = now

@@ -176,7 +176,7 @@ def request_create(request, pk: int):
     if request.method == "POST" and form.is_valid():
         declaration = form.declaration()
         try:
-            if services._blocks(declaration):
+            if services.declaration_blocks(declaration):
                 services.conflict_block_request(
                     mentee=request.user, profile=profile, scheme=scheme, declaration=declaration
                 )
