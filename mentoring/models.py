@@ -62,11 +62,6 @@ class Role(models.TextChoices):
     MENTOR = "mentor", "Mentor"
 
 
-class MembershipQuerySet(models.QuerySet):
-    def in_networks_of(self, coordinator):
-        return self.filter(network__coordinators=coordinator)
-
-
 class SchemeMembership(models.Model):
     """A member's place in one scheme in one role.
 
@@ -87,8 +82,6 @@ class SchemeMembership(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     joined_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)
-
-    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["scheme__name", "role"]

@@ -50,9 +50,6 @@ class Eligibility:
     def unmet(self) -> list[Condition]:
         return [c for c in self.conditions if not c.met]
 
-    def __bool__(self) -> bool:
-        return self.ok
-
 
 class NotEligible(Exception):
     """Raised by `require`; carries the Eligibility so callers can show every reason."""
