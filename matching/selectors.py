@@ -229,23 +229,44 @@ def unmatched_mentees(*, scheme: Scheme | None = None, model=SchemeMembership):
     return memberships.select_related("user", "scheme", "network").order_by("joined_at", "pk")
 
 
-def cohort_inputs(scheme: Scheme, *, network=None) -> tuple[list[MenteeNeeds], list[MentorOffer], dict[int, set[int]]]:
+@dataclass
+class CohortInputs:
+    mentees: list[MenteeNeeds]
+    mentors: list[MentorOffer]
+    exclude: dict[int, set[int]]
+    left_out: dict[int, str]  # waiting mentee id -> why cohort matching does not include them
+
+
+def cohort_inputs(scheme: Scheme, *, network=None) -> CohortInputs:
     """Plain data for cohort matching: waiting, eligible mentees with goals and no request pending; listed mentors.
 
-    A fixed number of queries whatever the size of the cohort.
+    Waiting mentees it leaves out are named with the reason, so no one is silently
+    dropped (R-MATCH-4). A fixed number of queries whatever the size of the cohort.
     """
     from safeguarding import eligibility
 
     waiting = unmatched_mentees(scheme=scheme)
     if network is not None:
         waiting = waiting.filter(network=network)
-    eligible = eligibility.eligible_users(scheme, Role.MENTEE)
-    pending = MentorshipRequest.objects.pending().filter(scheme=scheme).values("mentee_id")
-    mentee_ids = list(
-        waiting.filter(user__in=eligible, user__mentee_profile__isnull=False)
-        .exclude(user__in=pending)
-        .values_list("user_id", flat=True)
+    waiting_ids = list(waiting.values_list("user_id", flat=True))
+    eligible = set(
+        eligibility.eligible_users(scheme, Role.MENTEE).filter(pk__in=waiting_ids).values_list("pk", flat=True)
     )
+    with_goals = set(MenteeProfile.objects.filter(user_id__in=waiting_ids).values_list("user_id", flat=True))
+    pending = set(
+        MentorshipRequest.objects.pending()
+        .filter(scheme=scheme, mentee_id__in=waiting_ids)
+        .values_list("mentee_id", flat=True)
+    )
+    left_out: dict[int, str] = {}
+    for user_id in waiting_ids:
+        if user_id not in eligible:
+            left_out[user_id] = "not eligible yet (see their onboarding checklist)"
+        elif user_id not in with_goals:
+            left_out[user_id] = "has not set out their goals"
+        elif user_id in pending:
+            left_out[user_id] = "has a request waiting for a mentor's answer"
+    mentee_ids = [user_id for user_id in waiting_ids if user_id not in left_out]
     areas = defaultdict(set)
     for user_id, area_id in MenteeProfile.expertise.through.objects.filter(
         menteeprofile__user_id__in=mentee_ids
@@ -283,4 +304,4 @@ def cohort_inputs(scheme: Scheme, *, network=None) -> tuple[list[MenteeNeeds], l
         exclude[mentee_id].add(mentor_id)
     for mentee in mentees:
         exclude[mentee.mentee_id].add(mentee.mentee_id)  # never oneself
-    return mentees, [o for o in offers.values() if o.free_places > 0], dict(exclude)
+    return CohortInputs(mentees, [o for o in offers.values() if o.free_places > 0], dict(exclude), left_out)

@@ -334,6 +334,7 @@ class CohortPreview:
     pairs: list[ProposedPair]
     unmatched: list
     total_score: float
+    left_out: list[tuple[object, str]]
 
     def token(self) -> str:
         """A signed list of the previewed pairs, so confirming creates exactly what was shown."""
@@ -355,10 +356,13 @@ def cohort_preview(*, scheme: Scheme, network=None) -> CohortPreview:
     from matching import cohort, selectors
     from matching.suggest import explain
 
-    mentees, offers, exclude = selectors.cohort_inputs(scheme, network=network)
-    result = cohort.cohort_match(mentees, offers, exclude=exclude)
+    inputs = selectors.cohort_inputs(scheme, network=network)
+    result = cohort.cohort_match(inputs.mentees, inputs.mentors, exclude=inputs.exclude)
     people = get_user_model().objects.in_bulk(
-        [m for m, _, _ in result.pairs] + [r for _, r, _ in result.pairs] + list(result.unmatched)
+        [m for m, _, _ in result.pairs]
+        + [r for _, r, _ in result.pairs]
+        + list(result.unmatched)
+        + list(inputs.left_out)
     )
     names = selectors.names()
     pairs = [
@@ -366,7 +370,8 @@ def cohort_preview(*, scheme: Scheme, network=None) -> CohortPreview:
         for mentee_id, mentor_id, suggestion in result.pairs
     ]
     pairs.sort(key=lambda p: (-p.score, p.mentee.pk))
-    return CohortPreview(scheme, pairs, [people[i] for i in result.unmatched], result.total_score)
+    left_out = [(people[user_id], reason) for user_id, reason in inputs.left_out.items()]
+    return CohortPreview(scheme, pairs, [people[i] for i in result.unmatched], result.total_score, left_out)
 
 
 def cohort_confirm(*, token: str, created_by, max_age: int = 3600) -> tuple[list[Pairing], list[str]]:

@@ -107,3 +107,22 @@ def test_the_command_previews_and_confirms(cohort, scheme):
 def test_the_command_rejects_an_unknown_scheme(db):
     with pytest.raises(CommandError, match="No scheme"):
         call_command("cohort_match", "--scheme", "nope")
+
+
+def test_waiting_mentees_left_out_are_named_with_the_reason(cohort, scheme, network, no_conflict):
+    # R-MATCH-4: never silently dropped
+    no_goals = factories.eligible_mentee(scheme, network, goals=False)
+    lapsed = factories.eligible_mentee(scheme, network, membership_status="lapsed")
+    asking = factories.eligible_mentee(scheme, network)
+    other = factories.listed_mentor(scheme, network)
+    services.request_send(
+        mentee=asking, profile=other.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
+    )
+    preview = services.cohort_preview(scheme=scheme)
+    reasons = {person.pk: reason for person, reason in preview.left_out}
+    assert reasons == {
+        no_goals.pk: "has not set out their goals",
+        lapsed.pk: "not eligible yet (see their onboarding checklist)",
+        asking.pk: "has a request waiting for a mentor's answer",
+    }
+    assert not {no_goals.pk, lapsed.pk, asking.pk} & {p.mentee.pk for p in preview.pairs}

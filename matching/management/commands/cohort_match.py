@@ -36,6 +36,8 @@ class Command(BaseCommand):
                 f"{pair.mentee.get_full_name()} <- {pair.mentor.get_full_name()}  "
                 f"score {pair.score:.2f}  ({', '.join(pair.reasons) or 'no shared preferences'})"
             )
+        for person, reason in preview.left_out:
+            self.stdout.write(f"Not included: {person.get_full_name()}: {reason}")
         self.stdout.write(
             f"{len(preview.pairs)} pairs, total score {preview.total_score:.2f}, {len(preview.unmatched)} left waiting."
         )
