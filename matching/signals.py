@@ -8,10 +8,16 @@ each service could be forgotten.
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+# Saves that cannot change a listing; a sign-in saves last_login, and rebuilding
+# the index of ten thousand mentors after every sign-in would waste most of a second.
+IRRELEVANT_FIELDS = frozenset({"last_login", "password"})
 
-def _changed(sender, **kwargs):
+
+def _changed(sender, update_fields=None, **kwargs):
     from matching.selectors import listing_changed
 
+    if update_fields and set(update_fields) <= IRRELEVANT_FIELDS:
+        return
     # Now, for this process's next read inside the same transaction; and again after
     # commit, so no process keeps an index it rebuilt before the change was visible.
     listing_changed()

@@ -252,3 +252,15 @@ def test_suggestions_do_not_query_per_mentor(seeker, scheme, network, django_ass
     selectors.suggestions_for(seeker, scheme)  # builds the index
     with django_assert_max_num_queries(9):
         assert len(selectors.suggestions_for(seeker, scheme)) == 5
+
+
+def test_a_sign_in_does_not_rebuild_the_listing_index(client, seeker, scheme, network):
+    from django.core.cache import cache
+
+    factories.listed_mentor(scheme, network)
+    selectors.suggestions_for(seeker, scheme)
+    version = cache.get(selectors.LISTING_VERSION_KEY)
+    assert client.login(email=seeker.email, password=factories.PASSWORD)  # saves last_login
+    assert cache.get(selectors.LISTING_VERSION_KEY) == version
+    factories.listed_mentor(scheme, network)
+    assert cache.get(selectors.LISTING_VERSION_KEY) != version
