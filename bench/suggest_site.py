@@ -4,7 +4,9 @@ Builds N listed mentors (bulk inserts) in a throw-away database, then times
 `matching.selectors.suggestions_for` for sampled mentees. Prints key=value lines:
   listed_mentors, site_suggest_p50_ms, site_suggest_p95_ms, site_suggest_queries, offers_load_ms
 
-Usage: python bench/suggest_site.py [--quick]   (DATABASE_URL picks the database; default a temporary SQLite file)
+Usage: python bench/suggest_site.py [--quick]
+DATABASE_URL picks the database (an existing, empty one: it is migrated and filled);
+by default a temporary SQLite file.
 """
 
 import argparse
