@@ -25,3 +25,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def notification_count(self, event):
         await self.send_json({"unread": event["unread"]})
+
+    async def session_logout(self, event):
+        # The member signed out (on any device): this page must stop listening.
+        await self.close(code=4401)

@@ -117,3 +117,10 @@ def emails_send_pending(*, user_ids: list[int] | None = None, limit: int = 500) 
             )
             sent += 1
     return sent
+
+
+def sockets_close_for(user_id: int) -> None:
+    """Close every open socket of a member who signed out (DESIGN: a logout closes that user's sockets)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(user_group(user_id), {"type": "session.logout"})

@@ -118,3 +118,20 @@ def test_a_celery_worker_sends_notification_email_through_redis(transactional_db
     note.refresh_from_db()
     assert note.emailed_at is not None
     assert [m.to for m in mail.outbox] == [[mentee.email]]
+
+
+def test_signing_out_closes_the_members_sockets(transactional_db, redis_channel_layer, mentee, client):
+    # DESIGN (Security): a logout closes that user's sockets, across processes through Redis
+    client.force_login(mentee)
+
+    async def scenario():
+        communicator = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
+        communicator.scope["user"] = mentee
+        await communicator.connect()
+        await database_sync_to_async(client.post)("/accounts/logout/")
+        closed = await communicator.receive_output(timeout=5)
+        await communicator.wait()
+        return closed
+
+    closed = async_to_sync(scenario)()
+    assert closed == {"type": "websocket.close", "code": 4401}
