@@ -53,10 +53,17 @@ def notify_many(users: Iterable, kind: str, obj=None, *, body: str = "", url: st
     return rows
 
 
+# Above this many recipients the live counts are pushed by a worker, not in the request.
+PUSH_INLINE_LIMIT = 50
+
+
 def _deliver(user_ids: list[int], kind: str, important: bool) -> None:
     from messaging import tasks
 
-    push_unread_counts(user_ids)
+    if len(user_ids) > PUSH_INLINE_LIMIT:
+        tasks.push_unread_counts.delay(user_ids=user_ids)
+    else:
+        push_unread_counts(user_ids)
     if important:
         tasks.send_notification_emails.delay(user_ids=user_ids)
 

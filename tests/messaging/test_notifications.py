@@ -102,3 +102,16 @@ def test_publishing_to_many_members_is_one_insert(documents, django_assert_max_n
     with django_assert_max_num_queries(3):
         notify_many(members, "welcome", "the scheme")
     assert Notification.objects.count() == 30
+
+
+def test_a_large_announcement_pushes_live_counts_from_a_worker(
+    documents, django_capture_on_commit_callbacks, monkeypatch
+):
+    from messaging import services, tasks
+
+    members = [factories.UserFactory() for _ in range(services.PUSH_INLINE_LIMIT + 1)]
+    queued = []
+    monkeypatch.setattr(tasks.push_unread_counts, "delay", lambda **kw: queued.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_many(members, "welcome", "the scheme")
+    assert queued == [{"user_ids": [m.pk for m in members]}]
