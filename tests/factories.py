@@ -37,7 +37,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"member{n}@example.org")
     first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    # Unmistakable, so "the surname is not on the page" cannot be fooled by "Scottish Gaelic".
+    last_name = factory.Sequence(lambda n: f"Surname-{n}-Z")
     date_of_birth = datetime.date(1990, 6, 15)
     membership_number = factory.Sequence(lambda n: f"{20000000 + n}")
     membership_grade = "Member"
