@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django_countries import countries
 
 from accounts.models import Language, User, age_on, time_zone_names, validate_membership_number
-from mentoring.models import ACCEPTED_KINDS, LocalNetwork, Role, Scheme, TermsVersion
+from mentoring.models import LocalNetwork, Role, Scheme, TermsVersion
 
 OLDEST_PLAUSIBLE_AGE = 120
 
@@ -122,10 +122,6 @@ def add_acceptance_fields(form: forms.Form, versions) -> None:
         )
 
 
-def current_versions_to_accept():
-    return [v for v in TermsVersion.objects.current() if v.kind in ACCEPTED_KINDS]
-
-
 class SignupForm(MemberDetailsFields, SchemeChoiceFields, AllauthSignupForm):
     """Sign-up: allauth's email and password, the member's details, a first scheme, and acceptances."""
 
@@ -147,7 +143,7 @@ class SignupForm(MemberDetailsFields, SchemeChoiceFields, AllauthSignupForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.versions_to_accept = current_versions_to_accept()
+        self.versions_to_accept = list(TermsVersion.objects.current_to_accept())
         add_acceptance_fields(self, self.versions_to_accept)
         self.fields["email"].help_text = "We send a link to this address to confirm it."
 

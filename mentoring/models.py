@@ -120,6 +120,10 @@ class TermsVersionQuerySet(models.QuerySet):
                 ids.append(pk)
         return self.filter(pk__in=ids)
 
+    def current_to_accept(self):
+        """The current version of each document a member must accept (R-ELIG-5)."""
+        return self.current().filter(kind__in=ACCEPTED_KINDS)
+
 
 class TermsVersion(models.Model):
     """One version of a scheme document (R-SCHEME-4). Published versions are never edited."""

@@ -13,8 +13,6 @@ def onboarding_checklists(user) -> list[tuple[SchemeMembership, eligibility.Elig
 
 
 def versions_awaiting_acceptance(user) -> list[TermsVersion]:
-    from mentoring.models import ACCEPTED_KINDS
-
-    current = [v for v in TermsVersion.objects.current() if v.kind in ACCEPTED_KINDS]
+    current = list(TermsVersion.objects.current_to_accept())
     accepted = set(user.acceptances.filter(version__in=current).values_list("version_id", flat=True))
     return [v for v in current if v.pk not in accepted]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import MembershipStatus, age_on
-from mentoring.models import ACCEPTED_KINDS, Role, Scheme, SchemeMembership, TermsVersion
+from mentoring.models import Role, Scheme, SchemeMembership, TermsVersion
 from safeguarding.models import DBSCheck, TrainingKind
 
 ADULT_AGE = 18
@@ -176,7 +176,7 @@ def _dbs(user, today, scheme: Scheme, checks) -> Condition:
 
 def _documents(user, current_versions, accepted_ids) -> Condition:
     label = "Terms, code of conduct and privacy notice accepted"
-    missing = [v for v in current_versions if v.kind in ACCEPTED_KINDS and v.pk not in accepted_ids]
+    missing = [v for v in current_versions if v.pk not in accepted_ids]
     if not missing:
         return Condition("documents", label, True)
     names = ", ".join(f"{v.get_kind_display().lower()} ({v.version})" for v in missing)
@@ -235,7 +235,7 @@ def check(
     today = today or timezone.localdate()
     if membership is False:
         membership = SchemeMembership.objects.filter(user=user, scheme=scheme, role=role).first()
-    current_versions = list(TermsVersion.objects.current())
+    current_versions = list(TermsVersion.objects.current_to_accept())
     accepted_ids = set(user.acceptances.filter(version__in=current_versions).values_list("version_id", flat=True))
 
     conditions = [
@@ -290,9 +290,8 @@ def eligible_users(scheme: Scheme, role: str, *, today: datetime.date | None = N
         .exclude(membership_number="")
         .filter(Q(membership_expires_on__isnull=True) | Q(membership_expires_on__gte=today))
     )
-    for version in TermsVersion.objects.current():
-        if version.kind in ACCEPTED_KINDS:
-            users = users.filter(Exists(TermsAcceptance.objects.filter(user=OuterRef("pk"), version=version)))
+    for version in TermsVersion.objects.current_to_accept():
+        users = users.filter(Exists(TermsAcceptance.objects.filter(user=OuterRef("pk"), version=version)))
     if role == Role.MENTOR:
         for kind in TrainingKind:
             users = users.filter(
