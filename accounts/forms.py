@@ -5,22 +5,34 @@ import datetime
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django_countries import countries
 
-from accounts.models import Language, User, age_on, time_zone_names, validate_membership_number
+from accounts.models import (
+    ADULT_AGE,
+    MEMBERSHIP_NUMBER_TAKEN,
+    Language,
+    User,
+    age_on,
+    local_today,
+    normalise_membership_number,
+    time_zone_names,
+    validate_membership_number,
+)
 from mentoring.models import LocalNetwork, Role, Scheme, TermsVersion
 
 OLDEST_PLAUSIBLE_AGE = 120
 
 
-def clean_date_of_birth(value: datetime.date) -> datetime.date:
-    """The registration and details forms share one rule (R-ELIG-1 at the door)."""
-    today = timezone.localdate()
+def clean_date_of_birth(value: datetime.date, *, today: datetime.date) -> datetime.date:
+    """The registration and details forms share one rule (R-ELIG-1 at the door).
+
+    `today` is the member's own date (`local_today` of their time zone), the date
+    the eligibility engine judges the age on, so the two never disagree.
+    """
     if value > today:
         raise forms.ValidationError("Your date of birth cannot be in the future.", code="future")
-    if age_on(value, today) < 18:
+    if age_on(value, today) < ADULT_AGE:
         raise forms.ValidationError(
             "You must be 18 or over to join the mentoring scheme (terms and conditions 2.7.2).", code="under_18"
         )
@@ -46,7 +58,7 @@ class MemberDetailsFields(forms.Form):
     membership_number = forms.CharField(
         max_length=20,
         label="Membership number",
-        help_text="6 to 10 digits, as on your membership card.",
+        help_text="6 to 10 digits, as on your membership card; leading zeros make no difference.",
         error_messages={"required": "Enter your membership number: we check it before you can take part."},
     )
     country = forms.ChoiceField(label="Country you live in", choices=[("", "Choose a country"), *list(countries)])
@@ -71,21 +83,28 @@ class MemberDetailsFields(forms.Form):
         self.fields["time_zone"].choices = [(z, z.replace("_", " ")) for z in time_zone_names()]
         self.fields["time_zone"].initial = "Europe/London"
 
-    def clean_date_of_birth(self):
-        return clean_date_of_birth(self.cleaned_data["date_of_birth"])
-
     def clean_membership_number(self):
-        value = self.cleaned_data["membership_number"].strip()
+        # Stored without leading zeros, so "0012345678" finds the member registered as "12345678".
+        value = normalise_membership_number(self.cleaned_data["membership_number"])
         validate_membership_number(value)
         others = User.objects.filter(membership_number=value)
         if getattr(self, "instance_pk", None):
             others = others.exclude(pk=self.instance_pk)
         if others.exists():
-            raise forms.ValidationError(
-                "This membership number is already registered. If it is yours, sign in or reset your password.",
-                code="taken",
-            )
+            raise forms.ValidationError(MEMBERSHIP_NUMBER_TAKEN, code="taken")
         return value
+
+    def clean(self):
+        # The age is judged on the date it is in the time zone chosen on this form: the
+        # member's own date, as the onboarding checklist judges it later.
+        cleaned_data = super().clean()
+        date_of_birth = cleaned_data.get("date_of_birth")
+        if date_of_birth is not None:
+            try:
+                clean_date_of_birth(date_of_birth, today=local_today(cleaned_data.get("time_zone", "")))
+            except forms.ValidationError as error:
+                self.add_error("date_of_birth", error)
+        return cleaned_data
 
 
 class SchemeChoiceFields(forms.Form):

@@ -11,9 +11,25 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-# IET-style membership numbers: digits only, 6 to 10 of them. Chosen because
-# the scheme documents give no format; staff can widen it here.
-MEMBERSHIP_NUMBER_RE = re.compile(r"^[0-9]{6,10}$")
+# The membership system's numbers (the IET's) are whole numbers of 6 to 10
+# digits, such as 12345678. Cards and exports may pad them with leading zeros
+# ("0012345678"); those zeros are not part of the number, so we accept them and
+# store the number without them: "0012345678" and "12345678" are one member.
+# Chosen because the scheme documents give no format; staff can widen it here.
+MEMBERSHIP_NUMBER_RE = re.compile(r"^0*([1-9][0-9]{5,9})$")
+
+
+def normalise_membership_number(value: str) -> str:
+    """The number as we store it: no surrounding spaces, no leading zeros. A malformed value is left for the
+    validator to refuse."""
+    value = (value or "").strip()
+    match = MEMBERSHIP_NUMBER_RE.match(value)
+    return match.group(1) if match else value
+
+
+MEMBERSHIP_NUMBER_TAKEN = (
+    "This membership number is already registered. If it is yours, sign in or reset your password."
+)
 
 
 def validate_membership_number(value: str) -> None:
@@ -36,6 +52,21 @@ def validate_time_zone(value: str) -> None:
             params={"value": value},
             code="invalid_time_zone",
         )
+
+
+def local_today(time_zone_name: str, *, at: datetime.datetime | None = None) -> datetime.date:
+    """The date it is now (or at the moment `at`) in the named zone.
+
+    The eligibility engine judges every rule on the member's own date, and sign-up
+    judges the age the same way. A name we do not know reads as the site's zone.
+    """
+    known = time_zone_name in time_zone_names()
+    zone = zoneinfo.ZoneInfo(time_zone_name) if known else timezone.get_default_timezone()
+    return timezone.localdate(at, timezone=zone)
+
+
+# Members take part from their 18th birthday (R-ELIG-1).
+ADULT_AGE = 18
 
 
 def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
@@ -116,17 +147,26 @@ class User(AbstractUser):
         ordering = ["last_name", "first_name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["membership_number"], condition=~models.Q(membership_number=""), name="unique_membership_number"
+                fields=["membership_number"],
+                condition=~models.Q(membership_number=""),
+                name="unique_membership_number",
+                violation_error_code="unique",
+                violation_error_message=MEMBERSHIP_NUMBER_TAKEN,
             )
         ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
+    def clean(self):
+        super().clean()
+        self.membership_number = normalise_membership_number(self.membership_number)
+
     def age(self, today: datetime.date | None = None) -> int | None:
+        """Whole years on `today`, by default the member's own date."""
         if self.date_of_birth is None:
             return None
-        return age_on(self.date_of_birth, today or timezone.localdate())
+        return age_on(self.date_of_birth, today or local_today(self.time_zone))
 
     def in_group(self, name: str) -> bool:
         # Cached per instance: the admin asks this many times per page.

@@ -198,9 +198,11 @@ def test_require_raises_with_every_reason(mentee, scheme):
     assert len(raised.value.eligibility.unmet) == 2
 
 
-def test_the_check_runs_a_fixed_number_of_queries(mentor, dbs_scheme, network, django_assert_max_num_queries):
-    factories.MembershipFactory(user=mentor, scheme=dbs_scheme, network=network, role=Role.MENTOR)
+def test_the_check_runs_four_queries_at_most(mentor, dbs_scheme, network, django_assert_max_num_queries):
+    membership = factories.MembershipFactory(user=mentor, scheme=dbs_scheme, network=network, role=Role.MENTOR)
     for _ in range(5):
         factories.DBSCheckFactory(user=mentor)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(4):
         eligibility.check(mentor, dbs_scheme, Role.MENTOR)
+    with django_assert_max_num_queries(3):
+        eligibility.check(mentor, dbs_scheme, Role.MENTOR, membership=membership)
