@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from matching import selectors, services
+from matching import listing, selectors, services
 from matching.models import MentorProfile, MentorshipRequest
 from mentoring.models import Pairing
 from tests import factories
@@ -259,8 +259,8 @@ def test_a_sign_in_does_not_rebuild_the_listing_index(client, seeker, scheme, ne
 
     factories.listed_mentor(scheme, network)
     selectors.suggestions_for(seeker, scheme)
-    version = cache.get(selectors.LISTING_VERSION_KEY)
+    version = cache.get(listing.LISTING_VERSION_KEY)
     assert client.login(email=seeker.email, password=factories.PASSWORD)  # saves last_login
-    assert cache.get(selectors.LISTING_VERSION_KEY) == version
+    assert cache.get(listing.LISTING_VERSION_KEY) == version
     factories.listed_mentor(scheme, network)
-    assert cache.get(selectors.LISTING_VERSION_KEY) != version
+    assert cache.get(listing.LISTING_VERSION_KEY) != version

@@ -44,7 +44,7 @@ def test_the_checklist_turns_green_when_training_is_recorded(client, documents, 
     for kind in TrainingKind:
         training_record_save(
             record=TrainingRecord(user=user, kind=kind, completed_on=timezone.localdate() - datetime.timedelta(days=1)),
-            recorded_by=coordinator,
+            actor=coordinator,
         )
     client.force_login(user)
     page = client.get(reverse("onboarding")).content.decode()
