@@ -1,9 +1,10 @@
 """The admin for schemes, networks, members and pairings. Writes go through services that check the actor."""
 
 from allauth.account.forms import ResetPasswordForm
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import path
@@ -230,11 +231,12 @@ class MembershipInline(ScopedInline):
         return False
 
 
-class MemberChangeForm(UserChangeForm):
-    class Meta(UserChangeForm.Meta):
+class MemberChangeForm(forms.ModelForm):
+    """The member's record without any password field: not even its hash is shown or sent."""
+
+    class Meta:
         model = User
-        fields = "__all__"
-        field_classes = {}
+        exclude = ("password",)
 
 
 class MemberCreationForm(AdminUserCreationForm):

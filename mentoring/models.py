@@ -23,7 +23,7 @@ class Scheme(models.Model):
     dbs_required = models.BooleanField(
         "DBS check required for mentors",
         default=False,
-        help_text="Mentors need a cleared DBS check before they take part (R-ELIG-4).",
+        help_text="Mentors need a cleared DBS check before they take part.",
     )
     dbs_recheck_years = models.PositiveSmallIntegerField("DBS recheck interval (years)", default=3)
     shares_contact_details = models.BooleanField(
