@@ -2,7 +2,7 @@
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from mentoring import services
@@ -107,8 +107,6 @@ def test_the_page_shows_the_newest_published_version(client, documents):
 
 def test_only_scheme_staff_publish_a_version(draft, coordinator, safeguarding_lead, mentee):
     # R-SCHEME-4: a coordinator or the Safeguarding Lead may read the documents, never publish them
-    from django.core.exceptions import PermissionDenied
-
     for person in (coordinator, safeguarding_lead, mentee):
         with pytest.raises(PermissionDenied):
             services.terms_publish(version_id=draft.pk, actor=person)
