@@ -43,10 +43,10 @@ class StaffTwoFactorMiddleware:
             and user.is_authenticated
             and user.is_staff
             and request.path.startswith("/admin/")
+            and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
         ):
-            if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
-                messages.warning(
-                    request, "Set up two-factor authentication with an authenticator app to use the administration."
-                )
-                return redirect("mfa_activate_totp")
+            messages.warning(
+                request, "Set up two-factor authentication with an authenticator app to use the administration."
+            )
+            return redirect("mfa_activate_totp")
         return self.get_response(request)

@@ -236,7 +236,20 @@ class MemberChangeForm(forms.ModelForm):
 
     class Meta:
         model = User
-        exclude = ("password",)
+        fields = (
+            "email",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "country",
+            "time_zone",
+            "languages",
+            *MEMBERSHIP_FIELDS,
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "groups",
+        )
 
 
 class MemberCreationForm(AdminUserCreationForm):
