@@ -43,7 +43,8 @@ class Command(BaseCommand):
         for person, reason in preview.left_out:
             self.stdout.write(f"Not included: {person.get_full_name()}: {reason}")
         self.stdout.write(
-            f"{len(preview.pairs)} pairs, total score {preview.total_score:.2f}, {len(preview.unmatched)} left waiting."
+            f"{len(preview.pairs)} pair{'s' if len(preview.pairs) != 1 else ''}, total score "
+            f"{preview.total_score:.2f}, {len(preview.unmatched)} left waiting."
         )
         if not confirm:
             self.stdout.write("Preview only: run again with --confirm to create these pairings.")
