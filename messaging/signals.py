@@ -9,7 +9,7 @@ def _signed_out(sender, request, user, **kwargs):
         from messaging.services import sockets_close_for
 
         user_id = user.pk
-        transaction.on_commit(lambda: sockets_close_for(user_id))
+        transaction.on_commit(lambda: sockets_close_for(user_id), robust=True)
 
 
 def connect() -> None:
