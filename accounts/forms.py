@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django_countries import countries
 
 from accounts.models import Language, User, age_on, time_zone_names, validate_membership_number
+from accounts.validators import validate_single_line
 from mentoring.models import LocalNetwork, Role, Scheme, TermsVersion
 
 OLDEST_PLAUSIBLE_AGE = 120
@@ -33,10 +34,16 @@ class MemberDetailsFields(forms.Form):
     """The personal fields every member gives; used at sign-up and on the details page."""
 
     first_name = forms.CharField(
-        max_length=150, label="First name", widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        max_length=150,
+        label="First name",
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        validators=[validate_single_line],
     )
     last_name = forms.CharField(
-        max_length=150, label="Surname", widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+        max_length=150,
+        label="Surname",
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        validators=[validate_single_line],
     )
     date_of_birth = forms.DateField(
         label="Date of birth",
