@@ -2,8 +2,9 @@
 
 Every task is a TransactionAwareTask: it is queued only once the transaction
 that asked for it has committed, and a broker that is down never fails the
-request that queued it. The beat jobs (CELERY_BEAT_SCHEDULE) pick up whatever
-could not be queued, so nothing is lost.
+request that queued it. Nothing is lost: the beat jobs (CELERY_BEAT_SCHEDULE)
+sweep for the emails and expiries a lost task would have done, and a live
+unread count missed is shown on the member's next page.
 """
 
 import logging
@@ -36,9 +37,9 @@ class TransactionAwareTask(Task):
         try:
             return super().apply_async(args, kwargs, **options)
         except OperationalError:
-            # The broker is down. What was asked for is already in the database;
-            # the scheduled job that sweeps for it will deliver it.
-            logger.exception("Could not queue %s; its scheduled job will catch up", self.name)
+            # The broker is down. What was asked for is already in the database,
+            # where a scheduled job finds it.
+            logger.exception("Could not queue %s: the broker did not answer", self.name)
             return None
 
 

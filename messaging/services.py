@@ -136,10 +136,13 @@ def emails_send_pending(*, user_ids: list[int] | None = None, limit: int = 500) 
     due = Notification.objects.email_due(now=timezone.now())
     if user_ids is not None:
         due = due.filter(user_id__in=user_ids)
+    pks = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
+    if not pks:
+        return 0
     sent = 0
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_SEND_TIMEOUT
     with mail.get_connection(timeout=timeout) as connection:
-        for pk in list(due.order_by("pk").values_list("pk", flat=True)[:limit]):
+        for pk in pks:
             claimed_at = timezone.now()
             # Of two runs claiming one row, PostgreSQL makes the second wait and
             # re-check the condition once the first commits: it finds the row taken.
