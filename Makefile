@@ -26,6 +26,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint templates --lint
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff check --fix .

@@ -151,7 +151,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 # The scheme wants a plain "this email is already registered" on the form
 # (issue 2, item 8) rather than allauth's silent enumeration protection.
 ACCOUNT_PREVENT_ENUMERATION = False
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {"signup": "mentoring.forms.SignupForm"}
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Mentoring] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"

@@ -17,6 +17,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.validators import single_line
+
+# messaging.tasks imports this module too; each imports the other as a module and
+# uses it only at call time, so either may be loaded first.
+from messaging import tasks
 from messaging.kinds import KINDS
 from messaging.models import Notification
 
@@ -69,8 +73,6 @@ PUSH_INLINE_LIMIT = 50
 def _deliver(user_ids: list[int], kind: str, important: bool) -> None:
     """After commit: nothing here may fail the write. A task the broker refuses is
     logged (TransactionAwareTask) and the beat job emails what it missed."""
-    from messaging import tasks  # messaging.tasks imports this module
-
     if len(user_ids) > PUSH_INLINE_LIMIT:
         tasks.push_unread_counts.delay(user_ids=user_ids)
     else:

@@ -1,9 +1,14 @@
 import os
+from importlib import import_module
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
+from accounts.models import Language
 from mentoring.models import DocumentKind, Role
 from tests import factories
 
@@ -65,8 +70,6 @@ def mentor(documents, scheme, network):
 
 def _role_user(group_name: str, **kwargs):
     """A member of a role group, with TOTP two-factor set up as the admin requires."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
     user = factories.UserFactory(is_staff=True, **kwargs)
     user.groups.add(Group.objects.get(name=group_name))
     user.totp_secret = generate_totp_secret()
@@ -98,13 +101,7 @@ def _reference_data(request):
     if not wanted:
         return
     request.getfixturevalue("transactional_db" if "transactional_db" in wanted else "db")
-    from accounts.models import Language
-
     if not Group.objects.exists() or not Language.objects.exists():
-        from importlib import import_module
-
-        from django.apps import apps
-
         import_module("mentoring.migrations.0002_role_groups").add_groups(apps, None)
         import_module("accounts.migrations.0002_languages").add_languages(apps, None)
 
@@ -112,7 +109,5 @@ def _reference_data(request):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache: each test starts with none."""
-    from django.core.cache import cache
-
     cache.clear()
     yield

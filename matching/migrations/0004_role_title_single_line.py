@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('matching', '0001_initial'),
+        ('matching', '0003_conflictblock'),
     ]
 
     operations = [
