@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from accounts.models import Language, User, age_on, time_zone_names, validate_membership_number
+from accounts.validators import validate_single_line
 
 OLDEST_PLAUSIBLE_AGE = 120
 
@@ -29,10 +30,16 @@ class MemberDetailsFields(forms.Form):
     """The personal fields every member gives; used at sign-up and on the details page."""
 
     first_name = forms.CharField(
-        max_length=150, label="First name", widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        max_length=150,
+        label="First name",
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        validators=[validate_single_line],
     )
     last_name = forms.CharField(
-        max_length=150, label="Surname", widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+        max_length=150,
+        label="Surname",
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        validators=[validate_single_line],
     )
     date_of_birth = forms.DateField(
         label="Date of birth",

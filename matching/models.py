@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from accounts.validators import validate_single_line
+
 MAX_CAPACITY = 10
 
 
@@ -46,7 +48,7 @@ class MentorProfile(models.Model):
         PAUSED = "paused", "Paused"
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentor_profile")
-    role_title = models.CharField("current role", max_length=120)
+    role_title = models.CharField("current role", max_length=120, validators=[validate_single_line])
     work_history = models.TextField("summary of work history", max_length=3000)
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="mentors")
     expertise = models.ManyToManyField(ExpertiseArea, related_name="mentors")

@@ -25,7 +25,7 @@ def _changed(sender, update_fields=None, **kwargs):
     # Now, for this process's next read inside the same transaction; and again after
     # commit, so no process keeps an index it rebuilt before the change was visible.
     listing_changed()
-    transaction.on_commit(listing_changed)
+    transaction.on_commit(listing_changed, robust=True)
 
 
 def connect() -> None:
