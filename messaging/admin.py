@@ -11,11 +11,11 @@ class NotificationAdmin(RoleScopedAdmin):
 
     view_roles = (STAFF,)
     scheme_wide = True
-    list_display = ("created_at", "user", "kind", "title", "read_at", "emailed_at")
-    list_filter = ("kind",)
+    list_display = ("created_at", "user", "kind", "title", "read_at", "emailed_at", "email_failed_at")
+    list_filter = ("kind", ("email_failed_at", admin.EmptyFieldListFilter))
     list_select_related = ("user",)
     search_fields = ("user__email",)
-    fields = ("created_at", "user", "kind", "title", "url", "read_at", "emailed_at")
+    fields = ("created_at", "user", "kind", "title", "url", "read_at", "emailed_at", "email_failed_at", "email_error")
     readonly_fields = fields
 
     def has_add_permission(self, request):
