@@ -86,13 +86,23 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-# Every request is one transaction: a form that fails half-way leaves nothing behind.
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# No ATOMIC_REQUESTS: each service owns its transaction (@transaction.atomic), so a row lock
+# lasts as long as the service, not the whole page render.
+# Persistent connections are off, as Django advises under ASGI: each request runs its view
+# in a thread of its own, so kept connections would pile up rather than be reused.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Concurrent writers queue rather than fail with "database is locked" (Django 5.1+):
+    # every transaction takes the write lock when it begins (IMMEDIATE), so none has to
+    # upgrade a read lock half-way; WAL lets readers carry on beside the one writer; a
+    # writer waits up to `timeout` seconds for its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": 20,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
