@@ -9,15 +9,36 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
+
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off"}
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """A yes/no variable. Unset or empty gives the default; anything but a known word stops the start.
+
+    django-environ reads any unknown word as false, so MFA_REQUIRED_FOR_STAFF=ture quietly turned
+    two-factor off; here it fails loudly, naming the variable.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in TRUE_WORDS:
+        return True
+    if raw.lower() in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a yes/no value: use true/false, 1/0, yes/no or on/off.")
+
 
 # pytest sets PYTEST_VERSION for the whole run: tests use fast hashing and
 # plain HTTP, but otherwise the production defaults.
 TESTING = "PYTEST_VERSION" in os.environ
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env_bool("DEBUG", default=False)
 if DEBUG or TESTING:
     SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production-0123456789")
 else:
@@ -167,7 +188,7 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Mentoring] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Admin users must have TOTP set up; off by default only on a DEBUG laptop.
-MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Career Mentoring")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -184,30 +205,32 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-# Collected files are served by WhiteNoise in production; on a laptop and in
-# tests it serves straight from the app and static/ folders.
-STATIC_ROOT = env("STATIC_ROOT", default=None if DEBUG or TESTING else str(BASE_DIR / "staticfiles"))
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+# Production and tests use the same storage: hashed names from a manifest, made by
+# `collectstatic` (tests/conftest.py collects once per run, as a deploy does), so a page
+# that names a missing file fails in the tests, not in production. WhiteNoise serves them.
+# A DEBUG laptop serves plain names straight from the app and static/ folders.
+STATIC_ROOT = env("STATIC_ROOT", default=None if DEBUG else str(BASE_DIR / "staticfiles"))
+WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 
 # Security headers. Tests speak plain HTTP to the test client and live server.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not (DEBUG or TESTING))
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not (DEBUG or TESTING))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
