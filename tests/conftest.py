@@ -7,6 +7,8 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.management import call_command
+from django.test.utils import override_settings
 
 from accounts.models import Language
 from mentoring.models import DocumentKind, Role
@@ -21,6 +23,14 @@ def services_required() -> bool:
 def pytest_collection_modifyitems(items):
     """Browser tests run last: Playwright's event loop stays in the main thread until the session ends."""
     items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static(tmp_path_factory):
+    """Pages link static files through production's manifest storage: collect them once per run, as a deploy does."""
+    with override_settings(STATIC_ROOT=str(tmp_path_factory.mktemp("static"))):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield
 
 
 @pytest.fixture
