@@ -48,7 +48,7 @@ def _mentor_coordinators(profile: MentorProfile) -> set:
     return coordinators
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def mentor_profile_save(*, profile: MentorProfile, expertise, languages) -> MentorProfile:
     """Save the mentor's own profile. New text goes back to the coordinator for approval."""
     if not SchemeMembership.objects.filter(user=profile.user, role=Role.MENTOR).exists():
@@ -127,7 +127,7 @@ def mentor_profile_note_save(*, profile_id: int, note: str, actor) -> MentorProf
     return profile
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def mentee_profile_save(*, profile: MenteeProfile, expertise) -> MenteeProfile:
     profile.full_clean(exclude=["expertise"])
     profile.save()
@@ -135,7 +135,7 @@ def mentee_profile_save(*, profile: MenteeProfile, expertise) -> MenteeProfile:
     return profile
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def profile_report(*, profile: MentorProfile, reporter, reason: str) -> ProfileReport:
     """Anyone signed in may report a profile; the mentor's coordinators are told (R-PROFILE-3)."""
     if not reason.strip():
@@ -216,7 +216,7 @@ def declaration_blocks(declaration: dict) -> bool:
     return declaration.get("kind", "none") != ConflictDeclaration.Kind.NONE and not declaration.get("manageable", True)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def conflict_block_request(*, mentee, profile: MentorProfile, scheme: Scheme, declaration: dict) -> ConflictBlock:
     """The mentee declared an unmanageable conflict: no request is sent, the block is kept and the
     coordinator is told (R-MATCH-5)."""
@@ -227,7 +227,7 @@ def conflict_block_request(*, mentee, profile: MentorProfile, scheme: Scheme, de
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_send(
     *, mentee, profile: MentorProfile, scheme: Scheme, message: str, declaration: dict
 ) -> MentorshipRequest:
@@ -295,7 +295,7 @@ def _locked_pending(request_id: int, **scope) -> MentorshipRequest:
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_accept(*, request_id: int, mentor, declaration: dict) -> Pairing | None:
     """The mentor accepts: declares conflicts, then the pairing starts (capacity checked under a lock).
 
@@ -334,7 +334,7 @@ def request_accept(*, request_id: int, mentor, declaration: dict) -> Pairing | N
     return pairing
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_decline(*, request_id: int, mentor, reason: str, refer: bool = False) -> MentorshipRequest:
     """The mentor declines with a reason, or refers the mentee back to their coordinator (R-MATCH-6)."""
     request = _locked_pending(request_id, mentor=mentor)
@@ -357,7 +357,7 @@ def request_decline(*, request_id: int, mentor, reason: str, refer: bool = False
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_withdraw(*, request_id: int, mentee) -> MentorshipRequest:
     request = _locked_pending(request_id, mentee=mentee)
     request.status = MentorshipRequest.Status.WITHDRAWN

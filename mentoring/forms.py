@@ -2,6 +2,7 @@
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -68,6 +69,12 @@ class SignupForm(MemberDetailsFields, SchemeChoiceFields, AllauthSignupForm):
         self.versions_to_accept = list(TermsVersion.objects.current_to_accept())
         add_acceptance_fields(self, self.versions_to_accept)
         self.fields["email"].help_text = "We send a link to this address to confirm it."
+
+    def save(self, request):
+        # allauth saves the User before calling signup(): one transaction, so a sign-up that fails half-way
+        # leaves no member without memberships behind (there is no per-request transaction).
+        with transaction.atomic():
+            return super().save(request)
 
     def signup(self, request, user):
         data = self.cleaned_data

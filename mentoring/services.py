@@ -219,7 +219,7 @@ def pairing_start_manual(*, mentor, mentee, scheme: Scheme, actor, conflicts_che
     return pairing
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def rematch_request(*, pairing_id: int, mentee, note: str = "") -> RematchRequest:
     """After a pairing ended for differences, the mentee asks the coordinator for another mentor (R-MATCH-6)."""
     pairing = Pairing.objects.filter(mentee=mentee).select_related("scheme").get(pk=pairing_id)
