@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
+# Links in emails point at the server `make run` starts, on whatever PORT it uses.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 BIN := $(VENV)/bin
 
 .PHONY: run test lint format e2e clean
@@ -16,8 +18,8 @@ venv: $(BIN)/activate
 
 run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/daphne -b 127.0.0.1 -p $(PORT) mentoring.asgi:application
+	DEBUG=1 SITE_URL='$(SITE_URL)' $(BIN)/python manage.py seed_demo
+	DEBUG=1 SITE_URL='$(SITE_URL)' $(BIN)/daphne -b 127.0.0.1 -p $(PORT) mentoring.asgi:application
 
 test: venv
 	$(BIN)/python -m pytest
@@ -26,10 +28,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint templates --lint
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache

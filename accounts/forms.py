@@ -2,10 +2,7 @@
 
 import datetime
 
-from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
-from django.urls import reverse
-from django.utils.html import format_html
 from django_countries import countries
 
 from accounts.models import (
@@ -19,7 +16,7 @@ from accounts.models import (
     time_zone_names,
     validate_membership_number,
 )
-from mentoring.models import LocalNetwork, Role, Scheme, TermsVersion
+from accounts.validators import validate_single_line
 
 OLDEST_PLAUSIBLE_AGE = 120
 
@@ -45,10 +42,16 @@ class MemberDetailsFields(forms.Form):
     """The personal fields every member gives; used at sign-up and on the details page."""
 
     first_name = forms.CharField(
-        max_length=150, label="First name", widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        max_length=150,
+        label="First name",
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        validators=[validate_single_line],
     )
     last_name = forms.CharField(
-        max_length=150, label="Surname", widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+        max_length=150,
+        label="Surname",
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        validators=[validate_single_line],
     )
     date_of_birth = forms.DateField(
         label="Date of birth",
@@ -105,79 +108,6 @@ class MemberDetailsFields(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("date_of_birth", error)
         return cleaned_data
-
-
-class SchemeChoiceFields(forms.Form):
-    scheme = forms.ModelChoiceField(
-        queryset=Scheme.objects.filter(is_open=True),
-        label="Scheme",
-        empty_label="Choose a scheme",
-    )
-    roles = forms.MultipleChoiceField(
-        choices=Role.choices,
-        widget=forms.CheckboxSelectMultiple,
-        label="I want to join as",
-        error_messages={"required": "Choose mentee, mentor or both."},
-    )
-    network = forms.ModelChoiceField(
-        queryset=LocalNetwork.objects.all(),
-        label="Local Network",
-        empty_label="Choose your Local Network",
-    )
-
-
-def add_acceptance_fields(form: forms.Form, versions) -> None:
-    """One required tick box per current document to accept (R-ELIG-5)."""
-    for version in versions:
-        form.fields[f"accept_{version.kind}"] = forms.BooleanField(
-            required=True,
-            label=format_html(
-                'I have read and accept the <a href="{}" target="_blank" rel="noopener">{}</a> (version {})',
-                reverse("document_detail", args=[version.kind]),
-                version.get_kind_display().lower(),
-                version.version,
-            ),
-            error_messages={"required": f"You need to accept the {version.get_kind_display().lower()} to take part."},
-        )
-
-
-class SignupForm(MemberDetailsFields, SchemeChoiceFields, AllauthSignupForm):
-    """Sign-up: allauth's email and password, the member's details, a first scheme, and acceptances."""
-
-    field_order = [
-        "email",
-        "password1",
-        "password2",
-        "first_name",
-        "last_name",
-        "date_of_birth",
-        "membership_number",
-        "country",
-        "time_zone",
-        "languages",
-        "scheme",
-        "roles",
-        "network",
-    ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.versions_to_accept = list(TermsVersion.objects.current_to_accept())
-        add_acceptance_fields(self, self.versions_to_accept)
-        self.fields["email"].help_text = "We send a link to this address to confirm it."
-
-    def signup(self, request, user):
-        from accounts.services import member_register
-
-        data = self.cleaned_data
-        member_register(
-            user=user,
-            details={k: data[k] for k in MemberDetailsFields.base_fields},
-            scheme=data["scheme"],
-            roles=data["roles"],
-            network=data["network"],
-            accepted_versions=self.versions_to_accept,
-        )
 
 
 class MemberDetailsForm(MemberDetailsFields):

@@ -1,5 +1,10 @@
 import zoneinfo
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
 from django.utils import timezone
 
 
@@ -31,8 +36,6 @@ class StaffTwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         user = getattr(request, "user", None)
         if (
             settings.MFA_REQUIRED_FOR_STAFF
@@ -40,15 +43,10 @@ class StaffTwoFactorMiddleware:
             and user.is_authenticated
             and user.is_staff
             and request.path.startswith("/admin/")
+            and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
         ):
-            from allauth.mfa.models import Authenticator
-            from allauth.mfa.utils import is_mfa_enabled
-            from django.contrib import messages
-            from django.shortcuts import redirect
-
-            if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
-                messages.warning(
-                    request, "Set up two-factor authentication with an authenticator app to use the administration."
-                )
-                return redirect("mfa_activate_totp")
+            messages.warning(
+                request, "Set up two-factor authentication with an authenticator app to use the administration."
+            )
+            return redirect("mfa_activate_totp")
         return self.get_response(request)

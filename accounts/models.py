@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from accounts.validators import validate_single_line
+
 # The membership system's numbers (the IET's) are whole numbers of 6 to 10
 # digits, such as 12345678. Cards and exports may pad them with leading zeros
 # ("0012345678"); those zeros are not part of the number, so we accept them and
@@ -125,11 +127,13 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
-    first_name = models.CharField("first name", max_length=150)
-    last_name = models.CharField("surname", max_length=150)
+    first_name = models.CharField("first name", max_length=150, validators=[validate_single_line])
+    last_name = models.CharField("surname", max_length=150, validators=[validate_single_line])
     date_of_birth = models.DateField(null=True, blank=True)
     membership_number = models.CharField(max_length=10, blank=True, validators=[validate_membership_number])
-    membership_grade = models.CharField(max_length=40, blank=True, help_text="For example Member, Associate, Fellow.")
+    membership_grade = models.CharField(
+        max_length=40, blank=True, help_text="For example Member, Associate, Fellow.", validators=[validate_single_line]
+    )
     membership_status = models.CharField(
         max_length=12, choices=MembershipStatus.choices, default=MembershipStatus.UNVERIFIED
     )

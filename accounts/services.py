@@ -3,16 +3,6 @@
 from django.db import transaction
 
 from accounts.models import MembershipStatus, User
-from mentoring import services as mentoring_services
-
-
-@transaction.atomic
-def member_register(*, user: User, details: dict, scheme, roles, network, accepted_versions) -> User:
-    """Complete a new sign-up: details, first scheme memberships and document acceptances, all or nothing."""
-    member_details_update(user=user, details=details)
-    mentoring_services.terms_accept(user=user, versions=accepted_versions)
-    mentoring_services.memberships_join(user=user, scheme=scheme, roles=roles, network=network)
-    return user
 
 
 @transaction.atomic

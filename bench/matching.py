@@ -18,8 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from baselines import blocking_pairs, greedy_match, stable_match
+from hr_package import package_stable_match
+
 from matching import cohort
-from matching.hr_package import package_stable_match
 from matching.suggest import MenteeNeeds, MentorOffer, mask_of, rank
 
 N_SECTORS, N_AREAS, N_LANGUAGES = 40, 60, 12
@@ -88,10 +90,10 @@ def main() -> None:
     figures["cohort_score"] = ours.total_score
     figures["cohort_matched"] = len(ours.pairs)
     figures["places"] = sum(m.free_places for m in mentors)
-    figures["greedy_score"] = cohort.greedy_match(mentees, mentors).total_score
+    figures["greedy_score"] = greedy_match(mentees, mentors).total_score
 
     start = time.perf_counter()
-    own_stable = cohort.stable_match(mentees, mentors)
+    own_stable = stable_match(mentees, mentors)
     own_seconds = time.perf_counter() - start
     if args.quick:
         lists = cohort.candidate_lists(mentees, mentors)
@@ -106,7 +108,7 @@ def main() -> None:
         figures["stable_score"] = own_stable.total_score
         figures["stable_seconds"] = round(own_seconds, 2)
     figures["own_stable_seconds"] = round(own_seconds, 2)
-    figures["blocking_pairs"] = cohort.blocking_pairs(ours, mentees, mentors)
+    figures["blocking_pairs"] = blocking_pairs(ours, mentees, mentors)
     taken: dict[int, int] = {}
     for _, mentor_id, _ in ours.pairs:
         taken[mentor_id] = taken.get(mentor_id, 0) + 1

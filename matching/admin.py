@@ -1,18 +1,28 @@
+"""The matching admin: the lists mentors choose from, profile approval, requests, reports and blocked pairings.
+
+A coordinator sees each row through the network of the membership it belongs to:
+a mentor profile through the mentor's membership as a mentor, a request through
+the mentee's membership in the request's scheme.
+"""
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
 from matching import services
 from matching.models import (
+    ConflictBlock,
     ConflictDeclaration,
     ExpertiseArea,
     MenteeProfile,
     MentorProfile,
     MentorshipRequest,
     ProfileReport,
-    RematchRequest,
     Sector,
 )
+from mentoring import permissions
 from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
+from mentoring.models import Role
 
 
 @admin.register(Sector, ExpertiseArea)
@@ -20,6 +30,7 @@ class ListAdmin(RoleScopedAdmin):
     """Coordinators manage the lists mentors choose from."""
 
     change_roles = (COORDINATORS, STAFF)
+    scheme_wide = True
     search_fields = ("name",)
 
 
@@ -29,7 +40,6 @@ class MentorProfileAdmin(RoleScopedAdmin):
 
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
-    network_path = "user__memberships__network"
     list_display = ("user", "role_title", "sector", "status", "availability", "capacity", "submitted_at")
     list_filter = ("status", "availability", "sector")
     list_select_related = ("user", "sector")
@@ -52,37 +62,50 @@ class MentorProfileAdmin(RoleScopedAdmin):
     fields = (*readonly_fields, "review_note")
     actions = ["approve", "request_changes"]
 
+    def coordinator_scope(self, coordinator):
+        return permissions.membership_in_scope(coordinator, member="user", role=Role.MENTOR)
+
     def has_add_permission(self, request):
         return False
 
+    def has_review_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
     def save_model(self, request, obj, form, change):
         # Only the review note is editable here; approval goes through the actions.
-        MentorProfile.objects.filter(pk=obj.pk).update(review_note=obj.review_note)
+        services.mentor_profile_note_save(profile_id=obj.pk, note=obj.review_note, actor=request.user)
 
-    @admin.action(description="Approve the selected profiles for listing")
+    def _review(self, request, queryset, *, approve: bool) -> None:
+        done = 0
+        for profile in queryset:
+            try:
+                services.mentor_profile_review(
+                    profile_id=profile.pk, approve=approve, note=profile.review_note, actor=request.user
+                )
+            except ValidationError as refused:
+                self.message_user(request, f"{profile}: {' '.join(refused.messages)}", messages.ERROR)
+            else:
+                done += 1
+        verb = "Approved" if approve else "Asked for changes on"
+        self.message_user(request, f"{verb} {done} profile{'s' if done != 1 else ''}.", messages.SUCCESS)
+
+    @admin.action(description="Approve the selected profiles for listing", permissions=["review"])
     def approve(self, request, queryset):
-        for profile in queryset:
-            services.mentor_profile_review(profile=profile, approve=True, note="", reviewer=request.user)
-        self.message_user(request, f"Approved {queryset.count()} profile(s).", messages.SUCCESS)
+        self._review(request, queryset, approve=True)
 
-    @admin.action(description="Ask for changes (uses each profile's review note)")
+    @admin.action(description="Ask for changes (sends each profile's review note)", permissions=["review"])
     def request_changes(self, request, queryset):
-        for profile in queryset:
-            services.mentor_profile_review(
-                profile=profile,
-                approve=False,
-                note=profile.review_note or "Please review your profile against the code of conduct.",
-                reviewer=request.user,
-            )
-        self.message_user(request, f"Asked for changes on {queryset.count()} profile(s).", messages.SUCCESS)
+        self._review(request, queryset, approve=False)
 
 
 @admin.register(MenteeProfile)
 class MenteeProfileAdmin(RoleScopedAdmin):
     view_roles = (COORDINATORS, STAFF)
-    network_path = "user__memberships__network"
     list_display = ("user", "sector", "language", "country", "updated_at")
     list_select_related = ("user", "sector", "language")
+
+    def coordinator_scope(self, coordinator):
+        return permissions.membership_in_scope(coordinator, member="user", role=Role.MENTEE)
 
 
 class DeclarationInline(admin.TabularInline):
@@ -101,7 +124,6 @@ class MentorshipRequestAdmin(RoleScopedAdmin):
     """Requests in the coordinator's networks; oldest pending first shows who waits too long (R-COORD-2)."""
 
     view_roles = (COORDINATORS, STAFF)
-    network_path = "mentee__memberships__network"
     list_display = ("mentee", "mentor", "scheme", "status", "created_at", "expires_at", "referred_to_coordinator")
     list_filter = ("status", "scheme", "referred_to_coordinator")
     list_select_related = ("mentee", "mentor", "scheme")
@@ -121,47 +143,70 @@ class MentorshipRequestAdmin(RoleScopedAdmin):
         "responded_at",
     )
 
+    def coordinator_scope(self, coordinator):
+        return permissions.membership_in_scope(coordinator, member="mentee", role=Role.MENTEE, scheme="scheme")
+
+    def has_add_permission(self, request):
+        return False
+
 
 class ProfileReportForm(forms.ModelForm):
     class Meta:
         model = ProfileReport
-        fields = ("status", "resolution")
+        fields = ("resolution",)
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("status") == ProfileReport.Status.RESOLVED and not cleaned.get("resolution", "").strip():
-            self.add_error("resolution", "Say how the report was resolved.")
-        return cleaned
+    def clean_resolution(self):
+        resolution = self.cleaned_data.get("resolution", "").strip()
+        if not resolution:
+            raise forms.ValidationError("Say how the report was resolved.")
+        return resolution
 
 
 @admin.register(ProfileReport)
 class ProfileReportAdmin(RoleScopedAdmin):
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
-    network_path = "profile__user__memberships__network"
     list_display = ("profile", "reporter", "status", "created_at")
     list_filter = ("status",)
     list_select_related = ("profile__user", "reporter")
-    readonly_fields = ("profile", "reporter", "reason", "created_at", "resolved_by")
-    fields = (*readonly_fields, "status", "resolution")
+    readonly_fields = ("profile", "reporter", "reason", "created_at", "status", "resolved_by")
+    fields = (*readonly_fields, "resolution")
     form = ProfileReportForm
+
+    def coordinator_scope(self, coordinator):
+        return permissions.membership_in_scope(coordinator, member="profile__user", role=Role.MENTOR)
 
     def has_add_permission(self, request):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == ProfileReport.Status.RESOLVED:
+            return (*self.readonly_fields, "resolution")
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        obj.resolved_by = request.user if obj.status == ProfileReport.Status.RESOLVED else None
-        super().save_model(request, obj, form, change)
+        # Saving the form with a resolution resolves the report, through the audited service.
+        try:
+            services.profile_report_resolve(report_id=obj.pk, resolution=obj.resolution, actor=request.user)
+        except ValidationError as refused:
+            self.message_user(request, " ".join(refused.messages), messages.ERROR)
 
 
-@admin.register(RematchRequest)
-class RematchRequestAdmin(RoleScopedAdmin):
-    view_roles = (STAFF,)
-    change_roles = (COORDINATORS, STAFF)
-    network_path = "pairing__network"
-    list_display = ("mentee", "pairing", "created_at", "handled")
-    list_filter = ("handled",)
-    readonly_fields = ("mentee", "pairing", "note", "created_at")
+@admin.register(ConflictBlock)
+class ConflictBlockAdmin(RoleScopedAdmin):
+    """Pairings an unmanageable conflict of interest stopped (R-MATCH-5)."""
+
+    view_roles = (COORDINATORS, STAFF, SAFEGUARDING_LEAD)
+    list_display = ("created_at", "mentee", "mentor", "scheme", "kind", "declared_by")
+    list_filter = ("kind", "scheme")
+    list_select_related = ("mentee", "mentor", "scheme", "declared_by")
+    readonly_fields = ("created_at", "scheme", "mentee", "mentor", "declared_by", "request", "kind", "details")
+
+    def coordinator_scope(self, coordinator):
+        return permissions.membership_in_scope(coordinator, member="mentee", role=Role.MENTEE, scheme="scheme")
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

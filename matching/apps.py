@@ -5,6 +5,7 @@ class MatchingConfig(AppConfig):
     name = "matching"
 
     def ready(self):
-        from matching import signals
+        # Models are not loaded when this module is imported: the signals module needs them.
+        from matching import signals  # noqa: PLC0415
 
         signals.connect()

@@ -129,7 +129,7 @@ def candidate_lists(
     return lists
 
 
-def _result(mentees, assignment: dict[int, Suggestion]) -> CohortResult:
+def result_of(mentees, assignment: dict[int, Suggestion]) -> CohortResult:
     pairs = [
         (m.mentee_id, assignment[m.mentee_id].mentor_id, assignment[m.mentee_id])
         for m in mentees
@@ -181,94 +181,4 @@ def cohort_match(
             mentee = mentees[row]
             mentor_id = owner[col]
             assignment[mentee.mentee_id] = next(s for s in lists[mentee.mentee_id] if s.mentor_id == mentor_id)
-    return _result(mentees, assignment)
-
-
-def greedy_match(
-    mentees: Sequence[MenteeNeeds],
-    mentors: Sequence[MentorOffer],
-    *,
-    candidates_per_mentee: int = 20,
-    exclude: Mapping[int, AbstractSet[int]] | None = None,
-) -> CohortResult:
-    """Baseline: best edges first, taken while both sides are free."""
-    lists = candidate_lists(mentees, mentors, candidates_per_mentee=candidates_per_mentee, exclude=exclude)
-    free = {m.mentor_id: m.free_places for m in mentors}
-    edges = sorted(
-        ((s, mentee_id) for mentee_id, chosen in lists.items() for s in chosen),
-        key=lambda e: (-e[0].score, e[1], e[0].mentor_id),
-    )
-    assignment: dict[int, Suggestion] = {}
-    for suggestion, mentee_id in edges:
-        if mentee_id not in assignment and free[suggestion.mentor_id] > 0:
-            assignment[mentee_id] = suggestion
-            free[suggestion.mentor_id] -= 1
-    return _result(mentees, assignment)
-
-
-def stable_match(
-    mentees: Sequence[MenteeNeeds],
-    mentors: Sequence[MentorOffer],
-    *,
-    candidates_per_mentee: int = 20,
-    exclude: Mapping[int, AbstractSet[int]] | None = None,
-) -> CohortResult:
-    """Mentee-proposing deferred acceptance (hospital-resident) on the same candidate lists.
-
-    Both sides prefer a higher score; mentors break ties by lower mentee id.
-    """
-    lists = candidate_lists(mentees, mentors, candidates_per_mentee=candidates_per_mentee, exclude=exclude)
-    free = {m.mentor_id: m.free_places for m in mentors}
-    held: dict[int, list[tuple[float, int]]] = {mentor_id: [] for mentor_id in free}  # (score, mentee_id)
-    next_choice = dict.fromkeys(lists, 0)
-    waiting = [m.mentee_id for m in mentees]
-    while waiting:
-        mentee_id = waiting.pop()
-        choices = lists[mentee_id]
-        if next_choice[mentee_id] >= len(choices):
-            continue
-        suggestion = choices[next_choice[mentee_id]]
-        next_choice[mentee_id] += 1
-        holding = held[suggestion.mentor_id]
-        holding.append((suggestion.score, mentee_id))
-        if len(holding) > free[suggestion.mentor_id]:
-            holding.sort(key=lambda h: (-h[0], h[1]))
-            _, rejected = holding.pop()
-            waiting.append(rejected)
-    assignment = {}
-    for mentor_id, holding in held.items():
-        for _, mentee_id in holding:
-            assignment[mentee_id] = next(s for s in lists[mentee_id] if s.mentor_id == mentor_id)
-    return _result(mentees, assignment)
-
-
-def blocking_pairs(
-    result: CohortResult,
-    mentees: Sequence[MenteeNeeds],
-    mentors: Sequence[MentorOffer],
-    *,
-    candidates_per_mentee: int = 20,
-    exclude: Mapping[int, AbstractSet[int]] | None = None,
-) -> int:
-    """Candidate pairs who would both rather be with each other than as assigned."""
-    lists = candidate_lists(mentees, mentors, candidates_per_mentee=candidates_per_mentee, exclude=exclude)
-    free = {m.mentor_id: m.free_places for m in mentors}
-    mine = {mentee_id: s.score for mentee_id, _, s in result.pairs}
-    held: dict[int, list[tuple[float, int]]] = {mentor_id: [] for mentor_id in free}
-    for mentee_id, mentor_id, s in result.pairs:
-        held[mentor_id].append((s.score, mentee_id))
-    worst = {mentor_id: min(h, key=lambda x: (x[0], -x[1])) for mentor_id, h in held.items() if h}
-    count = 0
-    for mentee_id, chosen in lists.items():
-        for s in chosen:
-            if mentee_id in mine and s.score <= mine[mentee_id]:
-                continue
-            if any(m == mentee_id for _, m in held[s.mentor_id]):
-                continue
-            if len(held[s.mentor_id]) < free[s.mentor_id]:
-                count += 1
-            else:
-                w_score, w_id = worst[s.mentor_id]
-                if (s.score, -mentee_id) > (w_score, -w_id):
-                    count += 1
-    return count
+    return result_of(mentees, assignment)

@@ -1,6 +1,8 @@
 from django import forms
+from django_countries import countries
 
-from matching.models import MAX_CAPACITY, ConflictDeclaration, MenteeProfile, MentorProfile
+from accounts.models import Language
+from matching.models import MAX_CAPACITY, ConflictDeclaration, ExpertiseArea, MenteeProfile, MentorProfile, Sector
 from messaging.special_category import find_special_category, warning_text
 
 
@@ -157,11 +159,6 @@ class SearchForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from django_countries import countries
-
-        from accounts.models import Language
-        from matching.models import ExpertiseArea, Sector
-
         super().__init__(*args, **kwargs)
         self.fields["sector"].queryset = Sector.objects.all()
         self.fields["expertise"].queryset = ExpertiseArea.objects.all()

@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
+
+from accounts.validators import validate_single_line
 
 MAX_CAPACITY = 10
 
@@ -45,7 +48,7 @@ class MentorProfile(models.Model):
         PAUSED = "paused", "Paused"
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentor_profile")
-    role_title = models.CharField("current role", max_length=120)
+    role_title = models.CharField("current role", max_length=120, validators=[validate_single_line])
     work_history = models.TextField("summary of work history", max_length=3000)
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="mentors")
     expertise = models.ManyToManyField(ExpertiseArea, related_name="mentors")
@@ -76,8 +79,6 @@ class MentorProfile(models.Model):
         return f"{self.user.first_name} – {self.role_title}"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("mentor_detail", args=[self.pk])
 
 
@@ -161,8 +162,6 @@ class MentorshipRequest(models.Model):
         return f"{self.mentee.first_name} → {self.mentor.first_name} ({self.get_status_display()})"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("request_detail", args=[self.pk])
 
 
@@ -221,17 +220,24 @@ class ProfileReport(models.Model):
         return f"Report on {self.profile}"
 
 
-class RematchRequest(models.Model):
-    """A mentee whose pairing ended for differences asks the coordinator for another mentor (R-MATCH-6)."""
+class ConflictBlock(models.Model):
+    """An unmanageable conflict of interest that stopped a pairing (R-MATCH-5): kept for the coordinators."""
 
-    mentee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rematch_requests")
-    pairing = models.OneToOneField("mentoring.Pairing", on_delete=models.CASCADE, related_name="rematch_request")
-    note = models.TextField(blank=True, max_length=1000)
+    scheme = models.ForeignKey("mentoring.Scheme", on_delete=models.PROTECT, related_name="+")
+    mentee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(
+        MentorshipRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="conflict_blocks"
+    )
+    kind = models.CharField(max_length=20, choices=ConflictDeclaration.Kind.choices)
+    details = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(default=timezone.now)
-    handled = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["created_at"]
+        ordering = ["-created_at"]
+        verbose_name = "blocked pairing (conflict of interest)"
+        verbose_name_plural = "blocked pairings (conflicts of interest)"
 
     def __str__(self) -> str:
-        return f"Rematch for {self.mentee}"
+        return f"{self.mentee.first_name} and {self.mentor.first_name}: {self.get_kind_display()}"

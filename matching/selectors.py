@@ -1,33 +1,28 @@
-"""Shared reads for matching: search, suggestions, the waiting list. Query counts do not grow with rows."""
+"""Shared reads for matching: search, suggestions, the waiting list, the cohort preview, and fetches with a
+permission check (`access_*`, which give 404 to anyone who may not see the row). Query counts do not grow with rows."""
 
 from __future__ import annotations
 
 import datetime
-import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django_countries import countries
 
-from accounts.models import Language
-from matching.models import MenteeProfile, MentorProfile, MentorshipRequest, Sector
-from matching.services import listed_profiles
-from matching.suggest import MenteeNeeds, MentorOffer, Names, Suggestion, explain, mask_of, rank
+from matching import cohort
+from matching.listing import listed_profiles, load_offers, names, offers_for, with_places
+from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
+from matching.suggest import MenteeNeeds, MentorOffer, Suggestion, explain, mask_of, rank
 from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+from safeguarding import eligibility
 
 # A declined mentor is not suggested again for this long (R-MATCH-7).
 DECLINE_COOLDOWN = datetime.timedelta(days=90)
-
-
-def with_places(profiles):
-    """Annotate each profile with its active mentee count (one query, not one per profile)."""
-    return profiles.annotate(
-        active_mentees=Count("user__pairings_as_mentor", filter=Q(user__pairings_as_mentor__status="active"))
-    )
 
 
 def mentor_search(scheme: Scheme, *, sector=None, expertise=None, language=None, country="", availability=""):
@@ -51,68 +46,6 @@ def mentor_search(scheme: Scheme, *, sector=None, expertise=None, language=None,
     )
 
 
-LISTING_VERSION_KEY = "matching:listing-version"
-LISTING_TTL_SECONDS = 300
-_listing_cache: dict[tuple[int, datetime.date], tuple[str, float, dict[int, MentorOffer]]] = {}
-
-
-def listing_changed() -> None:
-    """Something a listing depends on changed: every process rebuilds its index on next use.
-
-    The version lives in the shared cache (Redis in production), so one change
-    reaches every web process; a random token, so a cleared cache never matches
-    an old index.
-    """
-    cache.set(LISTING_VERSION_KEY, uuid.uuid4().hex, None)
-
-
-def offers_for(scheme: Scheme) -> dict[int, MentorOffer]:
-    """Every listed, accepting mentor of `scheme` as plain data, keyed by mentor (user) id.
-
-    Kept in memory per process and rebuilt when `listing_changed` was called (see
-    matching/signals.py), on a new day (eligibility depends on the date), or after
-    LISTING_TTL_SECONDS as a safety net. Do not modify the returned dict.
-    """
-    version = cache.get_or_set(LISTING_VERSION_KEY, lambda: uuid.uuid4().hex, None)
-    key = (scheme.pk, timezone.localdate())
-    cached = _listing_cache.get(key)
-    if cached and cached[0] == version and time.monotonic() - cached[1] < LISTING_TTL_SECONDS:
-        return cached[2]
-    offers = _load_offers(scheme)
-    if len(_listing_cache) > 64:  # old days and schemes: start afresh rather than grow
-        _listing_cache.clear()
-    _listing_cache[key] = (version, time.monotonic(), offers)
-    return offers
-
-
-def _load_offers(scheme: Scheme) -> dict[int, MentorOffer]:
-    """Three queries: profiles with their free places, their expertise, their languages."""
-    profiles = with_places(listed_profiles(scheme).filter(availability=MentorProfile.Availability.ACCEPTING))
-    rows = list(profiles.values_list("pk", "user_id", "sector_id", "country", "capacity", "active_mentees"))
-    profile_ids = [row[0] for row in rows]
-    expertise, languages = defaultdict(set), defaultdict(set)
-    for profile_id, area_id in MentorProfile.expertise.through.objects.filter(
-        mentorprofile_id__in=profile_ids
-    ).values_list("mentorprofile_id", "expertisearea_id"):
-        expertise[profile_id].add(area_id)
-    for profile_id, language_id in MentorProfile.languages.through.objects.filter(
-        mentorprofile_id__in=profile_ids
-    ).values_list("mentorprofile_id", "language_id"):
-        languages[profile_id].add(language_id)
-    return {
-        user_id: MentorOffer(
-            mentor_id=user_id,
-            sector_id=sector_id,
-            expertise_mask=mask_of(expertise[pk]),
-            language_mask=mask_of(languages[pk]),
-            country=str(country),
-            capacity=capacity,
-            free_places=max(capacity - active, 0),
-        )
-        for pk, user_id, sector_id, country, capacity, active in rows
-    }
-
-
 def needs_for(mentee) -> MenteeNeeds | None:
     profile = MenteeProfile.objects.filter(user=mentee).prefetch_related("expertise").first()
     if profile is None:
@@ -126,36 +59,28 @@ def needs_for(mentee) -> MenteeNeeds | None:
     )
 
 
-def excluded_mentors(mentee, scheme: Scheme, *, now: datetime.datetime | None = None) -> set[int]:
-    """Mentors not to suggest: former or current partners, recent declines, requests waiting (R-MATCH-7)."""
+def exclusions(mentee_ids: list[int], scheme: Scheme, *, now: datetime.datetime | None = None) -> dict[int, set[int]]:
+    """For each mentee, the mentors not to propose (R-MATCH-7): anyone they were ever paired with, anyone who
+    declined them in this scheme in the last DECLINE_COOLDOWN, anyone they are waiting on, and themselves.
+    A former partner can still be asked by name; this only keeps them out of suggestions and cohort runs."""
     now = now or timezone.now()
-    partners = Pairing.objects.filter(mentee=mentee).values_list("mentor_id", flat=True)
+    excluded: dict[int, set[int]] = {mentee_id: {mentee_id} for mentee_id in mentee_ids}
+    partners = Pairing.objects.filter(mentee_id__in=mentee_ids).values_list("mentee_id", "mentor_id")
     asked = (
-        MentorshipRequest.objects.filter(mentee=mentee, scheme=scheme)
+        MentorshipRequest.objects.filter(mentee_id__in=mentee_ids, scheme=scheme)
         .filter(
             Q(status=MentorshipRequest.Status.PENDING)
             | Q(status=MentorshipRequest.Status.DECLINED, responded_at__gte=now - DECLINE_COOLDOWN)
         )
-        .values_list("mentor_id", flat=True)
+        .values_list("mentee_id", "mentor_id")
     )
-    return set(partners) | set(asked)
+    for mentee_id, mentor_id in [*partners, *asked]:
+        excluded[mentee_id].add(mentor_id)
+    return excluded
 
 
-def names() -> Names:
-    version = cache.get_or_set(LISTING_VERSION_KEY, lambda: uuid.uuid4().hex, None)
-    cached = _names_cache.get("names")
-    if cached and cached[0] == version:
-        return cached[1]
-    value = Names(
-        sectors=dict(Sector.objects.values_list("pk", "name")),
-        languages=dict(Language.objects.values_list("pk", "name")),
-        countries=dict(countries),
-    )
-    _names_cache["names"] = (version, value)
-    return value
-
-
-_names_cache: dict[str, tuple[str, Names]] = {}
+def excluded_mentors(mentee, scheme: Scheme, *, now: datetime.datetime | None = None) -> set[int]:
+    return exclusions([mentee.pk], scheme, now=now)[mentee.pk]
 
 
 @dataclass
@@ -171,7 +96,7 @@ def suggestions_for(mentee, scheme: Scheme, *, limit: int = 5) -> list[Suggested
     if needs is None:
         return []
     offers = offers_for(scheme)
-    ranked = rank(needs, offers.values(), limit=limit, exclude=excluded_mentors(mentee, scheme) | {mentee.pk})
+    ranked = rank(needs, offers.values(), limit=limit, exclude=excluded_mentors(mentee, scheme))
     profiles = {
         p.user_id: p
         for p in with_places(MentorProfile.objects.filter(user_id__in=[s.mentor_id for s in ranked]))
@@ -243,8 +168,6 @@ def cohort_inputs(scheme: Scheme, *, network=None) -> CohortInputs:
     Waiting mentees it leaves out are named with the reason, so no one is silently
     dropped (R-MATCH-4). A fixed number of queries whatever the size of the cohort.
     """
-    from safeguarding import eligibility
-
     waiting = unmatched_mentees(scheme=scheme)
     if network is not None:
         waiting = waiting.filter(network=network)
@@ -284,7 +207,7 @@ def cohort_inputs(scheme: Scheme, *, network=None) -> CohortInputs:
         .order_by("user_id")
         .values_list("user_id", "sector_id", "language_id", "country")
     ]
-    offers = _load_offers(scheme)  # fresh: cohort matching must see every place as it is now
+    offers = load_offers(scheme)  # fresh: cohort matching must see every place as it is now
     if network is not None:
         in_network = set(
             SchemeMembership.objects.filter(scheme=scheme, role=Role.MENTOR, network=network).values_list(
@@ -292,16 +215,88 @@ def cohort_inputs(scheme: Scheme, *, network=None) -> CohortInputs:
             )
         )
         offers = {k: v for k, v in offers.items() if k in in_network}
-    exclude = defaultdict(set)
-    for mentee_id, mentor_id in Pairing.objects.filter(mentee_id__in=mentee_ids).values_list("mentee_id", "mentor_id"):
-        exclude[mentee_id].add(mentor_id)
-    for mentee_id, mentor_id in MentorshipRequest.objects.filter(
-        mentee_id__in=mentee_ids,
-        scheme=scheme,
-        status=MentorshipRequest.Status.DECLINED,
-        responded_at__gte=timezone.now() - DECLINE_COOLDOWN,
-    ).values_list("mentee_id", "mentor_id"):
-        exclude[mentee_id].add(mentor_id)
-    for mentee in mentees:
-        exclude[mentee.mentee_id].add(mentee.mentee_id)  # never oneself
-    return CohortInputs(mentees, [o for o in offers.values() if o.free_places > 0], dict(exclude), left_out)
+    exclude = exclusions(mentee_ids, scheme)
+    return CohortInputs(mentees, [o for o in offers.values() if o.free_places > 0], exclude, left_out)
+
+
+@dataclass
+class ProposedPair:
+    mentee: object
+    mentor: object
+    score: float
+    reasons: list[str]
+
+
+COHORT_SALT = "matching.cohort"
+
+
+@dataclass
+class CohortPreview:
+    scheme: Scheme
+    network: object
+    pairs: list[ProposedPair]
+    unmatched: list
+    total_score: float
+    left_out: list[tuple[object, str]]
+
+    def token(self) -> str:
+        """A signed list of the previewed pairs, so confirming creates exactly what was shown."""
+        return signing.dumps(
+            {
+                "scheme": self.scheme.pk,
+                "network": self.network.pk if self.network is not None else None,
+                "pairs": [[p.mentee.pk, p.mentor.pk] for p in self.pairs],
+            },
+            salt=COHORT_SALT,
+        )
+
+
+def cohort_preview(*, scheme: Scheme, network=None) -> CohortPreview:
+    """Propose pairs for every waiting mentee of `scheme` (optionally one network), maximising total fit (R-MATCH-3).
+
+    Reads only: nothing changes until `services.cohort_confirm`.
+    """
+    inputs = cohort_inputs(scheme, network=network)
+    result = cohort.cohort_match(inputs.mentees, inputs.mentors, exclude=inputs.exclude)
+    people = get_user_model().objects.in_bulk(
+        [m for m, _, _ in result.pairs]
+        + [r for _, r, _ in result.pairs]
+        + list(result.unmatched)
+        + list(inputs.left_out)
+    )
+    lookup = names()
+    pairs = [
+        ProposedPair(people[mentee_id], people[mentor_id], suggestion.score, explain(suggestion, lookup))
+        for mentee_id, mentor_id, suggestion in result.pairs
+    ]
+    pairs.sort(key=lambda p: (-p.score, p.mentee.pk))
+    left_out = [(people[user_id], reason) for user_id, reason in inputs.left_out.items()]
+    return CohortPreview(scheme, network, pairs, [people[i] for i in result.unmatched], result.total_score, left_out)
+
+
+def mentee_schemes(user):
+    """The schemes `user` is a mentee in, by name."""
+    return Scheme.objects.filter(memberships__user=user, memberships__role=Role.MENTEE).order_by("name")
+
+
+def access_mentor_profile(user, pk: int) -> MentorProfile:
+    """A profile `user` may read: their own, or one listed in a scheme they are a mentee in. Else 404."""
+    profile = get_object_or_404(MentorProfile.objects.select_related("user", "sector"), pk=pk)
+    if profile.user_id == user.pk:
+        return profile
+    for scheme in mentee_schemes(user):
+        if listed_profiles(scheme).filter(pk=pk).exists():
+            return profile
+    raise Http404("No such mentor.")
+
+
+def access_request(user, pk: int, *, as_role: str | None = None) -> MentorshipRequest:
+    """A mentorship request `user` sent or received (only as `as_role` when given), or 404."""
+    requests = MentorshipRequest.objects.select_related("mentor", "mentee", "scheme")
+    if as_role == Role.MENTOR:
+        requests = requests.for_mentor(user)
+    elif as_role == Role.MENTEE:
+        requests = requests.for_mentee(user)
+    else:
+        requests = requests.visible_to(user)
+    return get_object_or_404(requests, pk=pk)

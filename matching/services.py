@@ -1,27 +1,36 @@
-"""Profiles, requests and conflict declarations: the only writers in matching/."""
+"""Profiles, requests, conflict declarations and cohort runs: the only writers in matching/.
+
+Services that a coordinator or staff member calls take the person acting
+(`actor`) and check their role and scope themselves.
+"""
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from matching.listing import listed_profiles
 from matching.models import (
+    ConflictBlock,
     ConflictDeclaration,
     MenteeProfile,
     MentorProfile,
     MentorshipRequest,
     ProfileReport,
-    RematchRequest,
 )
-from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+from matching.selectors import COHORT_SALT
+from mentoring import permissions
+from mentoring.models import LocalNetwork, Pairing, Role, Scheme, SchemeMembership
+from mentoring.selectors import active_mentee_count
 from mentoring.services import PairingRefused, coordinators_of, pairing_start
 from messaging.services import notify, notify_many
 from safeguarding import eligibility
+from safeguarding.audit import audit
 
 # Profile fields whose change needs a coordinator's approval again (R-PROFILE-3).
 REVIEWED_FIELDS = ("role_title", "work_history", "sector_id")
@@ -29,14 +38,6 @@ REVIEWED_FIELDS = ("role_title", "work_history", "sector_id")
 
 class RequestRefused(ValidationError):
     """A request cannot be sent or answered; the message says why."""
-
-
-def listed_profiles(scheme: Scheme, *, today: datetime.date | None = None):
-    """Mentor profiles mentees of `scheme` may see: approved, and the mentor eligible today (R-PROFILE-3)."""
-    return MentorProfile.objects.filter(
-        status=MentorProfile.Status.APPROVED,
-        user__in=eligibility.eligible_users(scheme, Role.MENTOR, today=today),
-    )
 
 
 def _mentor_coordinators(profile: MentorProfile) -> set:
@@ -47,11 +48,7 @@ def _mentor_coordinators(profile: MentorProfile) -> set:
     return coordinators
 
 
-def active_mentee_count(mentor) -> int:
-    return Pairing.objects.active().filter(mentor=mentor).count()
-
-
-@transaction.atomic
+@transaction.atomic(durable=True)
 def mentor_profile_save(*, profile: MentorProfile, expertise, languages) -> MentorProfile:
     """Save the mentor's own profile. New text goes back to the coordinator for approval."""
     if not SchemeMembership.objects.filter(user=profile.user, role=Role.MENTOR).exists():
@@ -79,19 +76,58 @@ def mentor_profile_save(*, profile: MentorProfile, expertise, languages) -> Ment
 
 
 @transaction.atomic
-def mentor_profile_review(*, profile: MentorProfile, approve: bool, note: str, reviewer) -> MentorProfile:
-    """A coordinator approves a profile for listing, or asks for changes (R-PROFILE-3)."""
+def mentor_profile_review(*, profile_id: int, approve: bool, note: str, actor) -> MentorProfile:
+    """A coordinator of the mentor's network, or staff, approves a profile for listing or asks for changes
+    (R-PROFILE-3). Approving publishes it, so the engine must find the mentor eligible in at least one
+    scheme they mentor in (R-ELIG-6)."""
+    profile = MentorProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=profile_id)
+    permissions.require(
+        permissions.covers_member(actor, profile.user, role=Role.MENTOR),
+        "You can review only the profiles of mentors in your networks.",
+    )
+    note = note.strip()
+    if approve:
+        memberships = SchemeMembership.objects.filter(user=profile.user, role=Role.MENTOR).select_related("scheme")
+        checks = [eligibility.check(profile.user, m.scheme, Role.MENTOR, membership=m) for m in memberships]
+        if not any(c.ok for c in checks):
+            reasons = sorted({c.reason for check in checks for c in check.unmet})
+            raise ValidationError(
+                f"{profile.user.get_full_name()} cannot be listed yet: "
+                + (" ".join(reasons) or "no mentor membership.")
+            )
+    elif not note:
+        raise ValidationError("Say what the mentor should change.")
     profile.status = MentorProfile.Status.APPROVED if approve else MentorProfile.Status.CHANGES_REQUESTED
     profile.review_note = note
-    profile.reviewed_by = reviewer
+    profile.reviewed_by = actor
     profile.reviewed_at = timezone.now()
     profile.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at", "updated_at"])
+    audit(
+        actor=actor,
+        action="profile.approved" if approve else "profile.changes_requested",
+        target_user=profile.user,
+        obj=profile,
+        note=note,
+    )
     body = "It is now listed for mentees." if approve else f"Your coordinator asks for changes: {note}"
     notify(profile.user, "profile_reviewed", profile, body=body, url="/mentoring/profile/")
     return profile
 
 
 @transaction.atomic
+def mentor_profile_note_save(*, profile_id: int, note: str, actor) -> MentorProfile:
+    """A coordinator of the mentor's network, or staff, writes the note that asking for changes will send."""
+    profile = MentorProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=profile_id)
+    permissions.require(
+        permissions.covers_member(actor, profile.user, role=Role.MENTOR),
+        "You can review only the profiles of mentors in your networks.",
+    )
+    profile.review_note = note.strip()
+    profile.save(update_fields=["review_note", "updated_at"])
+    return profile
+
+
+@transaction.atomic(durable=True)
 def mentee_profile_save(*, profile: MenteeProfile, expertise) -> MenteeProfile:
     profile.full_clean(exclude=["expertise"])
     profile.save()
@@ -99,7 +135,7 @@ def mentee_profile_save(*, profile: MenteeProfile, expertise) -> MenteeProfile:
     return profile
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def profile_report(*, profile: MentorProfile, reporter, reason: str) -> ProfileReport:
     """Anyone signed in may report a profile; the mentor's coordinators are told (R-PROFILE-3)."""
     if not reason.strip():
@@ -115,6 +151,32 @@ def profile_report(*, profile: MentorProfile, reporter, reason: str) -> ProfileR
     return report
 
 
+@transaction.atomic
+def profile_report_resolve(*, report_id: int, resolution: str, actor) -> ProfileReport:
+    """A coordinator of the mentor's network, or staff, closes a report with what was done; audited."""
+    report = ProfileReport.objects.select_for_update(of=("self",)).select_related("profile__user").get(pk=report_id)
+    permissions.require(
+        permissions.covers_member(actor, report.profile.user, role=Role.MENTOR),
+        "You can resolve only reports on mentors in your networks.",
+    )
+    if report.status == ProfileReport.Status.RESOLVED:
+        raise ValidationError("This report is already resolved.")
+    if not resolution.strip():
+        raise ValidationError("Say how the report was resolved.")
+    report.status = ProfileReport.Status.RESOLVED
+    report.resolution = resolution.strip()
+    report.resolved_by = actor
+    report.save(update_fields=["status", "resolution", "resolved_by"])
+    audit(
+        actor=actor,
+        action="profile_report.resolved",
+        target_user=report.profile.user,
+        obj=report,
+        resolution=report.resolution,
+    )
+    return report
+
+
 def _declare(request: MentorshipRequest, who, declaration: dict) -> ConflictDeclaration:
     return ConflictDeclaration.objects.create(
         request=request,
@@ -125,13 +187,28 @@ def _declare(request: MentorshipRequest, who, declaration: dict) -> ConflictDecl
     )
 
 
-def _tell_coordinators_of_conflict(*, mentee, mentor, scheme, declared_by, declaration: dict) -> None:
-    kind = ConflictDeclaration.Kind(declaration["kind"]).label
-    body = (
-        f"{declared_by.get_full_name()} declared an unmanageable conflict of interest ({kind}) between mentee "
-        f"{mentee.get_full_name()} and mentor {mentor.get_full_name()}: {declaration.get('details', '')}"
+def _record_conflict_block(*, mentee, mentor, scheme, declared_by, declaration: dict, request=None) -> ConflictBlock:
+    """Keep the block as a row (R-MATCH-5) and tell the mentee's coordinators."""
+    block = ConflictBlock.objects.create(
+        scheme=scheme,
+        mentee=mentee,
+        mentor=mentor,
+        declared_by=declared_by,
+        request=request,
+        kind=declaration["kind"],
+        details=declaration.get("details", ""),
     )
-    notify_many(coordinators_of(user=mentee, scheme=scheme, role=Role.MENTEE), "conflict_blocked", body=body)
+    body = (
+        f"{declared_by.get_full_name()} declared an unmanageable conflict of interest ({block.get_kind_display()}) "
+        f"between mentee {mentee.get_full_name()} and mentor {mentor.get_full_name()}: {block.details}"
+    )
+    notify_many(
+        coordinators_of(user=mentee, scheme=scheme, role=Role.MENTEE),
+        "conflict_blocked",
+        body=body,
+        url=f"/admin/matching/conflictblock/{block.pk}/change/",
+    )
+    return block
 
 
 def declaration_blocks(declaration: dict) -> bool:
@@ -139,15 +216,18 @@ def declaration_blocks(declaration: dict) -> bool:
     return declaration.get("kind", "none") != ConflictDeclaration.Kind.NONE and not declaration.get("manageable", True)
 
 
-@transaction.atomic
-def conflict_block_request(*, mentee, profile: MentorProfile, scheme: Scheme, declaration: dict) -> None:
-    """The mentee declared an unmanageable conflict: no request is sent, the coordinator is told (R-MATCH-5)."""
-    _tell_coordinators_of_conflict(
+@transaction.atomic(durable=True)
+def conflict_block_request(*, mentee, profile: MentorProfile, scheme: Scheme, declaration: dict) -> ConflictBlock:
+    """The mentee declared an unmanageable conflict: no request is sent, the block is kept and the
+    coordinator is told (R-MATCH-5)."""
+    if not declaration_blocks(declaration):
+        raise ValidationError("Only an unmanageable conflict of interest blocks a request.")
+    return _record_conflict_block(
         mentee=mentee, mentor=profile.user, scheme=scheme, declared_by=mentee, declaration=declaration
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_send(
     *, mentee, profile: MentorProfile, scheme: Scheme, message: str, declaration: dict
 ) -> MentorshipRequest:
@@ -156,9 +236,11 @@ def request_send(
     membership = (
         SchemeMembership.objects.select_for_update().filter(user=mentee, scheme=scheme, role=Role.MENTEE).first()
     )
-    result = eligibility.check(mentee, scheme, Role.MENTEE, membership=membership)
-    if not result.ok:
-        raise RequestRefused("You cannot send requests yet: " + " ".join(c.reason for c in result.unmet))
+    try:
+        eligibility.require(mentee, scheme, Role.MENTEE, membership=membership)
+    except eligibility.NotEligible as refused:
+        reasons = " ".join(c.reason for c in refused.eligibility.unmet)
+        raise RequestRefused("You cannot send requests yet: " + reasons) from refused
     if profile.user_id == mentee.pk:
         raise RequestRefused("You cannot ask yourself to be your mentor.")
     if not MenteeProfile.objects.filter(user=mentee).exists():
@@ -213,7 +295,7 @@ def _locked_pending(request_id: int, **scope) -> MentorshipRequest:
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_accept(*, request_id: int, mentor, declaration: dict) -> Pairing | None:
     """The mentor accepts: declares conflicts, then the pairing starts (capacity checked under a lock).
 
@@ -228,14 +310,19 @@ def request_accept(*, request_id: int, mentor, declaration: dict) -> Pairing | N
         request.decline_reason = "A conflict of interest means this pairing cannot go ahead."
         request.responded_at = now
         request.save(update_fields=["status", "decline_reason", "responded_at"])
-        _tell_coordinators_of_conflict(
-            mentee=request.mentee, mentor=mentor, scheme=request.scheme, declared_by=mentor, declaration=declaration
+        _record_conflict_block(
+            mentee=request.mentee,
+            mentor=mentor,
+            scheme=request.scheme,
+            declared_by=mentor,
+            declaration=declaration,
+            request=request,
         )
         notify(request.mentee, "request_declined", request, body=request.decline_reason)
         return None
     try:
         pairing = pairing_start(
-            mentor=mentor, mentee=request.mentee, scheme=request.scheme, origin=Pairing.Origin.REQUEST
+            mentor=mentor, mentee=request.mentee, scheme=request.scheme, origin=Pairing.Origin.REQUEST, actor=mentor
         )
     except PairingRefused as refused:
         raise RequestRefused(refused.message) from refused
@@ -247,7 +334,7 @@ def request_accept(*, request_id: int, mentor, declaration: dict) -> Pairing | N
     return pairing
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_decline(*, request_id: int, mentor, reason: str, refer: bool = False) -> MentorshipRequest:
     """The mentor declines with a reason, or refers the mentee back to their coordinator (R-MATCH-6)."""
     request = _locked_pending(request_id, mentor=mentor)
@@ -270,7 +357,7 @@ def request_decline(*, request_id: int, mentor, reason: str, refer: bool = False
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_withdraw(*, request_id: int, mentee) -> MentorshipRequest:
     request = _locked_pending(request_id, mentee=mentee)
     request.status = MentorshipRequest.Status.WITHDRAWN
@@ -301,88 +388,21 @@ def requests_expire(*, now: datetime.datetime | None = None) -> int:
     return expired
 
 
-@transaction.atomic
-def rematch_request(*, pairing: Pairing, mentee, note: str = "") -> RematchRequest:
-    """After a pairing ended for differences, the mentee asks the coordinator for another mentor (R-MATCH-6)."""
-    if pairing.mentee_id != mentee.pk:
-        raise Pairing.DoesNotExist
-    if pairing.status != Pairing.Status.ENDED or pairing.end_reason != Pairing.EndReason.DIFFERENCES:
-        raise ValidationError("You can ask for another mentor once a pairing has ended for differences.")
-    rematch, created = RematchRequest.objects.get_or_create(pairing=pairing, defaults={"mentee": mentee, "note": note})
-    if created:
-        notify_many(
-            coordinators_of(user=mentee, scheme=pairing.scheme, role=Role.MENTEE),
-            "rematch_requested",
-            rematch,
-            body=note,
-            url="/admin/matching/rematchrequest/",
-        )
-    return rematch
-
-
-@dataclass
-class ProposedPair:
-    mentee: object
-    mentor: object
-    score: float
-    reasons: list[str]
-
-
-@dataclass
-class CohortPreview:
-    scheme: Scheme
-    pairs: list[ProposedPair]
-    unmatched: list
-    total_score: float
-    left_out: list[tuple[object, str]]
-
-    def token(self) -> str:
-        """A signed list of the previewed pairs, so confirming creates exactly what was shown."""
-        return signing.dumps(
-            {"scheme": self.scheme.pk, "pairs": [[p.mentee.pk, p.mentor.pk] for p in self.pairs]}, salt=COHORT_SALT
-        )
-
-
-COHORT_SALT = "matching.cohort"
-
-
-def cohort_preview(*, scheme: Scheme, network=None) -> CohortPreview:
-    """Propose pairs for every waiting mentee of `scheme` (optionally one network), maximising total fit (R-MATCH-3).
-
-    Reads only: nothing changes until `cohort_confirm`.
-    """
-    from django.contrib.auth import get_user_model
-
-    from matching import cohort, selectors
-    from matching.suggest import explain
-
-    inputs = selectors.cohort_inputs(scheme, network=network)
-    result = cohort.cohort_match(inputs.mentees, inputs.mentors, exclude=inputs.exclude)
-    people = get_user_model().objects.in_bulk(
-        [m for m, _, _ in result.pairs]
-        + [r for _, r, _ in result.pairs]
-        + list(result.unmatched)
-        + list(inputs.left_out)
-    )
-    names = selectors.names()
-    pairs = [
-        ProposedPair(people[mentee_id], people[mentor_id], suggestion.score, explain(suggestion, names))
-        for mentee_id, mentor_id, suggestion in result.pairs
-    ]
-    pairs.sort(key=lambda p: (-p.score, p.mentee.pk))
-    left_out = [(people[user_id], reason) for user_id, reason in inputs.left_out.items()]
-    return CohortPreview(scheme, pairs, [people[i] for i in result.unmatched], result.total_score, left_out)
-
-
-def cohort_confirm(*, token: str, created_by, max_age: int = 3600) -> tuple[list[Pairing], list[str]]:
-    """Start the previewed pairings. Each goes through `pairing_start`, so a pair that no longer fits
-    (a place taken meanwhile, eligibility lapsed) is skipped with its reason; the rest still start."""
-    from django.contrib.auth import get_user_model
-
+def cohort_confirm(*, token: str, actor, max_age: int = 3600) -> tuple[list[Pairing], list[str]]:
+    """Start the previewed pairings. A coordinator confirms a run of their own network; a run over every
+    network is for staff. Each pairing goes through `pairing_start`, so a pair that no longer fits (a place
+    taken meanwhile, eligibility lapsed) is skipped with its reason; the rest still start."""
     try:
         data = signing.loads(token, salt=COHORT_SALT, max_age=max_age)
     except signing.BadSignature as bad:
         raise ValidationError("This preview has expired or was altered; run the preview again.") from bad
+    network_id = data.get("network")
+    if network_id is None:
+        permissions.require(
+            permissions.is_scheme_staff(actor), "Only scheme staff run cohort matching across networks."
+        )
+    else:
+        permissions.require(permissions.covers_network(actor, network_id), "This network is not one you coordinate.")
     scheme = Scheme.objects.get(pk=data["scheme"])
     people = get_user_model().objects.in_bulk([i for pair in data["pairs"] for i in pair])
     started, skipped = [], []
@@ -395,9 +415,18 @@ def cohort_confirm(*, token: str, created_by, max_age: int = 3600) -> tuple[list
             with transaction.atomic():
                 started.append(
                     pairing_start(
-                        mentor=mentor, mentee=mentee, scheme=scheme, origin=Pairing.Origin.COHORT, created_by=created_by
+                        mentor=mentor, mentee=mentee, scheme=scheme, origin=Pairing.Origin.COHORT, actor=actor
                     )
                 )
         except PairingRefused as refused:
             skipped.append(f"{mentee.get_full_name()} with {mentor.get_full_name()}: {refused.message}")
+    network = LocalNetwork.objects.filter(pk=network_id).first() if network_id else None
+    audit(
+        actor=actor,
+        action="cohort.confirmed",
+        obj=scheme,
+        network=str(network or "every network"),
+        started=len(started),
+        skipped=len(skipped),
+    )
     return started, skipped

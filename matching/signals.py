@@ -5,8 +5,14 @@ and a signal catches every write (admin, services, data fixes) where a call in
 each service could be forgotten.
 """
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from matching.listing import listing_changed
+from matching.models import MentorProfile
+from mentoring.models import Pairing, SchemeMembership, TermsAcceptance, TermsVersion
+from safeguarding.models import DBSCheck, TrainingRecord
 
 # Saves that cannot change a listing; a sign-in saves last_login, and rebuilding
 # the index of ten thousand mentors after every sign-in would waste most of a second.
@@ -14,23 +20,15 @@ IRRELEVANT_FIELDS = frozenset({"last_login", "password"})
 
 
 def _changed(sender, update_fields=None, **kwargs):
-    from matching.selectors import listing_changed
-
     if update_fields and set(update_fields) <= IRRELEVANT_FIELDS:
         return
     # Now, for this process's next read inside the same transaction; and again after
     # commit, so no process keeps an index it rebuilt before the change was visible.
     listing_changed()
-    transaction.on_commit(listing_changed)
+    transaction.on_commit(listing_changed, robust=True)
 
 
 def connect() -> None:
-    from django.contrib.auth import get_user_model
-
-    from matching.models import MentorProfile
-    from mentoring.models import Pairing, SchemeMembership, TermsAcceptance, TermsVersion
-    from safeguarding.models import DBSCheck, TrainingRecord
-
     for model in (
         MentorProfile,
         Pairing,

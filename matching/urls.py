@@ -3,7 +3,6 @@ from django.urls import path
 from matching import views
 
 urlpatterns = [
-    path("mentoring/", views.mentoring_home, name="mentoring_home"),
     path("mentoring/profile/", views.mentor_profile_edit, name="mentor_profile_edit"),
     path("mentoring/goals/", views.mentee_goals_edit, name="mentee_goals_edit"),
     path("mentors/", views.mentor_list, name="mentor_list"),
@@ -14,6 +13,4 @@ urlpatterns = [
     path("requests/<int:pk>/accept/", views.request_accept, name="request_accept"),
     path("requests/<int:pk>/decline/", views.request_decline, name="request_decline"),
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request_withdraw"),
-    path("pairings/<int:pk>/", views.pairing_detail, name="pairing_detail"),
-    path("pairings/<int:pk>/rematch/", views.pairing_rematch, name="pairing_rematch"),
 ]

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -17,8 +16,9 @@ from matching.forms import (
     RequestForm,
     SearchForm,
 )
-from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
-from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+from matching.models import MenteeProfile, MentorProfile
+from mentoring.models import Role, Scheme
+from mentoring.selectors import active_mentee_count
 from safeguarding import eligibility
 
 DISCLAIMERS = (
@@ -33,39 +33,11 @@ def bound(request, form_class, **kwargs):
 
 def mentee_scheme(request) -> Scheme | None:
     """The scheme the member is searching in: ?scheme=slug among their mentee schemes, else their first."""
-    schemes = Scheme.objects.filter(memberships__user=request.user, memberships__role=Role.MENTEE).order_by("name")
+    schemes = selectors.mentee_schemes(request.user)
     slug = request.GET.get("scheme")
     if slug:
         return get_object_or_404(schemes, slug=slug)
     return schemes.first()
-
-
-def visible_profile(request, pk: int) -> MentorProfile:
-    """A profile the member may read: their own, or one listed in a scheme they are a mentee in. Else 404."""
-    profile = get_object_or_404(MentorProfile.objects.select_related("user", "sector"), pk=pk)
-    if profile.user_id == request.user.pk:
-        return profile
-    for scheme in Scheme.objects.filter(memberships__user=request.user, memberships__role=Role.MENTEE):
-        if services.listed_profiles(scheme).filter(pk=pk).exists():
-            return profile
-    raise Http404("No such mentor.")
-
-
-@login_required
-def mentoring_home(request):
-    """Where the member stands: waiting or paired as a mentee, requests and pairings as a mentor (R-MATCH-4)."""
-    user = request.user
-    context = {
-        "title": "My mentoring",
-        "waiting": selectors.waiting_states(user),
-        "mentor_memberships": SchemeMembership.objects.filter(user=user, role=Role.MENTOR).select_related("scheme"),
-        "profile": MentorProfile.objects.filter(user=user).first(),
-        "goals": MenteeProfile.objects.filter(user=user).first(),
-        "received": MentorshipRequest.objects.for_mentor(user).pending().select_related("mentee", "scheme"),
-        "sent": MentorshipRequest.objects.for_mentee(user).select_related("mentor", "scheme")[:10],
-        "pairings": Pairing.objects.visible_to(user).select_related("mentor", "mentee", "scheme"),
-    }
-    return render(request, "matching/mentoring_home.html", context)
 
 
 @login_required
@@ -124,7 +96,7 @@ def mentor_list(request):
         form=form,
         page=page,
         query=query.urlencode(),
-        schemes=Scheme.objects.filter(memberships__user=request.user, memberships__role=Role.MENTEE),
+        schemes=selectors.mentee_schemes(request.user),
         suggestions=selectors.suggestions_for(request.user, scheme) if check.ok and not filters else [],
         has_goals=MenteeProfile.objects.filter(user=request.user).exists(),
     )
@@ -133,7 +105,7 @@ def mentor_list(request):
 
 @login_required
 def mentor_detail(request, pk: int):
-    profile = visible_profile(request, pk)
+    profile = selectors.access_mentor_profile(request.user, pk)
     scheme = mentee_scheme(request)
     return render(
         request,
@@ -144,14 +116,14 @@ def mentor_detail(request, pk: int):
             "title": f"{profile.user.first_name}, {profile.role_title}",
             "disclaimers": DISCLAIMERS,
             "report_form": ReportForm(),
-            "free_places": profile.capacity - services.active_mentee_count(profile.user),
+            "free_places": profile.capacity - active_mentee_count(profile.user),
         },
     )
 
 
 @login_required
 def profile_report(request, pk: int):
-    profile = visible_profile(request, pk)
+    profile = selectors.access_mentor_profile(request.user, pk)
     form = bound(request, ReportForm)
     if request.method == "POST" and form.is_valid():
         services.profile_report(profile=profile, reporter=request.user, reason=form.cleaned_data["reason"])
@@ -167,7 +139,7 @@ def profile_report(request, pk: int):
 
 @login_required
 def request_create(request, pk: int):
-    profile = visible_profile(request, pk)
+    profile = selectors.access_mentor_profile(request.user, pk)
     scheme = mentee_scheme(request)
     if scheme is None:
         raise Http404("You are not a mentee in any scheme.")
@@ -209,15 +181,9 @@ def request_create(request, pk: int):
     )
 
 
-def visible_request(request, pk: int) -> MentorshipRequest:
-    return get_object_or_404(
-        MentorshipRequest.objects.visible_to(request.user).select_related("mentor", "mentee", "scheme"), pk=pk
-    )
-
-
 @login_required
 def request_detail(request, pk: int):
-    mentorship_request = visible_request(request, pk)
+    mentorship_request = selectors.access_request(request.user, pk)
     is_mentor = mentorship_request.mentor_id == request.user.pk
     goals = MenteeProfile.objects.filter(user=mentorship_request.mentee).first() if is_mentor else None
     return render(
@@ -235,7 +201,7 @@ def request_detail(request, pk: int):
 
 
 def _answer(request, pk: int, form_class, act):
-    mentorship_request = get_object_or_404(MentorshipRequest.objects.for_mentor(request.user), pk=pk)
+    mentorship_request = selectors.access_request(request.user, pk, as_role=Role.MENTOR)
     form = form_class(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -288,43 +254,11 @@ def request_decline(request, pk: int):
 @login_required
 @require_POST
 def request_withdraw(request, pk: int):
-    mentorship_request = get_object_or_404(MentorshipRequest.objects.for_mentee(request.user), pk=pk)
+    mentorship_request = selectors.access_request(request.user, pk, as_role=Role.MENTEE)
     try:
         services.request_withdraw(request_id=mentorship_request.pk, mentee=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Your request is withdrawn.")
-    return redirect("mentoring_home")
-
-
-@login_required
-def pairing_detail(request, pk: int):
-    pairing = get_object_or_404(
-        Pairing.objects.visible_to(request.user).select_related("mentor", "mentee", "scheme"), pk=pk
-    )
-    partner = pairing.mentee if pairing.mentor_id == request.user.pk else pairing.mentor
-    return render(
-        request,
-        "matching/pairing_detail.html",
-        {
-            "pairing": pairing,
-            "partner": partner,
-            "title": f"Pairing with {partner.first_name}",
-            # Contact details only where the scheme shares them on match (R-PROFILE-2).
-            "show_contact": pairing.scheme.shares_contact_details,
-        },
-    )
-
-
-@login_required
-@require_POST
-def pairing_rematch(request, pk: int):
-    pairing = get_object_or_404(Pairing.objects.filter(Q(mentee=request.user)), pk=pk)
-    try:
-        services.rematch_request(pairing=pairing, mentee=request.user, note=request.POST.get("note", "")[:1000])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Your coordinator has been asked to find you another mentor.")
     return redirect("mentoring_home")

@@ -1,91 +1,66 @@
+"""The admin for schemes, networks, members and pairings. Writes go through services that check the actor."""
+
+from allauth.account.forms import ResetPasswordForm
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils import timezone
 
-from mentoring import services
-from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
+from accounts.models import Language, User
+from matching import admin_views
+from matching.selectors import unmatched_mentees
+from mentoring import permissions, services
+from mentoring.admin_scoping import (
+    COORDINATORS,
+    SAFEGUARDING_LEAD,
+    STAFF,
+    RoleScopedAdmin,
+    ScopedInline,
+    ScopedNetworkFilter,
+)
 from mentoring.models import (
     LocalNetwork,
     Pairing,
+    RematchRequest,
     Scheme,
     SchemeMembership,
     TermsAcceptance,
     TermsVersion,
     WaitingMentee,
 )
-
-
-class CohortForm(forms.Form):
-    network = forms.ModelChoiceField(
-        queryset=LocalNetwork.objects.none(), required=False, empty_label="Every Local Network", label="Local Network"
-    )
+from safeguarding import services as safeguarding_services
+from safeguarding.services import MEMBERSHIP_FIELDS
 
 
 @admin.register(Scheme)
 class SchemeAdmin(RoleScopedAdmin):
     view_roles = (COORDINATORS, SAFEGUARDING_LEAD)
     change_roles = (STAFF,)
+    scheme_wide = True
     list_display = ("name", "kind", "dbs_required", "shares_contact_details", "careers_advice_in_scope", "is_open")
     prepopulated_fields = {"slug": ("name",)}
     actions = ["cohort_match"]
 
     def get_urls(self):
-        from django.urls import path
-
         return [
-            path("<int:pk>/cohort/", self.admin_site.admin_view(self.cohort_view), name="mentoring_scheme_cohort"),
+            path(
+                "<int:pk>/cohort/",
+                self.admin_site.admin_view(lambda request, pk: admin_views.cohort_view(self, request, pk)),
+                name="mentoring_scheme_cohort",
+            ),
             *super().get_urls(),
         ]
 
-    @admin.action(description="Run cohort matching (preview first)")
+    def has_cohort_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
+    @admin.action(description="Run cohort matching (preview first)", permissions=["cohort"])
     def cohort_match(self, request, queryset):
-        from django.shortcuts import redirect
-
         return redirect("admin:mentoring_scheme_cohort", pk=queryset.first().pk)
-
-    def cohort_view(self, request, pk: int):
-        """Preview the cohort's pairs with scores and reasons; confirm to start them (R-MATCH-3)."""
-        from django.core.exceptions import PermissionDenied
-        from django.shortcuts import get_object_or_404, redirect
-        from django.template.response import TemplateResponse
-
-        from matching import services as matching_services
-
-        if not self._holds(request, (COORDINATORS, STAFF)):
-            raise PermissionDenied
-        scheme = get_object_or_404(Scheme, pk=pk)
-        networks = LocalNetwork.objects.all()
-        if self.coordinator_only(request):
-            networks = networks.filter(coordinators=request.user)
-        form = CohortForm(request.GET or None)
-        form.fields["network"].queryset = networks
-        form.fields["network"].required = self.coordinator_only(request)
-        if request.method == "POST":
-            try:
-                started, skipped = matching_services.cohort_confirm(
-                    token=request.POST.get("token", ""), created_by=request.user
-                )
-            except ValidationError as error:
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
-            else:
-                self.message_user(request, f"Started {len(started)} pairings.", messages.SUCCESS)
-                for reason in skipped:
-                    self.message_user(request, f"Skipped {reason}", messages.WARNING)
-                return redirect("admin:mentoring_pairing_changelist")
-        preview = None
-        if form.is_bound and form.is_valid():
-            preview = matching_services.cohort_preview(scheme=scheme, network=form.cleaned_data["network"])
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Cohort matching: {scheme}",
-            "scheme": scheme,
-            "form": form,
-            "preview": preview,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/mentoring/scheme/cohort.html", context)
 
 
 @admin.register(LocalNetwork)
@@ -96,9 +71,14 @@ class LocalNetworkAdmin(RoleScopedAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("coordinators",)
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs.filter(coordinators=request.user) if self.coordinator_only(request) else qs
+    def coordinator_scope(self, coordinator):
+        return permissions.network_in_scope(coordinator, network="pk")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "coordinators":
+            # Only people who hold the coordinator role can coordinate a network.
+            kwargs["queryset"] = User.objects.filter(groups__name=COORDINATORS, is_active=True)
+        return super(RoleScopedAdmin, self).formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(SchemeMembership)
@@ -107,7 +87,7 @@ class SchemeMembershipAdmin(RoleScopedAdmin):
     change_roles = (COORDINATORS, STAFF)
     network_path = "network"
     list_display = ("user", "scheme", "role", "network", "status", "joined_at")
-    list_filter = ("scheme", "role", "status", "network")
+    list_filter = ("scheme", "role", "status", ScopedNetworkFilter)
     search_fields = ("user__email", "user__first_name", "user__last_name")
     list_select_related = ("user", "scheme", "network")
     readonly_fields = ("user", "scheme", "role", "joined_at", "status_changed_at")
@@ -117,13 +97,14 @@ class SchemeMembershipAdmin(RoleScopedAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        services.membership_status_set(membership=obj, status=obj.status, changed_by=request.user)
+        services.membership_status_set(membership_id=obj.pk, status=obj.status, network=obj.network, actor=request.user)
 
 
 @admin.register(TermsVersion)
 class TermsVersionAdmin(RoleScopedAdmin):
     view_roles = (COORDINATORS, SAFEGUARDING_LEAD)
     change_roles = (STAFF,)
+    scheme_wide = True
     list_display = ("kind", "version", "title", "published_at")
     list_filter = ("kind",)
     readonly_fields = ("published_at", "created_at")
@@ -135,11 +116,14 @@ class TermsVersionAdmin(RoleScopedAdmin):
             return ("kind", "version", "title", "summary_of_changes", "body", "published_at", "created_at")
         return self.readonly_fields
 
-    @admin.action(description="Publish the selected versions and tell every member")
+    def has_publish_permission(self, request):
+        return permissions.is_scheme_staff(request.user)
+
+    @admin.action(description="Publish the selected versions and tell every member", permissions=["publish"])
     def publish(self, request, queryset):
         for version in queryset:
             try:
-                told = services.terms_publish(version=version)
+                told = services.terms_publish(version_id=version.pk, actor=request.user)
             except ValidationError as error:
                 self.message_user(request, "; ".join(error.messages), messages.ERROR)
             else:
@@ -149,11 +133,13 @@ class TermsVersionAdmin(RoleScopedAdmin):
 @admin.register(TermsAcceptance)
 class TermsAcceptanceAdmin(RoleScopedAdmin):
     view_roles = (STAFF, COORDINATORS)
-    network_path = "user__memberships__network"
     list_display = ("user", "version", "accepted_at")
     list_filter = ("version",)
     list_select_related = ("user", "version")
     search_fields = ("user__email",)
+
+    def coordinator_scope(self, coordinator):
+        return permissions.membership_in_scope(coordinator, member="user")
 
     def has_add_permission(self, request):
         return False
@@ -162,43 +148,13 @@ class TermsAcceptanceAdmin(RoleScopedAdmin):
         return False
 
 
-class ManualPairingForm(forms.ModelForm):
-    """A coordinator pairs two members by hand, under the same rules as a request (R-MATCH-3)."""
-
-    no_unmanageable_conflict = forms.BooleanField(
-        label="Both have declared any conflict of interest, and none is unmanageable (R-MATCH-5)",
-        error_messages={"required": "Check the conflict-of-interest declarations before you pair them."},
-    )
-
-    class Meta:
-        model = Pairing
-        fields = ("scheme", "mentee", "mentor")
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            with transaction.atomic():
-                self.pairing = services.pairing_start(
-                    mentor=cleaned["mentor"],
-                    mentee=cleaned["mentee"],
-                    scheme=cleaned["scheme"],
-                    origin=Pairing.Origin.MANUAL,
-                    created_by=self.request_user,
-                )
-        except ValidationError as refused:
-            raise forms.ValidationError(refused.messages) from refused
-        return cleaned
-
-
 @admin.register(Pairing)
 class PairingAdmin(RoleScopedAdmin):
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
     network_path = "network"
     list_display = ("mentor", "mentee", "scheme", "network", "status", "origin", "started_at", "end_reason")
-    list_filter = ("status", "origin", "scheme", "network", "end_reason")
+    list_filter = ("status", "origin", "scheme", ScopedNetworkFilter, "end_reason")
     list_select_related = ("mentor", "mentee", "scheme", "network")
     search_fields = ("mentor__email", "mentee__email", "mentor__last_name", "mentee__last_name")
     readonly_fields = (
@@ -213,30 +169,14 @@ class PairingAdmin(RoleScopedAdmin):
         "ended_at",
         "end_reason",
     )
+    fields = readonly_fields
 
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            # modelform_factory builds a fresh class per request (so request_user is not shared
-            # between requests) and applies the coordinator's network scoping to the choices.
-            form = super().get_form(request, obj, form=ManualPairingForm, fields=["scheme", "mentee", "mentor"])
-            form.request_user = request.user
-            return form
-        return super().get_form(request, obj, **kwargs)
+    def add_view(self, request, form_url="", extra_context=None):
+        # Pairing by hand is its own page: it starts the pairing through the service, never a model form.
+        return admin_views.manual_pairing_view(self, request)
 
-    def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else self.readonly_fields
-
-    def get_fields(self, request, obj=None):
-        return ("scheme", "mentee", "mentor", "no_unmanageable_conflict") if obj is None else self.readonly_fields
-
-    def save_form(self, request, form, change):
-        if change:
-            return super().save_form(request, form, change)
-        form.save_m2m = lambda: None  # nothing more to save: pairing_start did it all
-        return form.pairing
-
-    def save_model(self, request, obj, form, change):
-        pass  # started by pairing_start in the form; ended through its own service
+    def has_change_permission(self, request, obj=None):
+        return False  # a pairing changes through its own services (ending, later issues), not this form
 
 
 @admin.register(WaitingMentee)
@@ -246,16 +186,165 @@ class WaitingMenteeAdmin(RoleScopedAdmin):
     view_roles = (COORDINATORS, STAFF)
     network_path = "network"
     list_display = ("user", "scheme", "network", "joined_at", "days_waiting")
-    list_filter = ("scheme", "network")
+    list_filter = ("scheme", ScopedNetworkFilter)
 
     def get_queryset(self, request):
-        from matching.selectors import unmatched_mentees
-
         qs = unmatched_mentees(model=WaitingMentee)
         if self.coordinator_only(request):
-            qs = qs.filter(network__coordinators=request.user)
+            qs = qs.filter(self.coordinator_scope(request.user))
         return qs
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     @admin.display(description="days waiting")
     def days_waiting(self, obj):
         return (timezone.now() - obj.joined_at).days
+
+
+@admin.register(RematchRequest)
+class RematchRequestAdmin(RoleScopedAdmin):
+    view_roles = (COORDINATORS, STAFF)
+    network_path = "pairing__network"
+    list_display = ("mentee", "pairing", "created_at", "handled")
+    list_filter = ("handled",)
+    list_select_related = ("mentee", "pairing__mentor", "pairing__mentee", "pairing__scheme")
+    readonly_fields = ("mentee", "pairing", "note", "created_at", "handled")
+
+    def has_add_permission(self, request):
+        return False
+
+
+class MembershipInline(ScopedInline):
+    """The member's scheme memberships; a coordinator sees only those in their own networks."""
+
+    model = SchemeMembership
+    extra = 0
+    fields = ("scheme", "role", "network", "status", "joined_at")
+    readonly_fields = fields  # changed on the Scheme memberships page, one at a time
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MemberChangeForm(forms.ModelForm):
+    """The member's record without any password field: not even its hash is shown or sent."""
+
+    class Meta:
+        model = User
+        fields = (
+            "email",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "country",
+            "time_zone",
+            "languages",
+            *MEMBERSHIP_FIELDS,
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "groups",
+        )
+
+
+class MemberCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email", "first_name", "last_name")
+        field_classes = {}
+
+
+@admin.register(User)
+class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):
+    """Members. Staff and coordinators record membership checks; only a superuser changes sign-in details or
+    access. Staff who need to help a member send them the password-reset email instead."""
+
+    view_roles = (SAFEGUARDING_LEAD,)
+    change_roles = (COORDINATORS, STAFF)
+    ordering = ("last_name", "first_name")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "membership_number",
+        "membership_status",
+        "membership_expires_on",
+        "country",
+    )
+    list_filter = ("membership_status", "memberships__scheme", "memberships__role", "is_staff")
+    search_fields = ("email", "first_name", "last_name", "membership_number")
+    inlines = [MembershipInline]
+    form = MemberChangeForm
+    add_form = MemberCreationForm
+    fieldsets = (
+        (None, {"fields": ("email",)}),
+        (
+            "Personal details",
+            {"fields": ("first_name", "last_name", "date_of_birth", "country", "time_zone", "languages")},
+        ),
+        ("Professional-body membership", {"fields": MEMBERSHIP_FIELDS}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name", "password1", "password2")}),
+    )
+    filter_horizontal = ("groups", "languages")
+    actions = ["send_password_reset"]
+
+    def coordinator_scope(self, coordinator):
+        return permissions.membership_in_scope(coordinator, member="pk")
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return ("last_login", "date_joined")
+        # Staff and coordinators record membership checks; they do not change sign-in details or hand out access.
+        all_fields = [f for _, opts in self.fieldsets for f in opts["fields"]]
+        return tuple(f for f in all_fields if f not in MEMBERSHIP_FIELDS)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def user_change_password(self, request, id, form_url=""):
+        # Nobody but a superuser sets another person's password (they would then sign in as them).
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def has_password_reset_permission(self, request):
+        return permissions.is_scheme_staff(request.user)
+
+    @admin.action(description="Send the selected members a password-reset email", permissions=["password_reset"])
+    def send_password_reset(self, request, queryset):
+        sent = 0
+        for member in queryset:
+            form = ResetPasswordForm(data={"email": member.email})
+            if form.is_valid():
+                form.save(request)
+                sent += 1
+        self.message_user(request, f"Sent {sent} password-reset email{'s' if sent != 1 else ''}.", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        changes = {f: form.cleaned_data[f] for f in MEMBERSHIP_FIELDS if f in form.changed_data}
+        if request.user.is_superuser:
+            # The superuser's other changes save as usual; the membership check is recorded through the service.
+            current = User.objects.get(pk=obj.pk)
+            for name in MEMBERSHIP_FIELDS:
+                setattr(obj, name, getattr(current, name))
+            super().save_model(request, obj, form, change)
+        safeguarding_services.membership_check_record(member_id=obj.pk, actor=request.user, changes=changes)
+
+
+@admin.register(Language)
+class LanguageAdmin(RoleScopedAdmin):
+    change_roles = (STAFF,)
+    scheme_wide = True
+    list_display = ("name", "code")
+    search_fields = ("name", "code")

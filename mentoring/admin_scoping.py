@@ -1,30 +1,64 @@
 """The one mixin that scopes the admin by role and, for coordinators, to their own Local Networks (R-COORD-1)."""
 
+from __future__ import annotations
+
 from django.conf import settings
-from django.contrib import admin
-from django.http import Http404
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404, HttpResponseRedirect
+
+from mentoring import permissions
+from mentoring.models import LocalNetwork
 
 COORDINATORS = settings.GROUP_COORDINATORS
 STAFF = settings.GROUP_STAFF
 SAFEGUARDING_LEAD = settings.GROUP_SAFEGUARDING_LEAD
+
+# Ids a database integer column can hold; anything else in a form or a selection is not a row of ours.
+LARGEST_ID = 2**63 - 1
+
+
+class ScopedNetworkFilter(admin.SimpleListFilter):
+    """Filter by Local Network, offering only the networks the viewer covers."""
+
+    title = "Local Network"
+    parameter_name = "network"
+    network_lookup = "network"
+
+    def lookups(self, request, model_admin):
+        networks = LocalNetwork.objects.all()
+        if permissions.coordinator_only(request.user):
+            networks = networks.filter(pk__in=permissions.coordinated_network_ids(request.user))
+        return [(str(n.pk), n.name) for n in networks]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(**{self.network_lookup: int(value)})
+        return queryset
 
 
 class RoleScopedAdmin(admin.ModelAdmin):
     """Permissions by role (group) rather than per-model permission rows.
 
     view_roles / change_roles name the groups that may see / add and change.
-    network_path is the lookup from this model to LocalNetwork; a coordinator
-    (who is not also staff) sees only rows in networks they coordinate, so
-    another network's id gives "not found". Nothing is deleted from the admin.
+    A coordinator (who is not also staff) sees only rows that `coordinator_scope`
+    finds in networks they coordinate; by default that is the row's own network
+    at `network_path`. Another network's id gives "not found". Nothing is deleted
+    from the admin. Actions declare the permission they need, and services check
+    the person acting again.
     """
 
     view_roles: tuple[str, ...] = ()
     change_roles: tuple[str, ...] = ()
     network_path: str | None = None
+    scheme_wide = False  # rows that belong to no network (schemes, documents, lists): every viewer sees all
 
     def _holds(self, request, roles) -> bool:
-        user = request.user
-        return user.is_active and user.is_staff and (user.is_superuser or any(user.in_group(r) for r in roles))
+        return permissions.holds_role(request.user, *roles)
 
     def has_module_permission(self, request):
         return self._holds(request, self.view_roles + self.change_roles)
@@ -46,26 +80,86 @@ class RoleScopedAdmin(admin.ModelAdmin):
         raise Http404(f"No {opts.verbose_name} with that id.")
 
     def coordinator_only(self, request) -> bool:
-        user = request.user
-        return not user.is_superuser and not user.in_group(STAFF) and user.in_group(COORDINATORS)
+        return permissions.coordinator_only(request.user)
+
+    def coordinator_scope(self, coordinator):
+        """The condition (Q or Exists) a row meets when it belongs to one of `coordinator`'s networks."""
+        if self.network_path is None:
+            raise NotImplementedError(f"{type(self).__name__} shows coordinators rows but says nothing of scope.")
+        return permissions.network_in_scope(coordinator, network=self.network_path)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        if self.network_path and self.coordinator_only(request):
-            qs = qs.filter(**{f"{self.network_path}__coordinators": request.user}).distinct()
+        if self.coordinator_only(request) and not self.scheme_wide:
+            qs = qs.filter(self.coordinator_scope(request.user))
         return qs
+
+    def get_object(self, request, object_id, from_field=None):
+        if from_field is None and not str(object_id).isdigit():
+            return None  # not an id at all: "not found", never a database error
+        if from_field is None and int(object_id) > LARGEST_ID:
+            return None
+        return super().get_object(request, object_id, from_field)
+
+    def member_choices(self, request):
+        """The members a coordinator may pick: those with a membership in one of their networks."""
+        users = get_user_model().objects.all()
+        if self.coordinator_only(request):
+            users = users.filter(
+                permissions.membership_in_scope(request.user, member="pk"),
+            )
+        return users
+
+    def network_choices(self, request):
+        networks = LocalNetwork.objects.all()
+        if self.coordinator_only(request):
+            networks = networks.filter(pk__in=permissions.coordinated_network_ids(request.user))
+        return networks
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # A coordinator picks members and networks from their own networks only.
-        if self.coordinator_only(request):
-            from django.contrib.auth import get_user_model
-
-            from mentoring.models import LocalNetwork
-
-            if db_field.related_model is get_user_model():
-                kwargs["queryset"] = (
-                    get_user_model().objects.filter(memberships__network__coordinators=request.user).distinct()
-                )
-            elif db_field.related_model is LocalNetwork:
-                kwargs["queryset"] = LocalNetwork.objects.filter(coordinators=request.user)
+        if db_field.related_model is get_user_model():
+            kwargs["queryset"] = self.member_choices(request)
+        elif db_field.related_model is LocalNetwork:
+            kwargs["queryset"] = self.network_choices(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.related_model is get_user_model():
+            kwargs["queryset"] = self.member_choices(request)
+        elif db_field.related_model is LocalNetwork:
+            kwargs["queryset"] = self.network_choices(request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def response_action(self, request, queryset):
+        # A selection that is not a list of ids (tampered with, or a stale page) is refused with a message.
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        if any(not s.isdigit() or int(s) > LARGEST_ID for s in selected):
+            self.message_user(request, "That selection is not valid; reload the page and try again.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+
+class ScopedInline(admin.TabularInline):
+    """An inline that shows a coordinator only the rows in their own networks (the row's `network_path`)."""
+
+    network_path = "network"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if permissions.coordinator_only(request.user):
+            qs = qs.filter(permissions.network_in_scope(request.user, network=self.network_path))
+        return qs
+
+
+def view_on_site(request, content_type_id: int, object_id: str):
+    """The admin's "view on site" redirect, answering 404 for an object the viewer cannot see in the admin
+    (Django's own redirect looks the object up with no regard to who asks)."""
+    content_type = ContentType.objects.filter(pk=content_type_id).first()
+    model = content_type.model_class() if content_type is not None else None
+    model_admin = admin.site._registry.get(model)
+    if model_admin is None or not model_admin.has_view_or_change_permission(request):
+        raise Http404("Not found.")
+    if model_admin.get_object(request, object_id) is None:
+        raise Http404("Not found.")
+    return contenttype_views.shortcut(request, content_type_id, object_id)

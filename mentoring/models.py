@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -22,7 +23,7 @@ class Scheme(models.Model):
     dbs_required = models.BooleanField(
         "DBS check required for mentors",
         default=False,
-        help_text="Mentors need a cleared DBS check before they take part (R-ELIG-4).",
+        help_text="Mentors need a cleared DBS check before they take part.",
     )
     dbs_recheck_years = models.PositiveSmallIntegerField("DBS recheck interval (years)", default=3)
     shares_contact_details = models.BooleanField(
@@ -223,8 +224,6 @@ class Pairing(models.Model):
         return f"{self.mentor.first_name} mentoring {self.mentee.first_name} ({self.scheme})"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("pairing_detail", args=[self.pk])
 
 
@@ -234,3 +233,20 @@ class WaitingMentee(SchemeMembership):
     class Meta:
         proxy = True
         verbose_name = "unmatched mentee"
+
+
+class RematchRequest(models.Model):
+    """A mentee whose pairing ended for differences asks the coordinator for another mentor (R-MATCH-6)."""
+
+    mentee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rematch_requests")
+    pairing = models.OneToOneField(Pairing, on_delete=models.CASCADE, related_name="rematch_request")
+    note = models.TextField(blank=True, max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at"]
+        db_table = "matching_rematchrequest"  # the table it had before the pairing's pages moved here
+
+    def __str__(self) -> str:
+        return f"Rematch for {self.mentee}"

@@ -1,6 +1,10 @@
-"""Shared reads for scheme membership and documents."""
+"""Shared reads for scheme membership, documents and pairings."""
 
-from mentoring.models import SchemeMembership, TermsVersion
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from mentoring.models import Pairing, SchemeMembership, TermsVersion
 from safeguarding import eligibility
 
 
@@ -16,3 +20,29 @@ def versions_awaiting_acceptance(user) -> list[TermsVersion]:
     current = list(TermsVersion.objects.current_to_accept())
     accepted = set(user.acceptances.filter(version__in=current).values_list("version_id", flat=True))
     return [v for v in current if v.pk not in accepted]
+
+
+def access_pairing(user, pk: int) -> Pairing:
+    """A pairing `user` is part of, or 404 (another person's pairing is simply not found)."""
+    return get_object_or_404(Pairing.objects.visible_to(user).select_related("mentor", "mentee", "scheme"), pk=pk)
+
+
+# The one definition of a mentor's taken places: their active pairings (R-MATCH-2). The count for
+# one mentor and the column for many are both built from Pairing.objects.active().
+
+
+def active_mentee_count(mentor) -> int:
+    return Pairing.objects.active().filter(mentor=mentor).count()
+
+
+def active_mentees_column(mentor_ref: str) -> Coalesce:
+    """SQL column: how many active pairings the mentor at `mentor_ref` (a lookup to a user id) has."""
+    counts = (
+        Pairing.objects.active()
+        .filter(mentor=OuterRef(mentor_ref))
+        .order_by()
+        .values("mentor")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))

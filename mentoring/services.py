@@ -1,4 +1,8 @@
-"""Scheme membership and scheme documents: the only writers."""
+"""Scheme membership, scheme documents and pairings: the only writers.
+
+Each service takes the person acting where a person acts for someone else
+(a coordinator, staff) and checks their role and scope itself.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,33 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from mentoring.models import LocalNetwork, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
+from accounts.services import member_details_update
+from matching.models import MentorProfile
+from mentoring import permissions
+from mentoring.models import (
+    LocalNetwork,
+    Pairing,
+    RematchRequest,
+    Role,
+    Scheme,
+    SchemeMembership,
+    TermsAcceptance,
+    TermsVersion,
+)
+from mentoring.selectors import active_mentee_count
 from messaging.services import notify, notify_many
 from safeguarding import eligibility
+from safeguarding.audit import audit
+from safeguarding.services import memberships_activate_eligible
+
+
+@transaction.atomic
+def member_register(*, user, details: dict, scheme, roles, network, accepted_versions):
+    """Complete a new sign-up: details, first scheme memberships and document acceptances, all or nothing."""
+    member_details_update(user=user, details=details)
+    terms_accept(user=user, versions=accepted_versions)
+    memberships_join(user=user, scheme=scheme, roles=roles, network=network)
+    return user
 
 
 @transaction.atomic
@@ -61,66 +89,58 @@ def terms_accept(*, user, versions: Iterable[TermsVersion]) -> list[TermsAccepta
 
 
 @transaction.atomic
-def terms_publish(*, version: TermsVersion) -> int:
+def terms_publish(*, version_id: int, actor) -> int:
     """Publish a new version: from now every member's checklist asks for it until they accept.
 
-    Everyone with a scheme membership is told through the platform and by email
-    (R-SCHEME-4). Publishing is once only; returns how many members were told.
+    Scheme staff only. Everyone with a scheme membership is told through the
+    platform and by email (R-SCHEME-4). Publishing is once only; returns how many
+    members were told.
     """
-    locked = TermsVersion.objects.select_for_update().get(pk=version.pk)
-    if locked.is_published:
-        raise ValidationError(f"{locked} is already published.")
-    locked.published_at = timezone.now()
-    locked.save(update_fields=["published_at"])
-    version.published_at = locked.published_at
+    permissions.require(permissions.is_scheme_staff(actor), "Only scheme staff publish scheme documents.")
+    version = TermsVersion.objects.select_for_update().get(pk=version_id)
+    if version.is_published:
+        raise ValidationError(f"{version} is already published.")
+    version.published_at = timezone.now()
+    version.save(update_fields=["published_at"])
+    audit(actor=actor, action="terms.published", obj=version, kind=version.kind, version=version.version)
     members = get_user_model().objects.filter(memberships__isnull=False, is_active=True).distinct()
-    notify_many(members, "terms_published", locked, body=locked.summary_of_changes, url="/documents/accept/")
+    notify_many(members, "terms_published", version, body=version.summary_of_changes, url="/documents/accept/")
     return members.count()
 
 
 @transaction.atomic
-def memberships_activate_eligible(*, user) -> list[SchemeMembership]:
-    """Move the member's onboarding memberships to active once the engine finds nothing unmet.
-
-    Called whenever the evidence changes (acceptance, training, DBS, membership check).
-    """
-    activated = []
-    pending = SchemeMembership.objects.filter(user=user, status=SchemeMembership.Status.PENDING).select_related(
-        "scheme"
+def membership_status_set(*, membership_id: int, status: str, network: LocalNetwork, actor) -> SchemeMembership:
+    """A coordinator of the membership's network, or staff, changes its state (suspend, pause, reinstate)
+    or moves it to another network they cover; audited."""
+    membership = SchemeMembership.objects.select_for_update().select_related("user").get(pk=membership_id)
+    permissions.require(
+        permissions.covers_network(actor, membership.network_id), "This membership is outside your networks."
     )
-    for membership in pending:
-        if eligibility.check(user, membership.scheme, membership.role, membership=membership).ok:
-            membership.status = SchemeMembership.Status.ACTIVE
-            membership.status_changed_at = timezone.now()
-            membership.save(update_fields=["status", "status_changed_at"])
-            notify(user, "eligible", membership, url="/onboarding/")
-            activated.append(membership)
-    return activated
-
-
-@transaction.atomic
-def membership_status_set(*, membership: SchemeMembership, status: str, changed_by) -> SchemeMembership:
-    """A coordinator or staff member changes a membership's state (suspend, pause, reinstate), audited."""
-    from safeguarding.services import audit
-
-    locked = SchemeMembership.objects.select_for_update().get(pk=membership.pk)
-    previous = locked.status
-    locked.network = membership.network
+    permissions.require(
+        permissions.covers_network(actor, network.pk), "You can move a membership only to a network you coordinate."
+    )
+    if status not in SchemeMembership.Status.values:
+        raise ValidationError(f"“{status}” is not a membership state.")
+    previous, previous_network = membership.status, membership.network
+    membership.network = network
     if status != previous:
-        locked.status = status
-        locked.status_changed_at = timezone.now()
+        membership.status = status
+        membership.status_changed_at = timezone.now()
+    if status != previous or network != previous_network:
         audit(
-            actor=changed_by,
+            actor=actor,
             action="membership.scheme_status",
-            target_user=locked.user,
-            obj=locked,
+            target_user=membership.user,
+            obj=membership,
             previous=previous,
             status=status,
+            previous_network=previous_network.name,
+            network=network.name,
         )
-    locked.save(update_fields=["network", "status", "status_changed_at"])
+    membership.save(update_fields=["network", "status", "status_changed_at"])
     if status == SchemeMembership.Status.PENDING:
-        memberships_activate_eligible(user=locked.user)
-    return locked
+        memberships_activate_eligible(user=membership.user)
+    return membership
 
 
 class PairingRefused(ValidationError):
@@ -142,25 +162,27 @@ def coordinators_of(*, user, scheme: Scheme, role: str):
 
 
 @transaction.atomic
-def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, created_by=None):
+def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, actor=None) -> Pairing:
     """Start a pairing: both eligible, the mentor has a free place, no active pairing between them already.
 
+    The building block of every way a pairing starts (a mentor accepting, a
+    coordinator by hand, a cohort run); those services check who may ask for it.
     Locks the mentor's profile row, so two starts for the last place queue up and
     the second sees the first (capacity holds under races, R-MATCH-2).
     """
-    from matching.models import MentorProfile
-    from mentoring.models import Pairing, Role
-
     try:
         profile = MentorProfile.objects.select_for_update().get(user=mentor)
     except MentorProfile.DoesNotExist as missing:
         raise PairingRefused(f"{mentor.first_name} has no mentor profile.") from missing
     for person, role in ((mentor, Role.MENTOR), (mentee, Role.MENTEE)):
-        result = eligibility.check(person, scheme, role)
-        if not result.ok:
-            reasons = " ".join(c.reason for c in result.unmet)
-            raise PairingRefused(f"{person.first_name} cannot take part as a {role} just now: {reasons}")
-    active = Pairing.objects.active().filter(mentor=mentor).count()
+        try:
+            eligibility.require(person, scheme, role)
+        except eligibility.NotEligible as refused:
+            reasons = " ".join(c.reason for c in refused.eligibility.unmet)
+            raise PairingRefused(
+                f"{person.first_name} cannot take part as a {Role(role).label.lower()} just now: {reasons}"
+            ) from refused
+    active = active_mentee_count(mentor)
     if active >= profile.capacity:
         raise PairingRefused(
             f"{mentor.first_name} already has {active} mentee{'s' if active != 1 else ''}, "
@@ -170,8 +192,48 @@ def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, created_by=Non
         raise PairingRefused(f"{mentee.first_name} and {mentor.first_name} are already paired.")
     membership = SchemeMembership.objects.get(user=mentee, scheme=scheme, role=Role.MENTEE)
     pairing = Pairing.objects.create(
-        scheme=scheme, mentor=mentor, mentee=mentee, network=membership.network, origin=origin, created_by=created_by
+        scheme=scheme, mentor=mentor, mentee=mentee, network=membership.network, origin=origin, created_by=actor
     )
     notify(mentee, "pairing_started", pairing)
     notify(mentor, "pairing_started", pairing)
     return pairing
+
+
+@transaction.atomic
+def pairing_start_manual(*, mentor, mentee, scheme: Scheme, actor, conflicts_checked: bool) -> Pairing:
+    """A coordinator pairs two members by hand, under the same rules as a request (R-MATCH-3).
+
+    The coordinator must cover the mentee's network in the scheme (the pairing's
+    network) and the mentor's, and confirm both declared any conflict of interest
+    (R-MATCH-5). Audited.
+    """
+    permissions.require(
+        permissions.covers_member(actor, mentee, scheme=scheme, role=Role.MENTEE)
+        and permissions.covers_member(actor, mentor, scheme=scheme, role=Role.MENTOR),
+        "You can pair only mentees and mentors of your own networks.",
+    )
+    if not conflicts_checked:
+        raise PairingRefused("Check the conflict-of-interest declarations before you pair them.")
+    pairing = pairing_start(mentor=mentor, mentee=mentee, scheme=scheme, origin=Pairing.Origin.MANUAL, actor=actor)
+    audit(actor=actor, action="pairing.manual", target_user=mentee, obj=pairing, mentor=mentor.pk)
+    return pairing
+
+
+@transaction.atomic(durable=True)
+def rematch_request(*, pairing_id: int, mentee, note: str = "") -> RematchRequest:
+    """After a pairing ended for differences, the mentee asks the coordinator for another mentor (R-MATCH-6)."""
+    pairing = Pairing.objects.filter(mentee=mentee).select_related("scheme").get(pk=pairing_id)
+    if pairing.status != Pairing.Status.ENDED or pairing.end_reason != Pairing.EndReason.DIFFERENCES:
+        raise ValidationError("You can ask for another mentor once a pairing has ended for differences.")
+    rematch, created = RematchRequest.objects.get_or_create(
+        pairing=pairing, defaults={"mentee": mentee, "note": note.strip()[:1000]}
+    )
+    if created:
+        notify_many(
+            coordinators_of(user=mentee, scheme=pairing.scheme, role=Role.MENTEE),
+            "rematch_requested",
+            rematch,
+            body=rematch.note,
+            url="/admin/mentoring/rematchrequest/",
+        )
+    return rematch

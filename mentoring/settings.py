@@ -9,15 +9,36 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
+
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off"}
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """A yes/no variable. Unset or empty gives the default; anything but a known word stops the start.
+
+    django-environ reads any unknown word as false, so MFA_REQUIRED_FOR_STAFF=ture quietly turned
+    two-factor off; here it fails loudly, naming the variable.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in TRUE_WORDS:
+        return True
+    if raw.lower() in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a yes/no value: use true/false, 1/0, yes/no or on/off.")
+
 
 # pytest sets PYTEST_VERSION for the whole run: tests use fast hashing and
 # plain HTTP, but otherwise the production defaults.
 TESTING = "PYTEST_VERSION" in os.environ
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env_bool("DEBUG", default=False)
 if DEBUG or TESTING:
     SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production-0123456789")
 else:
@@ -56,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mentoring.middleware.SignedInPagesNotStoredMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -86,13 +108,23 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-# Every request is one transaction: a form that fails half-way leaves nothing behind.
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# No ATOMIC_REQUESTS: each service owns its transaction (@transaction.atomic), so a row lock
+# lasts as long as the service, not the whole page render.
+# Persistent connections are off, as Django advises under ASGI: each request runs its view
+# in a thread of its own, so kept connections would pile up rather than be reused.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Concurrent writers queue rather than fail with "database is locked" (Django 5.1+):
+    # every transaction takes the write lock when it begins (IMMEDIATE), so none has to
+    # upgrade a read lock half-way; WAL lets readers carry on beside the one writer; a
+    # writer waits up to `timeout` seconds for its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": 20,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -151,13 +183,13 @@ ACCOUNT_UNIQUE_EMAIL = True
 # The scheme wants a plain "this email is already registered" on the form
 # (issue 2, item 8) rather than allauth's silent enumeration protection.
 ACCOUNT_PREVENT_ENUMERATION = False
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {"signup": "mentoring.forms.SignupForm"}
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Mentoring] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Admin users must have TOTP set up; off by default only on a DEBUG laptop.
-MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Career Mentoring")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -174,30 +206,32 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-# Collected files are served by WhiteNoise in production; on a laptop and in
-# tests it serves straight from the app and static/ folders.
-STATIC_ROOT = env("STATIC_ROOT", default=None if DEBUG or TESTING else str(BASE_DIR / "staticfiles"))
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+# Production and tests use the same storage: hashed names from a manifest, made by
+# `collectstatic` (tests/conftest.py collects once per run, as a deploy does), so a page
+# that names a missing file fails in the tests, not in production. WhiteNoise serves them.
+# A DEBUG laptop serves plain names straight from the app and static/ folders.
+STATIC_ROOT = env("STATIC_ROOT", default=None if DEBUG else str(BASE_DIR / "staticfiles"))
+WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 
 # Security headers. Tests speak plain HTTP to the test client and live server.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not (DEBUG or TESTING))
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not (DEBUG or TESTING))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from mentoring import views
+from mentoring.admin_scoping import view_on_site
 
 # The admin signs in through allauth, so its rate limits (and MFA) apply there too.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -15,9 +16,14 @@ urlpatterns = [
     path("schemes/join/", views.scheme_join, name="scheme_join"),
     path("documents/accept/", views.documents_accept, name="documents_accept"),
     path("documents/<slug:kind>/", views.document_detail, name="document_detail"),
+    path("mentoring/", views.mentoring_home, name="mentoring_home"),
+    path("pairings/<int:pk>/", views.pairing_detail, name="pairing_detail"),
+    path("pairings/<int:pk>/rematch/", views.pairing_rematch, name="pairing_rematch"),
     path("accounts/details/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("messaging.urls")),
     path("", include("matching.urls")),
+    # Before the admin's own "view on site" route, which does not check who may see the object.
+    path("admin/r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
     path("admin/", admin.site.urls),
 ]

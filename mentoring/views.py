@@ -3,10 +3,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
+from matching import selectors as matching_selectors
+from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
 from mentoring import selectors, services
 from mentoring.forms import DocumentsAcceptForm, SchemeJoinForm
-from mentoring.models import DocumentKind, Scheme, TermsVersion
+from mentoring.models import DocumentKind, Pairing, Role, Scheme, SchemeMembership, TermsVersion
 
 
 def home(request):
@@ -63,3 +66,52 @@ def document_detail(request, kind: str):
     if version is None:
         raise Http404("This document has not been published yet.")
     return render(request, "mentoring/document_detail.html", {"version": version, "title": version.title})
+
+
+@login_required
+def mentoring_home(request):
+    """Where the member stands: waiting or paired as a mentee, requests and pairings as a mentor (R-MATCH-4)."""
+    user = request.user
+    context = {
+        "title": "My mentoring",
+        "waiting": matching_selectors.waiting_states(user),
+        "mentor_memberships": SchemeMembership.objects.filter(user=user, role=Role.MENTOR).select_related("scheme"),
+        "profile": MentorProfile.objects.filter(user=user).first(),
+        "goals": MenteeProfile.objects.filter(user=user).first(),
+        "received": MentorshipRequest.objects.for_mentor(user).pending().select_related("mentee", "scheme"),
+        "sent": MentorshipRequest.objects.for_mentee(user).select_related("mentor", "scheme")[:10],
+        "pairings": Pairing.objects.visible_to(user).select_related("mentor", "mentee", "scheme"),
+    }
+    return render(request, "mentoring/mentoring_home.html", context)
+
+
+@login_required
+def pairing_detail(request, pk: int):
+    pairing = selectors.access_pairing(request.user, pk)
+    partner = pairing.mentee if pairing.mentor_id == request.user.pk else pairing.mentor
+    return render(
+        request,
+        "mentoring/pairing_detail.html",
+        {
+            "pairing": pairing,
+            "partner": partner,
+            "title": f"Pairing with {partner.first_name}",
+            # Contact details only where the scheme shares them on match (R-PROFILE-2).
+            "show_contact": pairing.scheme.shares_contact_details,
+        },
+    )
+
+
+@login_required
+@require_POST
+def pairing_rematch(request, pk: int):
+    pairing = selectors.access_pairing(request.user, pk)
+    try:
+        if pairing.mentee_id != request.user.pk:
+            raise Http404("No such pairing.")
+        services.rematch_request(pairing_id=pairing.pk, mentee=request.user, note=request.POST.get("note", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Your coordinator has been asked to find you another mentor.")
+    return redirect("mentoring_home")

@@ -5,6 +5,7 @@ class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self):
-        from messaging import signals
+        # Models are not loaded when this module is imported: the signals module needs them.
+        from messaging import signals  # noqa: PLC0415
 
         signals.connect()

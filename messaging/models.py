@@ -1,10 +1,17 @@
 """In-platform notifications (R-MSG-3). Conversations and messages arrive with the pairing."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+
+# A worker that claimed a row and died leaves the claim behind: after this long
+# another run may take the row over. It must exceed the longest a send can take
+# (the SMTP timeout), or a slow send could be taken over and sent twice.
+EMAIL_CLAIM_EXPIRES = datetime.timedelta(minutes=15)
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -13,6 +20,15 @@ class NotificationQuerySet(models.QuerySet):
 
     def unread(self):
         return self.filter(read_at__isnull=True)
+
+    def email_due(self, *, now):
+        """Rows to email: wanted, not sent, not given up on, and not claimed by a worker that may still be sending."""
+        return self.filter(
+            models.Q(email_claimed_at__isnull=True) | models.Q(email_claimed_at__lt=now - EMAIL_CLAIM_EXPIRES),
+            email_wanted=True,
+            emailed_at__isnull=True,
+            email_failed_at__isnull=True,
+        )
 
 
 class Notification(models.Model):
@@ -28,14 +44,27 @@ class Notification(models.Model):
     subject = GenericForeignKey("content_type", "object_id")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Email state: wanted → claimed by a sending run → emailed, or failed with its error.
     email_wanted = models.BooleanField(default=False)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    email_failed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+            # The sending run's sweep, kept small: sent and failed rows drop out of it.
+            models.Index(
+                fields=["email_claimed_at"],
+                condition=models.Q(email_wanted=True, emailed_at__isnull=True, email_failed_at__isnull=True),
+                name="notification_email_due_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} → {self.user}"

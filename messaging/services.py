@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core import mail
 from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.validators import single_line
+
+# messaging.tasks imports this module too; each imports the other as a module and
+# uses it only at call time, so either may be loaded first.
+from messaging import tasks
 from messaging.kinds import KINDS
 from messaging.models import Notification
+
+logger = logging.getLogger(__name__)
 
 
 def user_group(user_id: int) -> str:
@@ -28,7 +40,8 @@ def notify(user, kind: str, obj=None, *, body: str = "", url: str = "") -> Notif
 def notify_many(users: Iterable, kind: str, obj=None, *, body: str = "", url: str = "") -> list[Notification]:
     """One notification each, in one INSERT; deliveries queued after commit."""
     spec = KINDS[kind]
-    title = spec.title.format(obj=obj)[:200]
+    # A title becomes an email subject, where a line break is refused: one line, always.
+    title = single_line(spec.title.format(obj=obj))[:200]
     if not url and obj is not None and hasattr(obj, "get_absolute_url"):
         url = obj.get_absolute_url()
     content_type = ContentType.objects.get_for_model(obj) if obj is not None and hasattr(obj, "_meta") else None
@@ -49,7 +62,7 @@ def notify_many(users: Iterable, kind: str, obj=None, *, body: str = "", url: st
         ]
     )
     user_ids = [n.user_id for n in rows]
-    transaction.on_commit(lambda: _deliver(user_ids, kind, spec.important))
+    transaction.on_commit(lambda: _deliver(user_ids, kind, spec.important), robust=True)
     return rows
 
 
@@ -58,8 +71,8 @@ PUSH_INLINE_LIMIT = 50
 
 
 def _deliver(user_ids: list[int], kind: str, important: bool) -> None:
-    from messaging import tasks
-
+    """After commit: nothing here may fail the write. A task the broker refuses is
+    logged (TransactionAwareTask) and the beat job emails what it missed."""
     if len(user_ids) > PUSH_INLINE_LIMIT:
         tasks.push_unread_counts.delay(user_ids=user_ids)
     else:
@@ -83,8 +96,13 @@ def push_unread_counts(user_ids: list[int]) -> None:
     ):
         counts[uid] += 1
     send = async_to_sync(layer.group_send)
-    for uid, count in counts.items():
-        send(user_group(uid), {"type": "notification.count", "unread": count})
+    try:
+        for uid, count in counts.items():
+            send(user_group(uid), {"type": "notification.count", "unread": count})
+    except Exception:
+        # Any layer's failure (Redis down, a full channel): the count is a
+        # convenience, and the next page load shows it. Stop rather than try each user.
+        logger.warning("Could not push unread counts to %d member(s)", len(counts), exc_info=True)
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:
@@ -95,35 +113,87 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     changed = qs.update(read_at=timezone.now())
     if changed:
         uid = user.pk
-        transaction.on_commit(lambda: push_unread_counts([uid]))
+        transaction.on_commit(lambda: push_unread_counts([uid]), robust=True)
     return changed
 
 
-def emails_send_pending(*, user_ids: list[int] | None = None, limit: int = 500) -> int:
-    """Email important notifications not yet emailed. Safe to run twice: each row is claimed before sending."""
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
+# A run gives up on a row after this many tries that failed for reasons of the
+# moment (the mail server refused the connection) and records it failed.
+MAX_EMAIL_ATTEMPTS = 5
 
-    qs = Notification.objects.filter(email_wanted=True, emailed_at__isnull=True).select_related("user")
+# The SMTP backend otherwise waits for ever; a send must end well within the
+# claim's lifetime (EMAIL_CLAIM_EXPIRES), or a second run could send it again.
+EMAIL_SEND_TIMEOUT = 60
+
+
+def emails_send_pending(*, user_ids: list[int] | None = None, limit: int = 500) -> int:
+    """Email important notifications not yet emailed. Returns how many were sent.
+
+    Safe to run twice at once: each row is claimed in its own committed UPDATE before
+    its email is sent, and marked emailed only once the send succeeded. A row whose
+    email cannot be built or is refused is marked failed with its error and the run
+    goes on; a row claimed by a run that died is taken over once the claim expires.
+    Call it outside a transaction, so each claim is seen by other runs at once.
+    """
+    due = Notification.objects.email_due(now=timezone.now())
     if user_ids is not None:
-        qs = qs.filter(user_id__in=user_ids)
+        due = due.filter(user_id__in=user_ids)
+    pks = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
+    if not pks:
+        return 0
     sent = 0
-    for pk in list(qs.values_list("pk", flat=True)[:limit]):
-        with transaction.atomic():
-            # Claim the row: a second worker running at once finds it taken.
-            claimed = Notification.objects.filter(pk=pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
+    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_SEND_TIMEOUT
+    with mail.get_connection(timeout=timeout) as connection:
+        for pk in pks:
+            claimed_at = timezone.now()
+            # Of two runs claiming one row, PostgreSQL makes the second wait and
+            # re-check the condition once the first commits: it finds the row taken.
+            claimed = (
+                Notification.objects.email_due(now=claimed_at)
+                .filter(pk=pk)
+                .update(email_claimed_at=claimed_at, email_attempts=F("email_attempts") + 1)
+            )
             if not claimed:
                 continue
-            n = Notification.objects.select_related("user").get(pk=pk)
-            context = {"notification": n, "user": n.user, "site_url": settings.SITE_URL}
-            send_mail(
-                subject=n.title,
-                message=render_to_string("messaging/notification_email.txt", context),
-                from_email=None,
-                recipient_list=[n.user.email],
-            )
-            sent += 1
+            notification = Notification.objects.select_related("user").get(pk=pk)
+            try:
+                _email_send(notification, connection)
+            except smtplib.SMTPRecipientsRefused as error:
+                _email_failed(notification, error)
+            except OSError as error:
+                # The mail server or the network, not this message: stop the run (the
+                # task retries later). The claim expires, so this row waits its turn
+                # behind the others next time, until it has had its tries.
+                if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
+                    _email_failed(notification, error)
+                    continue
+                raise
+            except Exception as error:
+                # Anything else belongs to this message alone (a header with a line
+                # break, a template error): record it and send the others.
+                _email_failed(notification, error)
+            else:
+                Notification.objects.filter(pk=pk).update(emailed_at=timezone.now())
+                sent += 1
     return sent
+
+
+def _email_send(notification: Notification, connection) -> None:
+    context = {"notification": notification, "user": notification.user, "site_url": settings.SITE_URL}
+    mail.EmailMessage(
+        # Titles are made single-line when stored; a row from before that rule may still hold a line break.
+        subject=single_line(notification.title),
+        body=render_to_string("messaging/notification_email.txt", context),
+        to=[notification.user.email],
+        connection=connection,
+    ).send()
+
+
+def _email_failed(notification: Notification, error: Exception) -> None:
+    logger.warning("Could not email notification %s: %r", notification.pk, error)
+    Notification.objects.filter(pk=notification.pk).update(
+        email_failed_at=timezone.now(), email_error=f"{type(error).__name__}: {error}"[:2000]
+    )
 
 
 def sockets_close_for(user_id: int) -> None:

@@ -3,13 +3,13 @@
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
 
+from messaging.services import sockets_close_for
+
 
 def _signed_out(sender, request, user, **kwargs):
     if user is not None:
-        from messaging.services import sockets_close_for
-
         user_id = user.pk
-        transaction.on_commit(lambda: sockets_close_for(user_id))
+        transaction.on_commit(lambda: sockets_close_for(user_id), robust=True)
 
 
 def connect() -> None:

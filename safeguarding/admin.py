@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from mentoring import permissions
 from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
 from safeguarding import services
 from safeguarding.models import AuditEvent, DBSCheck, TrainingRecord
@@ -7,38 +8,45 @@ from safeguarding.models import AuditEvent, DBSCheck, TrainingRecord
 
 @admin.register(TrainingRecord)
 class TrainingRecordAdmin(RoleScopedAdmin):
+    """Training records; a coordinator sees those of members with a membership in one of their networks."""
+
     change_roles = (COORDINATORS, STAFF)
-    network_path = "user__memberships__network"
     list_display = ("user", "kind", "completed_on", "expires_on", "recorded_by")
     list_filter = ("kind",)
+    list_select_related = ("user", "recorded_by")
     search_fields = ("user__email", "user__first_name", "user__last_name")
     fields = ("user", "kind", "completed_on", "expires_on", "notes")
-    autocomplete_fields = ()
     date_hierarchy = "completed_on"
 
+    def coordinator_scope(self, coordinator):
+        return permissions.membership_in_scope(coordinator, member="user")
+
     def save_model(self, request, obj, form, change):
-        services.training_record_save(record=obj, recorded_by=request.user)
+        services.training_record_save(record=obj, actor=request.user)
 
 
 @admin.register(DBSCheck)
 class DBSCheckAdmin(RoleScopedAdmin):
     # Criminal-offence data: never coordinators (R-SAFE-3).
     change_roles = (STAFF, SAFEGUARDING_LEAD)
+    scheme_wide = True
     list_display = ("user", "level", "status", "requested_on", "cleared_on")
     list_filter = ("status", "level")
+    list_select_related = ("user",)
     search_fields = ("user__email", "user__last_name")
     fields = ("user", "level", "level_reason", "status", "certificate_number", "requested_on", "cleared_on")
 
     def save_model(self, request, obj, form, change):
-        previous = form.initial.get("status") if change else None
-        services.dbs_check_save(check=obj, recorded_by=request.user, previous_status=previous)
+        services.dbs_check_save(check=obj, actor=request.user)
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(RoleScopedAdmin):
     view_roles = (STAFF, SAFEGUARDING_LEAD)
+    scheme_wide = True
     list_display = ("at", "actor", "action", "target_user", "object_repr")
     list_filter = ("action",)
+    list_select_related = ("actor", "target_user")
     search_fields = ("target_user__email", "actor__email", "object_repr")
     readonly_fields = ("at", "actor", "action", "target_user", "object_repr", "detail")
 

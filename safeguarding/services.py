@@ -1,32 +1,59 @@
-"""Recording training, DBS checks and membership checks: the only writers, each audited and notified."""
+"""Recording training, DBS checks and membership checks: the only writers, each audited and notified.
+
+Each takes the person acting and checks their role and scope itself, so the
+admin, a command and a task get the same rules.
+"""
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import MembershipStatus, User
-from mentoring.services import memberships_activate_eligible
+from mentoring import permissions
+from mentoring.models import SchemeMembership
 from messaging.services import notify
-from safeguarding.models import AuditEvent, DBSCheck, TrainingRecord
+from safeguarding import eligibility
+from safeguarding.audit import audit
+from safeguarding.models import DBSCheck, TrainingRecord
 
-
-def audit(*, actor, action: str, target_user=None, obj=None, **detail) -> AuditEvent:
-    return AuditEvent.objects.create(
-        actor=actor,
-        action=action,
-        target_user=target_user,
-        object_repr=str(obj)[:200] if obj is not None else "",
-        detail=detail,
-    )
+# The fields of a member's professional-body membership that staff and coordinators record (R-ELIG-2).
+MEMBERSHIP_FIELDS = ("membership_number", "membership_grade", "membership_status", "membership_expires_on")
 
 
 @transaction.atomic
-def training_record_save(*, record: TrainingRecord, recorded_by) -> TrainingRecord:
-    """Save a training completion (R-ELIG-3); the member's checklist updates at once."""
+def memberships_activate_eligible(*, user) -> list[SchemeMembership]:
+    """Move the member's onboarding memberships to active once the engine finds nothing unmet.
+
+    Called whenever the evidence changes (acceptance, training, DBS, membership check).
+    """
+    activated = []
+    pending = SchemeMembership.objects.filter(user=user, status=SchemeMembership.Status.PENDING).select_related(
+        "scheme"
+    )
+    for membership in pending:
+        if eligibility.check(user, membership.scheme, membership.role, membership=membership).ok:
+            membership.status = SchemeMembership.Status.ACTIVE
+            membership.status_changed_at = timezone.now()
+            membership.save(update_fields=["status", "status_changed_at"])
+            notify(user, "eligible", membership, url="/onboarding/")
+            activated.append(membership)
+    return activated
+
+
+@transaction.atomic
+def training_record_save(*, record: TrainingRecord, actor) -> TrainingRecord:
+    """Save a training completion (R-ELIG-3); the member's checklist updates at once.
+
+    Staff record anyone's; a coordinator records training of members of their own networks.
+    """
+    permissions.require(
+        permissions.covers_member(actor, record.user), "You can record training only for members of your networks."
+    )
     created = record.pk is None
-    record.recorded_by = recorded_by
+    record.recorded_by = actor
     record.full_clean()
     record.save()
     audit(
-        actor=recorded_by,
+        actor=actor,
         action="training.recorded" if created else "training.changed",
         target_user=record.user,
         obj=record,
@@ -40,18 +67,26 @@ def training_record_save(*, record: TrainingRecord, recorded_by) -> TrainingReco
 
 
 @transaction.atomic
-def dbs_check_save(*, check: DBSCheck, recorded_by, previous_status: str | None) -> DBSCheck:
-    """Save a DBS check and audit any change of status (R-SAFE-3). The member sees only that it changed."""
-    check.recorded_by = recorded_by
+def dbs_check_save(*, check: DBSCheck, actor) -> DBSCheck:
+    """Save a DBS check and audit any change of status (R-SAFE-3). The member sees only that it changed.
+
+    Criminal-offence data: staff and the Safeguarding Lead only.
+    """
+    permissions.require(
+        permissions.is_scheme_staff(actor) or permissions.is_safeguarding_lead(actor),
+        "Only scheme staff and the Safeguarding Lead record DBS checks.",
+    )
+    previous = DBSCheck.objects.select_for_update().filter(pk=check.pk).values_list("status", flat=True).first()
+    check.recorded_by = actor
     check.full_clean()
     check.save()
-    if previous_status != check.status:
+    if previous != check.status:
         audit(
-            actor=recorded_by,
+            actor=actor,
             action="dbs.status",
             target_user=check.user,
             obj=f"DBS check {check.pk}",
-            previous=previous_status,
+            previous=previous,
             status=check.status,
             level=check.level,
         )
@@ -61,17 +96,29 @@ def dbs_check_save(*, check: DBSCheck, recorded_by, previous_status: str | None)
 
 
 @transaction.atomic
-def membership_check_record(*, member: User, checked_by, previous_status: str | None) -> User:
-    """Staff or a coordinator recorded the member's professional-body membership (R-ELIG-2)."""
+def membership_check_record(*, member_id: int, actor, changes: dict) -> User:
+    """Staff or a coordinator of the member's network records the member's professional-body membership
+    (R-ELIG-2). `changes` holds any of MEMBERSHIP_FIELDS; a change of status is audited."""
+    member = User.objects.select_for_update().get(pk=member_id)
+    permissions.require(
+        permissions.covers_member(actor, member), "You can record membership only for members of your networks."
+    )
+    unknown = set(changes) - set(MEMBERSHIP_FIELDS)
+    if unknown:
+        raise ValueError(f"Not membership fields: {sorted(unknown)}")
+    previous = member.membership_status
+    for name, value in changes.items():
+        setattr(member, name, value)
     member.full_clean(exclude=["password"])
-    member.save()
-    if previous_status != member.membership_status:
+    if changes:
+        member.save(update_fields=list(changes))
+    if previous != member.membership_status:
         audit(
-            actor=checked_by,
+            actor=actor,
             action="membership.status",
             target_user=member,
             obj=member,
-            previous=previous_status,
+            previous=previous,
             status=member.membership_status,
             expires_on=str(member.membership_expires_on) if member.membership_expires_on else None,
         )

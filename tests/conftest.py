@@ -1,9 +1,16 @@
 import os
+from importlib import import_module
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test.utils import override_settings
 
+from accounts.models import Language
 from mentoring.models import DocumentKind, Role
 from tests import factories
 
@@ -16,6 +23,14 @@ def services_required() -> bool:
 def pytest_collection_modifyitems(items):
     """Browser tests run last: Playwright's event loop stays in the main thread until the session ends."""
     items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static(tmp_path_factory):
+    """Pages link static files through production's manifest storage: collect them once per run, as a deploy does."""
+    with override_settings(STATIC_ROOT=str(tmp_path_factory.mktemp("static"))):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield
 
 
 @pytest.fixture
@@ -65,8 +80,6 @@ def mentor(documents, scheme, network):
 
 def _role_user(group_name: str, **kwargs):
     """A member of a role group, with TOTP two-factor set up as the admin requires."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
     user = factories.UserFactory(is_staff=True, **kwargs)
     user.groups.add(Group.objects.get(name=group_name))
     user.totp_secret = generate_totp_secret()
@@ -98,13 +111,7 @@ def _reference_data(request):
     if not wanted:
         return
     request.getfixturevalue("transactional_db" if "transactional_db" in wanted else "db")
-    from accounts.models import Language
-
     if not Group.objects.exists() or not Language.objects.exists():
-        from importlib import import_module
-
-        from django.apps import apps
-
         import_module("mentoring.migrations.0002_role_groups").add_groups(apps, None)
         import_module("accounts.migrations.0002_languages").add_languages(apps, None)
 
@@ -112,7 +119,5 @@ def _reference_data(request):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache: each test starts with none."""
-    from django.core.cache import cache
-
     cache.clear()
     yield

@@ -183,3 +183,11 @@ def eligible_mentee(scheme, network, *, goals=True, **user_fields):
     if goals:
         MenteeProfileFactory(user=user)
     return user
+
+
+class MentorshipRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "matching.MentorshipRequest"
+
+    message = "Would you mentor me towards chartership?"
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=14))

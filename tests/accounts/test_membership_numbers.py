@@ -11,7 +11,7 @@ from accounts.models import Language, MembershipStatus, User, normalise_membersh
 from tests import factories
 
 drop_leading_zeros = importlib.import_module(
-    "accounts.migrations.0003_membership_numbers_without_leading_zeros"
+    "accounts.migrations.0004_membership_numbers_without_leading_zeros"
 ).drop_leading_zeros
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Language, MembershipStatus, User
+from mentoring import services as mentoring_services
 from mentoring.models import Role, SchemeMembership, TermsAcceptance
 from tests import factories
 
@@ -170,3 +171,16 @@ def test_registration_page_links_each_document(client, documents):
     body = client.get(reverse("account_signup")).content.decode()
     for kind in ("terms", "code-of-conduct", "privacy-notice"):
         assert f'href="/documents/{kind}/"' in body
+
+
+def test_a_sign_up_that_fails_half_way_leaves_nothing_behind(client, signup_data, monkeypatch):
+    # allauth saves the User before our part of sign-up runs: both are one transaction.
+    def scheme_closed_meanwhile(**kwargs):
+        raise RuntimeError("the scheme closed between the form and the save")
+
+    monkeypatch.setattr(mentoring_services, "memberships_join", scheme_closed_meanwhile)
+    client.raise_request_exception = False
+    response = signup(client, signup_data)
+    assert response.status_code == 500
+    assert not User.objects.filter(email="new.member@example.org").exists()
+    assert not TermsAcceptance.objects.exists()

@@ -1,5 +1,6 @@
 """The admin needs TOTP two-factor for staff, coordinators and the Safeguarding Lead (DESIGN: Security)."""
 
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.urls import reverse
 
 from tests import factories
@@ -23,8 +24,6 @@ def test_staff_with_two_factor_reach_the_admin(client, coordinator):
 
 
 def test_signing_in_asks_for_the_code_after_the_password(client, coordinator):
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
     response = client.post(reverse("account_login"), {"login": coordinator.email, "password": factories.PASSWORD})
     assert response.status_code == 302 and "/2fa/authenticate/" in response["Location"]
     assert client.get("/admin/").status_code == 302  # not signed in yet

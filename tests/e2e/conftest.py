@@ -9,6 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+from axe_playwright_python.sync_playwright import Axe
+from daphne.endpoints import build_endpoint_description_strings
+from daphne.server import Server
+from django.db import connection
+from playwright.sync_api import sync_playwright
+
+from mentoring.asgi import application
+from tests import factories
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,11 +39,6 @@ class AsgiLiveServer:
     """
 
     def __init__(self):
-        from daphne.endpoints import build_endpoint_description_strings
-        from daphne.server import Server
-
-        from mentoring.asgi import application
-
         self._ready = threading.Event()
         self.server = Server(
             application=application,
@@ -57,7 +61,9 @@ class AsgiLiveServer:
         return self
 
     def stop(self) -> None:
-        from twisted.internet import reactor
+        # Importing twisted's reactor installs the default one when none is installed yet; it must be
+        # the asyncio reactor daphne.server installed, so take it only once that server exists.
+        from twisted.internet import reactor  # noqa: PLC0415
 
         reactor.callFromThread(reactor.stop)
         self.thread.join(timeout=10)
@@ -71,8 +77,6 @@ def asgi_live_server_session(django_db_setup, django_db_blocker):
     server.stop()
     # The server's worker threads hold their own database connections; end
     # them so the test database can be dropped at the end of the session.
-    from django.db import connection
-
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -96,8 +100,6 @@ def browser():
         if os.environ.get("E2E_REQUIRED"):
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API keeps an event loop running in this thread; the
     # tests still read the database directly, which Django otherwise refuses.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -146,8 +148,6 @@ def new_page(browser):
 
 def assert_accessible(page) -> None:
     """Run axe-core in the page; fail on any serious or critical violation."""
-    from axe_playwright_python.sync_playwright import Axe
-
     # preload off: axe would otherwise re-fetch every stylesheet and resolve
     # its @imports against the page address, adding 404s of its own making.
     results = Axe().run(page, options={"resultTypes": ["violations"], "preload": False})
@@ -159,8 +159,6 @@ def assert_accessible(page) -> None:
 
 def sign_in(page, base: str, user, *, then: str = "") -> None:
     """Sign in through allauth as a person would, entering the TOTP code when the account has two-factor."""
-    from tests import factories
-
     page.goto(base + "/accounts/login/" + (f"?next={then}" if then else ""))
     assert_accessible(page)
     page.get_by_label("Email").fill(user.email)
@@ -168,8 +166,6 @@ def sign_in(page, base: str, user, *, then: str = "") -> None:
     page.get_by_role("button", name="Sign In").click()
     secret = getattr(user, "totp_secret", None)
     if secret:
-        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
         page.wait_for_url("**/2fa/authenticate/**")
         assert_accessible(page)
         code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))

@@ -5,6 +5,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.baselines import blocking_pairs, greedy_match, stable_match
+from bench.hr_package import package_stable_match
 from matching import cohort
 from matching.suggest import MenteeNeeds, MentorOffer, mask_of, rank
 
@@ -24,7 +26,7 @@ def test_a_small_instance_reaches_its_known_optimum():
     mentees = [mentee(1, sector=1, areas=[5], language=2), mentee(2, sector=1)]
     mentors = [mentor(10, sector=1, areas=[5]), mentor(11, areas=[5], languages=[2])]
     # Scores: (1,10) 7.5, (1,11) 6.5, (2,10) 3.5, (2,11) 0.5.
-    greedy = cohort.greedy_match(mentees, mentors)
+    greedy = greedy_match(mentees, mentors)
     assert {(m, r) for m, r, _ in greedy.pairs} == {(1, 10), (2, 11)} and greedy.total_score == 8.0
     result = cohort.cohort_match(mentees, mentors)
     assert {(m, r) for m, r, _ in result.pairs} == {(1, 11), (2, 10)}
@@ -104,7 +106,7 @@ def test_cohort_never_exceeds_capacity_and_beats_greedy(seed, n_mentees, n_mento
     paired = [m for m, _, _ in result.pairs]
     assert len(paired) == len(set(paired))
     assert set(paired) | set(result.unmatched) == {m.mentee_id for m in mentees}
-    greedy = cohort.greedy_match(mentees, mentors, exclude=exclude, candidates_per_mentee=5)
+    greedy = greedy_match(mentees, mentors, exclude=exclude, candidates_per_mentee=5)
     assert result.total_score >= greedy.total_score - 1e-6
 
 
@@ -113,18 +115,17 @@ def test_cohort_never_exceeds_capacity_and_beats_greedy(seed, n_mentees, n_mento
 def test_our_deferred_acceptance_is_stable(seed):
     rng = random.Random(seed)
     mentees, mentors = random_instance(rng, 25, 10)
-    stable = cohort.stable_match(mentees, mentors, candidates_per_mentee=6)
-    assert cohort.blocking_pairs(stable, mentees, mentors, candidates_per_mentee=6) == 0
+    stable = stable_match(mentees, mentors, candidates_per_mentee=6)
+    assert blocking_pairs(stable, mentees, mentors, candidates_per_mentee=6) == 0
     assert cohort.cohort_match(mentees, mentors, candidates_per_mentee=6).total_score >= stable.total_score - 1e-6
 
 
 def test_our_deferred_acceptance_agrees_with_the_matching_package():
-    from matching.hr_package import package_stable_match
 
     rng = random.Random(11)
     mentees, mentors = random_instance(rng, 60, 20)
     lists = cohort.candidate_lists(mentees, mentors)
-    ours = cohort.stable_match(mentees, mentors)
+    ours = stable_match(mentees, mentors)
     pairs, _ = package_stable_match(lists, {r.mentor_id: r.free_places for r in mentors})
     scores = {(m, s.mentor_id): s.score for m, chosen in lists.items() for s in chosen}
     assert round(sum(scores[p] for p in pairs), 4) == ours.total_score

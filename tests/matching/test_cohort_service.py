@@ -3,10 +3,11 @@
 from io import StringIO
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from matching import services
+from matching import selectors, services
 from mentoring.models import Pairing
 from tests import factories
 
@@ -28,7 +29,7 @@ def cohort(documents, scheme, network):
 
 def test_the_preview_proposes_pairs_within_capacity_and_changes_nothing(cohort, scheme):
     mentors, _ = cohort
-    preview = services.cohort_preview(scheme=scheme)
+    preview = selectors.cohort_preview(scheme=scheme)
     assert len(preview.pairs) == 3  # 1 + 2 places
     assert len(preview.unmatched) == 1
     per_mentor = {}
@@ -39,31 +40,29 @@ def test_the_preview_proposes_pairs_within_capacity_and_changes_nothing(cohort, 
     assert not Pairing.objects.exists()
 
 
-def test_confirming_starts_exactly_the_previewed_pairs(cohort, scheme, coordinator):
-    preview = services.cohort_preview(scheme=scheme)
-    started, skipped = services.cohort_confirm(token=preview.token(), created_by=coordinator)
+def test_confirming_starts_exactly_the_previewed_pairs(cohort, scheme, network, coordinator):
+    preview = selectors.cohort_preview(scheme=scheme, network=network)
+    started, skipped = services.cohort_confirm(token=preview.token(), actor=coordinator)
     assert skipped == []
     assert {(p.mentee_id, p.mentor_id) for p in started} == {(p.mentee.pk, p.mentor.pk) for p in preview.pairs}
     assert all(p.origin == "cohort" for p in started)
 
 
-def test_a_place_taken_after_the_preview_is_skipped_not_overfilled(cohort, scheme, network):
+def test_a_place_taken_after_the_preview_is_skipped_not_overfilled(cohort, scheme, network, scheme_staff):
     mentors, _ = cohort
-    preview = services.cohort_preview(scheme=scheme)
+    preview = selectors.cohort_preview(scheme=scheme)
     Pairing.objects.create(
         scheme=scheme, mentor=mentors[0], network=network, mentee=factories.eligible_mentee(scheme, network)
     )
-    started, skipped = services.cohort_confirm(token=preview.token(), created_by=None)
+    started, skipped = services.cohort_confirm(token=preview.token(), actor=scheme_staff)
     assert len(started) == 2 and len(skipped) == 1
     assert Pairing.objects.filter(mentor=mentors[0], status="active").count() == 1
 
 
-def test_an_altered_token_is_refused(cohort, scheme):
-    from django.core.exceptions import ValidationError
-
-    token = services.cohort_preview(scheme=scheme).token()
+def test_an_altered_token_is_refused(cohort, scheme, scheme_staff):
+    token = selectors.cohort_preview(scheme=scheme).token()
     with pytest.raises(ValidationError):
-        services.cohort_confirm(token=token[:-3] + "abc", created_by=None)
+        services.cohort_confirm(token=token[:-3] + "abc", actor=scheme_staff)
     assert not Pairing.objects.exists()
 
 
@@ -95,13 +94,41 @@ def test_members_cannot_reach_the_cohort_page(client, cohort, scheme):
     assert client.get(reverse("admin:mentoring_scheme_cohort", args=[scheme.pk])).status_code in (302, 403)
 
 
-def test_the_command_previews_and_confirms(cohort, scheme):
+def test_the_command_previews_and_confirms(cohort, scheme, scheme_staff):
     out = StringIO()
     call_command("cohort_match", "--scheme", scheme.slug, stdout=out)
     assert "3 pairs" in out.getvalue() and "Preview only" in out.getvalue()
     assert not Pairing.objects.exists()
-    call_command("cohort_match", "--scheme", scheme.slug, "--confirm", stdout=out)
+    with pytest.raises(CommandError, match="--as"):
+        call_command("cohort_match", "--scheme", scheme.slug, "--confirm", stdout=out)
+    assert not Pairing.objects.exists()
+    call_command("cohort_match", "--scheme", scheme.slug, "--confirm", "--as", scheme_staff.email, stdout=out)
     assert Pairing.objects.filter(origin="cohort").count() == 3
+
+
+def test_the_command_confirms_only_as_someone_allowed(cohort, scheme, coordinator, other_network):
+    # A coordinator confirms runs of their own network only; a run over every network is for staff.
+    with pytest.raises(CommandError, match="cannot confirm"):
+        call_command("cohort_match", "--scheme", scheme.slug, "--confirm", "--as", coordinator.email, stdout=StringIO())
+    assert not Pairing.objects.exists()
+
+
+def test_a_coordinator_cannot_confirm_another_networks_run(cohort, scheme, coordinator, other_network):
+    preview = selectors.cohort_preview(scheme=scheme, network=other_network)
+    with pytest.raises(PermissionDenied):
+        services.cohort_confirm(token=preview.token(), actor=coordinator)
+    whole = selectors.cohort_preview(scheme=scheme)
+    with pytest.raises(PermissionDenied):
+        services.cohort_confirm(token=whole.token(), actor=coordinator)
+    assert not Pairing.objects.exists()
+
+
+def test_a_member_cannot_confirm_a_run(cohort, scheme, network):
+    _, mentees = cohort
+    preview = selectors.cohort_preview(scheme=scheme, network=network)
+    with pytest.raises(PermissionDenied):
+        services.cohort_confirm(token=preview.token(), actor=mentees[0])
+    assert not Pairing.objects.exists()
 
 
 def test_the_command_rejects_an_unknown_scheme(db):
@@ -118,7 +145,7 @@ def test_waiting_mentees_left_out_are_named_with_the_reason(cohort, scheme, netw
     services.request_send(
         mentee=asking, profile=other.mentor_profile, scheme=scheme, message="Hi", declaration=no_conflict
     )
-    preview = services.cohort_preview(scheme=scheme)
+    preview = selectors.cohort_preview(scheme=scheme)
     reasons = {person.pk: reason for person, reason in preview.left_out}
     assert reasons == {
         no_goals.pk: "has not set out their goals",

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from accounts.models import Language
 from matching.models import MenteeProfile, MentorProfile, ProfileReport
 from mentoring.models import Role
 from messaging.models import Notification
@@ -24,8 +25,6 @@ def sector(db):
 
 
 def profile_data(sector, **overrides):
-    from accounts.models import Language
-
     data = {
         "role_title": "Protection engineer",
         "work_history": "Fifteen years designing substations.",

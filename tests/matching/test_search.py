@@ -3,12 +3,15 @@
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from matching import selectors, services
+from accounts.models import Language
+from matching import listing, selectors, services
 from matching.models import MentorProfile, MentorshipRequest
 from mentoring.models import Pairing
+from safeguarding import eligibility
 from tests import factories
 
 
@@ -47,8 +50,6 @@ def test_search_filters_by_sector_expertise_language_country_and_availability(
     client, seeker, scheme, network, energy, rail, areas
 ):
     # R-MATCH-1
-    from accounts.models import Language
-
     french = Language.objects.get(code="fr")
     factories.listed_mentor(
         scheme, network, sector=energy, expertise=[areas[0]], role_title="Alpha", country="FR", languages=[french]
@@ -99,8 +100,6 @@ def test_the_search_page_query_count_does_not_grow_with_mentors(
 
 def test_suggestions_come_with_reasons_in_words(client, seeker, scheme, network, energy, areas):
     # R-MATCH-1
-    from accounts.models import Language
-
     profile = seeker.mentee_profile
     profile.sector = energy
     profile.language = Language.objects.get(code="fr")
@@ -220,8 +219,6 @@ def test_an_ineligible_mentee_sees_why_before_requesting(client, seeker, scheme,
 
 def test_the_listing_query_agrees_with_the_engine(documents, scheme, network):
     # One eligibility engine: the SQL listing and check() agree
-    from safeguarding import eligibility
-
     mentors = [factories.listed_mentor(scheme, network) for _ in range(4)]
     mentors[1].date_of_birth = timezone.localdate().replace(year=timezone.localdate().year - 17)
     mentors[1].save()
@@ -255,12 +252,10 @@ def test_suggestions_do_not_query_per_mentor(seeker, scheme, network, django_ass
 
 
 def test_a_sign_in_does_not_rebuild_the_listing_index(client, seeker, scheme, network):
-    from django.core.cache import cache
-
     factories.listed_mentor(scheme, network)
     selectors.suggestions_for(seeker, scheme)
-    version = cache.get(selectors.LISTING_VERSION_KEY)
+    version = cache.get(listing.LISTING_VERSION_KEY)
     assert client.login(email=seeker.email, password=factories.PASSWORD)  # saves last_login
-    assert cache.get(selectors.LISTING_VERSION_KEY) == version
+    assert cache.get(listing.LISTING_VERSION_KEY) == version
     factories.listed_mentor(scheme, network)
-    assert cache.get(selectors.LISTING_VERSION_KEY) != version
+    assert cache.get(listing.LISTING_VERSION_KEY) != version

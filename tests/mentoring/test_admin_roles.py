@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -190,8 +191,6 @@ def test_the_safeguarding_lead_can_read_members_but_not_change_them(client, safe
 
 
 def test_roles_are_groups_made_by_a_migration(db):
-    from django.contrib.auth.models import Group
-
     assert set(Group.objects.values_list("name", flat=True)) >= {"Coordinators", "Staff", "Safeguarding Lead"}
 
 

@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentoring.models import Role, SchemeMembership
-from safeguarding.models import TrainingKind
+from safeguarding.models import TrainingKind, TrainingRecord
+from safeguarding.services import training_record_save
 from tests import factories
 
 
@@ -33,9 +34,6 @@ def test_the_checklist_shows_each_unmet_condition_with_its_fix(client, documents
 
 def test_the_checklist_turns_green_when_training_is_recorded(client, documents, scheme, network, coordinator):
     # R-ELIG-3, R-ELIG-6: updates when the coordinator records what was missing
-    from safeguarding.models import TrainingRecord
-    from safeguarding.services import training_record_save
-
     user = factories.UserFactory()
     factories.accept_current_documents(user)
     membership = factories.MembershipFactory(
@@ -44,7 +42,7 @@ def test_the_checklist_turns_green_when_training_is_recorded(client, documents, 
     for kind in TrainingKind:
         training_record_save(
             record=TrainingRecord(user=user, kind=kind, completed_on=timezone.localdate() - datetime.timedelta(days=1)),
-            recorded_by=coordinator,
+            actor=coordinator,
         )
     client.force_login(user)
     page = client.get(reverse("onboarding")).content.decode()

@@ -2,7 +2,7 @@
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from mentoring import services
@@ -20,12 +20,12 @@ def draft(documents):
 
 
 def test_publishing_asks_everyone_to_accept_until_they_do(
-    client, mentee, scheme, draft, django_capture_on_commit_callbacks
+    client, mentee, scheme, draft, scheme_staff, django_capture_on_commit_callbacks
 ):
     # R-SCHEME-4, R-ELIG-5
     assert eligibility.check(mentee, scheme, Role.MENTEE).ok
     with django_capture_on_commit_callbacks(execute=True):
-        told = services.terms_publish(version=draft)
+        told = services.terms_publish(version_id=draft.pk, actor=scheme_staff)
     assert told == 1
     assert not eligibility.check(mentee, scheme, Role.MENTEE).ok
 
@@ -41,11 +41,11 @@ def test_publishing_asks_everyone_to_accept_until_they_do(
 
 
 def test_publishing_tells_members_on_the_platform_and_by_email(
-    mentee, mentor, draft, django_capture_on_commit_callbacks
+    mentee, mentor, draft, scheme_staff, django_capture_on_commit_callbacks
 ):
     # R-SCHEME-4: announced through the platform and by email
     with django_capture_on_commit_callbacks(execute=True):
-        services.terms_publish(version=draft)
+        services.terms_publish(version_id=draft.pk, actor=scheme_staff)
     notes = Notification.objects.filter(kind="terms_published")
     assert {n.user_id for n in notes} == {mentee.pk, mentor.pk}
     assert all(n.emailed_at for n in notes)
@@ -54,14 +54,14 @@ def test_publishing_tells_members_on_the_platform_and_by_email(
     assert "Clause 5.3" in mail.outbox[0].body
 
 
-def test_a_version_is_published_once(draft):
-    services.terms_publish(version=draft)
+def test_a_version_is_published_once(draft, scheme_staff):
+    services.terms_publish(version_id=draft.pk, actor=scheme_staff)
     with pytest.raises(ValidationError):
-        services.terms_publish(version=draft)
+        services.terms_publish(version_id=draft.pk, actor=scheme_staff)
 
 
-def test_accepting_without_ticking_changes_nothing(client, mentee, draft):
-    services.terms_publish(version=draft)
+def test_accepting_without_ticking_changes_nothing(client, mentee, draft, scheme_staff):
+    services.terms_publish(version_id=draft.pk, actor=scheme_staff)
     client.force_login(mentee)
     response = client.post(reverse("documents_accept"), {})
     assert response.status_code == 200
@@ -103,3 +103,13 @@ def test_the_page_shows_the_newest_published_version(client, documents):
     factories.TermsVersionFactory(kind="terms", version="2028.1", body="Draft text.", published_at=None)
     body = client.get("/documents/terms/").content.decode()
     assert "Newer text." in body and "Draft text." not in body
+
+
+def test_only_scheme_staff_publish_a_version(draft, coordinator, safeguarding_lead, mentee):
+    # R-SCHEME-4: a coordinator or the Safeguarding Lead may read the documents, never publish them
+    for person in (coordinator, safeguarding_lead, mentee):
+        with pytest.raises(PermissionDenied):
+            services.terms_publish(version_id=draft.pk, actor=person)
+    draft.refresh_from_db()
+    assert draft.published_at is None
+    assert not Notification.objects.filter(kind="terms_published").exists()

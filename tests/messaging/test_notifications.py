@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from messaging import services, tasks
 from messaging.models import Notification
 from messaging.services import emails_send_pending, notify, notify_many
 from tests import factories
@@ -107,8 +108,6 @@ def test_publishing_to_many_members_is_one_insert(documents, django_assert_max_n
 def test_a_large_announcement_pushes_live_counts_from_a_worker(
     documents, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from messaging import services, tasks
-
     members = [factories.UserFactory() for _ in range(services.PUSH_INLINE_LIMIT + 1)]
     queued = []
     monkeypatch.setattr(tasks.push_unread_counts, "delay", lambda **kw: queued.append(kw))

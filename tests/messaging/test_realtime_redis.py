@@ -8,11 +8,17 @@ import os
 import time
 
 import pytest
+import redis
 from asgiref.sync import async_to_sync
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.core import mail
 from django.test import override_settings
 
+import messaging.tasks  # noqa: F401  shared tasks join every app when it is finalised
 from messaging.consumers import NotificationConsumer
 from messaging.models import Notification
 from messaging.services import notify
@@ -25,8 +31,6 @@ pytestmark = pytest.mark.services
 
 @pytest.fixture
 def redis_url():
-    import redis
-
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.exceptions.ConnectionError as error:
@@ -65,8 +69,6 @@ def test_a_notification_reaches_an_open_page_through_redis(transactional_db, red
 
 
 def test_an_anonymous_socket_is_closed(db, redis_channel_layer):
-    from django.contrib.auth.models import AnonymousUser
-
     async def scenario():
         communicator = WebsocketCommunicator(NotificationConsumer.as_asgi(), "/ws/notifications/")
         communicator.scope["user"] = AnonymousUser()
@@ -93,12 +95,9 @@ def test_a_socket_that_is_sent_junk_answers_with_an_error(db, redis_channel_laye
 
 def test_a_celery_worker_sends_notification_email_through_redis(transactional_db, redis_url, mentee):
     # Persist, then deliver, with a real broker: the task crosses Redis to a worker thread.
-    from celery import Celery
-    from celery.contrib.testing import tasks  # noqa: F401  registers celery.ping for the test worker
-    from celery.contrib.testing.worker import start_worker
-    from django.core import mail
-
-    import messaging.tasks  # noqa: F401  shared tasks join every app when it is finalised
+    # Importing it registers celery.ping as a shared task on every Celery app, the project's too:
+    # only this test's worker wants it, so not at collection time.
+    from celery.contrib.testing import tasks  # noqa: F401, PLC0415
 
     # A Celery app of its own, configured as the project's but on Redis and not
     # eager, so the project's app (inline in tests) is left untouched.

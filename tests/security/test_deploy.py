@@ -54,7 +54,8 @@ def test_pages_carry_a_strict_content_security_policy(client, db):
 
 def test_pages_load_nothing_from_a_cdn(client, db):
     body = client.get(reverse("home")).content.decode()
-    assert "/static/vendor/bootstrap-5.3.9.min.css" in body
+    # Served from our own static files, under the manifest's hashed name as in production.
+    assert re.search(r'href="/static/vendor/bootstrap-5\.3\.9\.min\.[0-9a-f]{12}\.css"', body)
     assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', body)
     assert assets
     assert all(url.startswith("/") and not url.startswith("//") for url in assets), assets

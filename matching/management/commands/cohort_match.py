@@ -1,11 +1,14 @@
 """Pair every waiting mentee of a scheme with mentors' free places, maximising the total fit (R-MATCH-3).
 
-Without --confirm it only prints the preview; nothing changes.
+Without --confirm it only prints the preview; nothing changes. Confirming acts as the person named by
+--as (a coordinator of the network, or staff for every network), under the same rules as in the admin.
 """
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from matching import services
+from matching import selectors, services
 from mentoring.models import LocalNetwork, Scheme
 
 
@@ -16,8 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--scheme", required=True, help="the scheme's slug, e.g. career")
         parser.add_argument("--network", help="only this Local Network (its slug)")
         parser.add_argument("--confirm", action="store_true", help="create the pairings shown")
+        parser.add_argument("--as", dest="actor", help="email of the coordinator or staff member confirming")
 
-    def handle(self, *args, scheme, network=None, confirm=False, **options):
+    def handle(self, *args, scheme, network=None, confirm=False, actor=None, **options):
         try:
             scheme_obj = Scheme.objects.get(slug=scheme)
         except Scheme.DoesNotExist as missing:
@@ -30,7 +34,7 @@ class Command(BaseCommand):
                 network_obj = LocalNetwork.objects.get(slug=network)
             except LocalNetwork.DoesNotExist as missing:
                 raise CommandError(f"No Local Network with slug {network!r}.") from missing
-        preview = services.cohort_preview(scheme=scheme_obj, network=network_obj)
+        preview = selectors.cohort_preview(scheme=scheme_obj, network=network_obj)
         for pair in preview.pairs:
             self.stdout.write(
                 f"{pair.mentee.get_full_name()} <- {pair.mentor.get_full_name()}  "
@@ -39,12 +43,21 @@ class Command(BaseCommand):
         for person, reason in preview.left_out:
             self.stdout.write(f"Not included: {person.get_full_name()}: {reason}")
         self.stdout.write(
-            f"{len(preview.pairs)} pairs, total score {preview.total_score:.2f}, {len(preview.unmatched)} left waiting."
+            f"{len(preview.pairs)} pair{'s' if len(preview.pairs) != 1 else ''}, total score "
+            f"{preview.total_score:.2f}, {len(preview.unmatched)} left waiting."
         )
         if not confirm:
             self.stdout.write("Preview only: run again with --confirm to create these pairings.")
             return
-        started, skipped = services.cohort_confirm(token=preview.token(), created_by=None)
+        if not actor:
+            raise CommandError("Say who confirms: --as <email of a coordinator of the network, or of staff>.")
+        person = get_user_model().objects.filter(email__iexact=actor).first()
+        if person is None:
+            raise CommandError(f"No one signs in as {actor!r}.")
+        try:
+            started, skipped = services.cohort_confirm(token=preview.token(), actor=person)
+        except (PermissionDenied, ValidationError) as refused:
+            raise CommandError(f"{actor} cannot confirm this run: {refused}") from refused
         for reason in skipped:
             self.stderr.write(f"Skipped: {reason}")
-        self.stdout.write(self.style.SUCCESS(f"Started {len(started)} pairings."))
+        self.stdout.write(self.style.SUCCESS(f"Started {len(started)} pairing{'s' if len(started) != 1 else ''}."))

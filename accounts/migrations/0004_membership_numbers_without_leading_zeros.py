@@ -37,7 +37,7 @@ def drop_leading_zeros(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_languages"),
+        ("accounts", "0003_names_single_line"),
     ]
 
     operations = [
