@@ -108,6 +108,10 @@ class NotEligible(ValidationError):
     def __str__(self) -> str:
         return " ".join(self.messages)
 
+    def __reduce__(self):
+        # Rebuilt from the Eligibility, so it survives pickling (a Celery result, a copy).
+        return (type(self), (self.eligibility,))
+
 
 # --- The date a rule is judged on ------------------------------------------------------
 

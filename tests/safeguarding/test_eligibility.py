@@ -1,8 +1,10 @@
 """The eligibility engine: one answer, every reason (R-ELIG-1 to R-ELIG-6)."""
 
+import copy
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import MembershipStatus
@@ -196,6 +198,27 @@ def test_require_raises_with_every_reason(mentee, scheme):
     with pytest.raises(eligibility.NotEligible) as raised:
         eligibility.require(mentee, scheme, Role.MENTEE)
     assert len(raised.value.eligibility.unmet) == 2
+
+
+def test_not_eligible_is_a_validation_error_with_a_plain_message(mentee, scheme):
+    # R-ELIG-6: a view that catches ValidationError shows each reason; the message reads as plain words
+    mentee.date_of_birth = None
+    mentee.membership_status = MembershipStatus.LAPSED
+    with pytest.raises(ValidationError) as raised:
+        eligibility.require(mentee, scheme, Role.MENTEE)
+    error = raised.value
+    assert isinstance(error, eligibility.NotEligible)
+    assert error.messages == [
+        "We do not have your date of birth.",
+        "Your membership has lapsed; participation is suspended until it is renewed.",
+    ]
+    assert str(error) == " ".join(error.messages)
+    assert [e.code for e in error.error_list] == ["age", "membership"]
+    assert copy.deepcopy(error).messages == error.messages
+
+
+def test_require_returns_the_result_when_every_condition_is_met(mentee, scheme):
+    assert eligibility.require(mentee, scheme, Role.MENTEE).ok
 
 
 def test_the_check_runs_four_queries_at_most(mentor, dbs_scheme, network, django_assert_max_num_queries):
