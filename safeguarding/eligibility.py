@@ -577,7 +577,8 @@ def eligible_users(scheme: Scheme, role: str, *, today: datetime.date | None = N
     the candidates' time zones are grouped by the date it is there now, and each
     group is filtered with that date's cutoffs (a member whose zone is not among
     them, say one who changed it a moment ago, is judged with the largest group).
-    Runs three queries to build (the current documents, the candidates' zones).
+    Runs two queries to build it (the current documents), and one more without `today`
+    (the candidates' time zones).
     """
     documents = tuple(TermsVersion.objects.current_to_accept())
     users = get_user_model().objects.all()
