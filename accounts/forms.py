@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django_countries import countries
 
+from accounts.fields import SafeModelMultipleChoiceField
 from accounts.models import Language, User, age_on, time_zone_names, validate_membership_number
 from mentoring.models import LocalNetwork, Role, Scheme, TermsVersion
 
@@ -59,7 +60,7 @@ class MemberDetailsFields(forms.Form):
             )
         },
     )
-    languages = forms.ModelMultipleChoiceField(
+    languages = SafeModelMultipleChoiceField(
         queryset=Language.objects.all(),
         label="Languages you can mentor or be mentored in",
         help_text="Hold Ctrl (or Cmd) to choose more than one.",
