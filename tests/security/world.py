@@ -224,6 +224,13 @@ def build_world() -> World:
     _join(world, dual2, b, Role.MENTEE)
     _goals(world, dual2, b, bravo)
     world.a[User].update({dual.pk, dual2.pk})
+    # A mentee of another scheme only: mentors of the career scheme are not listed for them.
+    elsewhere = _member(world, "mentee_elsewhere", "Elsa", "Elsewhere")
+    other_scheme = factories.SchemeFactory(name="Registration Mentoring", slug="registration")
+    membership = factories.MembershipFactory(user=elsewhere, scheme=other_scheme, network=a, role=Role.MENTEE)
+    world.add(a, membership)
+    world.a[WaitingMentee].add(membership.pk)
+    world.a[User].add(elsewhere.pk)
 
     p = world.people
     # A request and a pairing belong to the network of the mentee's membership in the scheme.
