@@ -17,10 +17,11 @@ def _restore_reference_data() -> None:
         import_module("accounts.migrations.0002_languages").add_languages(apps, None)
 
 
-@pytest.fixture(scope="module")
-def _module_world(django_db_setup, django_db_blocker):
-    # Built once per test module inside a transaction that is rolled back at the end; each
-    # test runs in a savepoint inside it, so tests still cannot see each other's writes.
+@pytest.fixture(scope="package")
+def _package_world(django_db_setup, django_db_blocker):
+    # Built once for the security suite inside a transaction that is rolled back at its end; each
+    # test runs in a savepoint inside it, so tests still cannot see each other's writes. Tests
+    # must not change the world's objects in memory (fetch a fresh copy to change one).
     with django_db_blocker.unblock(), transaction.atomic():
         _restore_reference_data()
         yield build_world()
@@ -28,9 +29,9 @@ def _module_world(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def world(_module_world, db):
+def world(_package_world, db):
     """Two networks full of data (tests/security/world.py): London is A, Scotland is B."""
-    return _module_world
+    return _package_world
 
 
 @pytest.fixture

@@ -115,7 +115,8 @@ def problems(html: str, expected=()) -> list[str]:
 @pytest.fixture
 def stored(world):
     """The payloads in every field a member writes, through a set of members, requests and a pairing."""
-    scheme, network = world.scheme, world.network_a
+    network = world.network_a
+    scheme = type(world.scheme).objects.get(pk=world.scheme.pk)  # a copy: the world's objects stay as built
     scheme.shares_contact_details = True  # so the pairing page shows the partner's full name and email
     scheme.save(update_fields=["shares_contact_details"])
     names = packed(120)
@@ -125,9 +126,8 @@ def stored(world):
         User.objects.filter(pk=mentor.pk).update(first_name=value, last_name=value)
         mentor.refresh_from_db()
         mentors.append(mentor)
-    mentee = world.mentee_a
-    User.objects.filter(pk=mentee.pk).update(first_name=names[0], last_name=names[-1])
-    mentee.refresh_from_db()
+    User.objects.filter(pk=world.mentee_a.pk).update(first_name=names[0], last_name=names[-1])
+    mentee = User.objects.get(pk=world.mentee_a.pk)
     MenteeProfile.objects.filter(user=mentee).update(goals=ALL)
     now = timezone.now()
     pending = MentorshipRequest.objects.create(
