@@ -202,6 +202,10 @@ def test_only_the_owners_reach_an_object(client, world, name):
     for case in ACCESS_MATRIX[name]:
         built = case.build(world)
         url = reverse(name, kwargs=built.kwargs)
+        # Public on purpose, or closed to anyone signed out: the matrix says which.
+        assert SIGNED_OUT in (built.owners if case.public else case.forbidden), (
+            f"{name}: say who may read it signed out"
+        )
         before = state(built.obj)
         for who in case.forbidden:
             for method in case.methods:
