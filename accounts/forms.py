@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django_countries import countries
 
+from accounts.fields import SafeModelMultipleChoiceField
 from accounts.models import Language, User, age_on, time_zone_names, validate_membership_number
 from accounts.validators import validate_single_line
 
@@ -62,7 +63,7 @@ class MemberDetailsFields(forms.Form):
             )
         },
     )
-    languages = forms.ModelMultipleChoiceField(
+    languages = SafeModelMultipleChoiceField(
         queryset=Language.objects.all(),
         label="Languages you can mentor or be mentored in",
         help_text="Hold Ctrl (or Cmd) to choose more than one.",
