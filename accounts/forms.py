@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django_countries import countries
 
+from accounts.fields import SafeModelMultipleChoiceField
 from accounts.models import (
     ADULT_AGE,
     MEMBERSHIP_NUMBER_TAKEN,
@@ -74,7 +75,7 @@ class MemberDetailsFields(forms.Form):
             )
         },
     )
-    languages = forms.ModelMultipleChoiceField(
+    languages = SafeModelMultipleChoiceField(
         queryset=Language.objects.all(),
         label="Languages you can mentor or be mentored in",
         help_text="Hold Ctrl (or Cmd) to choose more than one.",

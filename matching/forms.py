@@ -1,6 +1,7 @@
 from django import forms
 from django_countries import countries
 
+from accounts.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
 from accounts.models import Language
 from matching.models import MAX_CAPACITY, ConflictDeclaration, ExpertiseArea, MenteeProfile, MentorProfile, Sector
 from messaging.special_category import find_special_category, warning_text
@@ -43,6 +44,11 @@ class MentorProfileForm(SpecialCategoryCheck, forms.ModelForm):
             "work_history": forms.Textarea(attrs={"rows": 6}),
             "expertise": forms.CheckboxSelectMultiple,
         }
+        field_classes = {
+            "sector": SafeModelChoiceField,
+            "expertise": SafeModelMultipleChoiceField,
+            "languages": SafeModelMultipleChoiceField,
+        }
         help_texts = {
             "work_history": "Mentees see this with your first name. No logos, and no claim you could not stand behind.",
             "capacity": f"How many mentees you will mentor at once, 1 to {MAX_CAPACITY}.",
@@ -66,6 +72,11 @@ class MenteeProfileForm(SpecialCategoryCheck, forms.ModelForm):
         model = MenteeProfile
         fields = ["goals", "sector", "expertise", "language", "country"]
         widgets = {"goals": forms.Textarea(attrs={"rows": 5}), "expertise": forms.CheckboxSelectMultiple}
+        field_classes = {
+            "sector": SafeModelChoiceField,
+            "expertise": SafeModelMultipleChoiceField,
+            "language": SafeModelChoiceField,
+        }
         help_texts = {
             "goals": "What you want to accomplish with a mentor. Mentors read this before they answer.",
             "country": "Leave empty if it does not matter.",
@@ -150,9 +161,9 @@ class ReportForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    sector = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any sector")
-    expertise = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any area", label="Expertise")
-    language = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any language")
+    sector = SafeModelChoiceField(queryset=None, required=False, empty_label="Any sector")
+    expertise = SafeModelChoiceField(queryset=None, required=False, empty_label="Any area", label="Expertise")
+    language = SafeModelChoiceField(queryset=None, required=False, empty_label="Any language")
     country = forms.ChoiceField(required=False)
     availability = forms.ChoiceField(
         required=False, choices=[("", "Any"), *MentorProfile.Availability.choices], label="Availability"

@@ -16,7 +16,6 @@ from daphne.server import Server
 from django.db import connection
 from playwright.sync_api import sync_playwright
 
-from mentoring.asgi import application
 from tests import factories
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -39,6 +38,10 @@ class AsgiLiveServer:
     """
 
     def __init__(self):
+        # Imported here, not at the top: importing builds the ASGI app's middleware, and WhiteNoise reads
+        # STATIC_ROOT then, which must be the folder the session's collectstatic fixture filled.
+        from mentoring.asgi import application  # noqa: PLC0415
+
         self._ready = threading.Event()
         self.server = Server(
             application=application,

@@ -1,0 +1,229 @@
+"""Every route that takes an object id, tried as each person who must not reach the object (DESIGN: object
+access through scoped querysets; STYLE: ownership tests everywhere).
+
+ACCESS_MATRIX maps each route name to one or more cases. A case builds an object
+owned by someone, names the people who must get 404 (signed out: the sign-in
+page) and the owners who must get the page, so the matrix cannot pass by
+refusing everyone. A route that takes an id and has no entry fails
+`test_every_route_that_takes_an_id_is_in_the_matrix`: add it here when you add
+the route. The admin and allauth's account pages are covered by their own tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.shortcuts import resolve_url
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from messaging.models import Notification
+
+SIGNED_OUT = "signed out"
+# Who never reaches another member's requests, pairings or notifications.
+STRANGERS = ("other_mentee_a", "other_mentor_a", "coordinator_b", SIGNED_OUT)
+# Plus the roles who may not read a member's private correspondence outside the audited route.
+CONFIDENTIAL = (*STRANGERS, "staff", "safeguarding_lead", "coordinator_a")
+
+
+@dataclass
+class Built:
+    kwargs: dict
+    owners: dict  # person name -> the status they get (200, or 302 where the route redirects on success)
+    obj: object = None
+
+
+@dataclass(frozen=True)
+class Case:
+    build: Callable
+    forbidden: tuple = ()
+    methods: tuple = ("GET",)
+    public: bool = False
+    data: dict = field(default_factory=dict)
+
+
+def listed_profile(world) -> Built:
+    profile = world.profile_mentor_a
+    return Built({"pk": profile.pk}, {"mentor_a": 200, "mentee_a": 200, "mentee_b": 200}, profile)
+
+
+def unlisted_profile(world) -> Built:
+    profile = world.profile_submitted_mentor_a
+    return Built({"pk": profile.pk}, {"submitted_mentor_a": 200}, profile)
+
+
+def unlisted_profile_nobody_may_ask(world) -> Built:
+    # Its author is no mentee, so no one may ask; the listed case above shows the route works.
+    profile = world.profile_submitted_mentor_a
+    return Built({"pk": profile.pk}, {}, profile)
+
+
+def profile_for(owner_status: dict):
+    def build(world) -> Built:
+        profile = world.profile_mentor_a
+        return Built({"pk": profile.pk}, owner_status, profile)
+
+    return build
+
+
+def request_seen_by(owners: dict):
+    def build(world) -> Built:
+        return Built({"pk": world.request_a.pk}, owners, world.request_a)
+
+    return build
+
+
+def pairing_seen_by(owners: dict):
+    def build(world) -> Built:
+        return Built({"pk": world.pairing_a.pk}, owners, world.pairing_a)
+
+    return build
+
+
+def own_notification(world) -> Built:
+    note = Notification.objects.create(user=world.mentee_a, kind="welcome", title="Welcome", url="/onboarding/")
+    return Built({"pk": note.pk}, {"mentee_a": 302}, note)
+
+
+def a_document(world) -> Built:
+    return Built({"kind": "terms"}, {SIGNED_OUT: 200, "mentee_a": 200})
+
+
+# Profiles are listed to the mentees of the scheme; no one else browses them.
+NOT_MENTEES = ("other_mentor_a", "mentee_elsewhere", "coordinator_b", "staff", SIGNED_OUT)
+
+ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
+    "document_detail": (Case(a_document, public=True),),
+    "mentor_detail": (
+        Case(listed_profile, forbidden=NOT_MENTEES),
+        # Not yet approved: no mentee sees it, only its author.
+        Case(unlisted_profile, forbidden=(*NOT_MENTEES, "mentee_a", "mentee_b")),
+    ),
+    "profile_report": (
+        Case(profile_for({"mentee_a": 200}), forbidden=NOT_MENTEES, methods=("GET", "POST"), data={"reason": "x"}),
+        Case(unlisted_profile, forbidden=(*NOT_MENTEES, "mentee_a"), methods=("GET", "POST"), data={"reason": "x"}),
+    ),
+    "request_create": (
+        Case(
+            profile_for({"mentee_a": 200}),
+            forbidden=(*NOT_MENTEES, "mentor_a"),
+            methods=("GET", "POST"),
+            data={"message": "Please mentor me.", "conflict_kind": "none"},
+        ),
+        Case(
+            unlisted_profile_nobody_may_ask,
+            forbidden=(*NOT_MENTEES, "mentee_a", "submitted_mentor_a"),
+            methods=("GET", "POST"),
+        ),
+    ),
+    "request_detail": (Case(request_seen_by({"mentee_a": 200, "mentor_a": 200}), forbidden=CONFIDENTIAL),),
+    # Only the mentor asked answers; the mentee who asked cannot accept for them.
+    "request_accept": (
+        Case(request_seen_by({"mentor_a": 302}), forbidden=(*CONFIDENTIAL, "mentee_a"), methods=("POST",)),
+    ),
+    "request_decline": (
+        Case(
+            request_seen_by({"mentor_a": 302}),
+            forbidden=(*CONFIDENTIAL, "mentee_a"),
+            methods=("POST",),
+            data={"reason": "No places."},
+        ),
+    ),
+    "request_withdraw": (
+        Case(request_seen_by({"mentee_a": 302}), forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),
+    ),
+    "pairing_detail": (Case(pairing_seen_by({"mentee_a": 200, "mentor_a": 200}), forbidden=CONFIDENTIAL),),
+    "pairing_rematch": (
+        Case(pairing_seen_by({"mentee_a": 302}), forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),
+    ),
+    "notification_open": (Case(own_notification, forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),),
+}
+
+
+def routes_with_parameters() -> dict[str, str]:
+    """Route name -> its path, for every route that takes a parameter, outside the admin and allauth."""
+    found = {}
+
+    def walk(patterns, prefix: str, namespace: str | None, has_parameter: bool):
+        for pattern in patterns:
+            takes = (
+                has_parameter
+                or bool(getattr(pattern.pattern, "converters", None))
+                or bool(getattr(getattr(pattern.pattern, "regex", None), "groups", 0))
+            )
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                module = getattr(pattern.urlconf_module, "__name__", str(pattern.urlconf_name))
+                if pattern.app_name == "admin" or module.startswith("allauth"):
+                    continue
+                inner = ":".join(filter(None, [namespace, pattern.namespace])) or None
+                walk(pattern.url_patterns, route, inner, takes)
+            elif isinstance(pattern, URLPattern) and takes:
+                name = ":".join(filter(None, [namespace, pattern.name]))
+                found[name or route] = route
+
+    walk(get_resolver().url_patterns, "", None, False)
+    return found
+
+
+def test_every_route_that_takes_an_id_is_in_the_matrix():
+    routes = routes_with_parameters()
+    missing = sorted(set(routes) - set(ACCESS_MATRIX))
+    assert not missing, "\n".join(
+        f"add {name} ({routes[name]}) to tests/security/test_access_matrix.py" for name in missing
+    )
+    stale = sorted(set(ACCESS_MATRIX) - set(routes))
+    assert not stale, f"remove {stale} from ACCESS_MATRIX: no such route takes an id any more"
+
+
+def state(obj) -> tuple:
+    """How many rows each model has (sessions aside: signing in writes one) and the object's own row."""
+    counts = tuple(
+        (model._meta.label, model._default_manager.count()) for model in apps.get_models() if model is not Session
+    )
+    row = type(obj)._default_manager.filter(pk=obj.pk).values().first() if obj is not None else None
+    return counts, row
+
+
+def ask(client, world, who: str, method: str, url: str, data: dict):
+    client.logout()
+    if who != SIGNED_OUT:
+        client.force_login(world.people[who])
+    return client.post(url, data) if method == "POST" else client.get(url)
+
+
+@pytest.mark.parametrize("name", sorted(ACCESS_MATRIX))
+def test_only_the_owners_reach_an_object(client, world, name):
+    login_url = resolve_url(settings.LOGIN_URL)
+    for case in ACCESS_MATRIX[name]:
+        built = case.build(world)
+        url = reverse(name, kwargs=built.kwargs)
+        # Public on purpose, or closed to anyone signed out: the matrix says which.
+        assert SIGNED_OUT in (built.owners if case.public else case.forbidden), (
+            f"{name}: say who may read it signed out"
+        )
+        before = state(built.obj)
+        for who in case.forbidden:
+            for method in case.methods:
+                response = ask(client, world, who, method, url, case.data)
+                if who == SIGNED_OUT:
+                    assert response.status_code == 302 and response["Location"].startswith(login_url), (
+                        f"{method} {url} signed out gave {response.status_code}"
+                    )
+                else:
+                    assert response.status_code == 404, f"{method} {url} as {who} gave {response.status_code}"
+        assert state(built.obj) == before, f"a refused request to {url} changed the database"
+        # Owners last: their POST may change the object.
+        for who, status in built.owners.items():
+            response = ask(client, world, who, case.methods[0], url, case.data)
+            assert response.status_code == status, (
+                f"{case.methods[0]} {url} as its owner {who} gave {response.status_code}"
+            )
+
+
+def test_a_public_document_with_an_unknown_kind_is_not_found(client, world):
+    assert client.get(reverse("document_detail", args=["no-such-document"])).status_code == 404

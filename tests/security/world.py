@@ -1,0 +1,279 @@
+"""A realistic two-network world for the security suite: what a coordinator of network A must see, and must not.
+
+Everything of network B carries "Bravo" in its visible text, so a page that
+leaks it can be caught by a plain text search as well as by primary keys.
+Two members cross the line on purpose: `dual` is a mentee in A and a mentor
+in B; `dual2` is a mentor in A and a mentee in B. The coordinator of A sees
+each of them only in the role they hold in A (R-COORD-1).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import User
+from matching.models import ConflictDeclaration, MenteeProfile, MentorProfile, MentorshipRequest, ProfileReport
+from mentoring.models import (
+    DocumentKind,
+    LocalNetwork,
+    Pairing,
+    Role,
+    Scheme,
+    SchemeMembership,
+    TermsAcceptance,
+    WaitingMentee,
+)
+from messaging.models import Notification
+from safeguarding.models import AuditEvent, DBSCheck, TrainingRecord
+from tests import factories
+
+B_MARKER = "Bravo"
+PRIVATE_BODY = "Private request text: my manager is making my life hard"
+
+
+def model_named(name: str):
+    """A model by class name, wherever it lives: issue 6 moves RematchRequest from matching to mentoring."""
+    return next(model for model in apps.get_models() if model.__name__ == name)
+
+
+@dataclass
+class World:
+    scheme: Scheme
+    network_a: LocalNetwork
+    network_b: LocalNetwork
+    people: dict[str, User] = field(default_factory=dict)
+    things: dict[str, object] = field(default_factory=dict)
+    # Model -> primary keys the coordinator of A must see (a), must never see (b).
+    a: dict[type, set] = field(default_factory=lambda: defaultdict(set))
+    b: dict[type, set] = field(default_factory=lambda: defaultdict(set))
+
+    def __getattr__(self, name):
+        for store in ("people", "things"):
+            found = self.__dict__.get(store, {})
+            if name in found:
+                return found[name]
+        raise AttributeError(name)
+
+    def side(self, network: LocalNetwork) -> dict[type, set]:
+        return self.a if network == self.network_a else self.b
+
+    def add(self, network: LocalNetwork, obj) -> None:
+        self.side(network)[type(obj)].add(obj.pk)
+
+
+def _member(world: World, key: str, first_name: str, last_name: str) -> User:
+    user = factories.UserFactory(
+        first_name=first_name, last_name=last_name, email=f"{key.replace('_', '-')}@example.org"
+    )
+    factories.accept_current_documents(user)
+    world.people[key] = user
+    return user
+
+
+def _join(world: World, user: User, network: LocalNetwork, role: str) -> SchemeMembership:
+    membership = factories.MembershipFactory(user=user, scheme=world.scheme, network=network, role=role)
+    world.add(network, membership)
+    if role == Role.MENTEE:
+        world.side(network)[WaitingMentee].add(membership.pk)
+    return membership
+
+
+def _mentor_profile(world: World, user: User, network: LocalNetwork, *, status="approved", text="") -> MentorProfile:
+    factories.train(user)
+    profile = factories.MentorProfileFactory(
+        user=user,
+        expertise=[factories.ExpertiseAreaFactory(name="Power systems")],
+        status=status,
+        role_title=f"{text}Principal engineer",
+        work_history=f"{text}Twenty years in power systems.",
+        submitted_at=timezone.now(),
+    )
+    world.add(network, profile)
+    return profile
+
+
+def _goals(world: World, user: User, network: LocalNetwork, text="") -> MenteeProfile:
+    profile = factories.MenteeProfileFactory(
+        user=user,
+        expertise=[factories.ExpertiseAreaFactory(name="Power systems")],
+        goals=f"{text}Prepare for chartership within a year.",
+    )
+    world.add(network, profile)
+    return profile
+
+
+def _request(world, key, network, *, mentee, mentor, status="pending", text="") -> MentorshipRequest:
+    now = timezone.now()
+    request = MentorshipRequest.objects.create(
+        scheme=world.scheme,
+        mentee=mentee,
+        mentor=mentor,
+        message=f"{text}Would you mentor me towards chartership?",
+        status=status,
+        decline_reason=f"{text}My places are full." if status == "declined" else "",
+        expires_at=now + datetime.timedelta(days=14),
+    )
+    declaration = ConflictDeclaration.objects.create(request=request, declared_by=mentee, details=f"{text}none")
+    world.add(network, request)
+    world.add(network, declaration)
+    world.things[key] = request
+    return request
+
+
+def _pairing(world, key, network, *, mentor, mentee, ended=False, text="") -> Pairing:
+    pairing = Pairing.objects.create(
+        scheme=world.scheme,
+        mentor=mentor,
+        mentee=mentee,
+        network=network,
+        status=Pairing.Status.ENDED if ended else Pairing.Status.ACTIVE,
+        ended_at=timezone.now() if ended else None,
+        end_reason=Pairing.EndReason.DIFFERENCES if ended else "",
+    )
+    world.add(network, pairing)
+    world.things[key] = pairing
+    if ended:
+        rematch = model_named("RematchRequest").objects.create(
+            mentee=mentee, pairing=pairing, note=f"{text}We did not click."
+        )
+        world.add(network, rematch)
+        world.things[f"rematch_{key}"] = rematch
+    return pairing
+
+
+def role_user(group_name: str | None, **fields) -> User:
+    """Someone who uses the admin, with TOTP two-factor set up as the admin requires."""
+    user = factories.UserFactory(is_staff=True, **fields)
+    if group_name:
+        user.groups.add(Group.objects.get(name=group_name))
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+def build_world() -> World:
+    """Documents, a scheme, networks A (London) and B (Scotland) with their coordinators, staff, the
+    Safeguarding Lead, a superuser; members, memberships, profiles, requests, pairings, reports,
+    training, acceptances, notifications and audit events in both networks."""
+    for kind in DocumentKind:
+        factories.TermsVersionFactory(kind=kind, version="2026.1")
+    scheme = factories.SchemeFactory(name="Career Mentoring", slug="career")
+    network_a = factories.LocalNetworkFactory(name="London", slug="london")
+    network_b = factories.LocalNetworkFactory(name="Scotland", slug="scotland")
+    world = World(scheme=scheme, network_a=network_a, network_b=network_b)
+    coordinator_a = role_user(settings.GROUP_COORDINATORS, first_name="Grace", last_name="Coordinator")
+    coordinator_b = role_user(settings.GROUP_COORDINATORS, first_name=B_MARKER, last_name="Coordinator")
+    network_a.coordinators.add(coordinator_a)
+    network_b.coordinators.add(coordinator_b)
+    world.people.update(
+        coordinator_a=coordinator_a,
+        coordinator_b=coordinator_b,
+        staff=role_user(settings.GROUP_STAFF, first_name="Sam", last_name="Staff"),
+        safeguarding_lead=role_user(settings.GROUP_SAFEGUARDING_LEAD, first_name="Morgan", last_name="Lead"),
+        superuser=role_user(None, first_name="Root", last_name="Super", is_superuser=True),
+    )
+    world.add(network_a, network_a)
+    world.add(network_b, network_b)
+    world.b[User].add(coordinator_b.pk)
+
+    a, b = network_a, network_b
+    bravo = f"{B_MARKER} "
+    # Network A.
+    for key, first in (("mentee_a", "Alpha"), ("other_mentee_a", "Alana")):
+        user = _member(world, key, first, f"{first}son")
+        _join(world, user, a, Role.MENTEE)
+        _goals(world, user, a)
+        world.a[User].add(user.pk)
+    for key, first, status in (
+        ("mentor_a", "Arthur", "approved"),
+        ("other_mentor_a", "Annie", "approved"),
+        ("submitted_mentor_a", "Abel", "submitted"),
+    ):
+        user = _member(world, key, first, f"{first}son")
+        _join(world, user, a, Role.MENTOR)
+        world.things[f"profile_{key}"] = _mentor_profile(world, user, a, status=status)
+        world.a[User].add(user.pk)
+    # Network B: every visible text carries the marker.
+    for key in ("mentee_b", "waiting_b"):
+        user = _member(world, key, B_MARKER, f"{B_MARKER}son-{key}")
+        _join(world, user, b, Role.MENTEE)
+        _goals(world, user, b, bravo)
+        world.b[User].add(user.pk)
+    for key, status in (("mentor_b", "approved"), ("submitted_mentor_b", "submitted")):
+        user = _member(world, key, B_MARKER, f"{B_MARKER}son-{key}")
+        _join(world, user, b, Role.MENTOR)
+        world.things[f"profile_{key}"] = _mentor_profile(world, user, b, status=status, text=bravo)
+        world.b[User].add(user.pk)
+    # Across the line.
+    dual = _member(world, "dual", "Dana", "Dualson")
+    _join(world, dual, a, Role.MENTEE)
+    _goals(world, dual, a)
+    _join(world, dual, b, Role.MENTOR)
+    world.things["profile_dual"] = _mentor_profile(world, dual, b, text=bravo)
+    dual2 = _member(world, "dual2", "Duncan", "Dualson")
+    _join(world, dual2, a, Role.MENTOR)
+    world.things["profile_dual2"] = _mentor_profile(world, dual2, a)
+    _join(world, dual2, b, Role.MENTEE)
+    _goals(world, dual2, b, bravo)
+    world.a[User].update({dual.pk, dual2.pk})
+    # A mentee of another scheme only: mentors of the career scheme are not listed for them.
+    elsewhere = _member(world, "mentee_elsewhere", "Elsa", "Elsewhere")
+    other_scheme = factories.SchemeFactory(name="Registration Mentoring", slug="registration")
+    membership = factories.MembershipFactory(user=elsewhere, scheme=other_scheme, network=a, role=Role.MENTEE)
+    world.add(a, membership)
+    world.a[WaitingMentee].add(membership.pk)
+    world.a[User].add(elsewhere.pk)
+
+    p = world.people
+    # A request and a pairing belong to the network of the mentee's membership in the scheme.
+    _request(world, "request_a", a, mentee=p["mentee_a"], mentor=p["mentor_a"])
+    _request(world, "request_a_dual", a, mentee=dual, mentor=dual2)
+    _request(world, "request_b", b, mentee=p["mentee_b"], mentor=p["mentor_b"], text=bravo)
+    _request(world, "request_b_to_dual", b, mentee=p["waiting_b"], mentor=dual, text=bravo)
+    _request(world, "request_b_from_dual2", b, mentee=dual2, mentor=p["mentor_b"], status="declined", text=bravo)
+    _pairing(world, "pairing_a", a, mentor=p["mentor_a"], mentee=p["mentee_a"], ended=True)
+    _pairing(world, "pairing_a_dual", a, mentor=dual2, mentee=dual)
+    _pairing(world, "pairing_b", b, mentor=p["mentor_b"], mentee=p["mentee_b"], ended=True, text=bravo)
+    _pairing(world, "pairing_b_dual", b, mentor=dual, mentee=p["mentee_b"])
+    _pairing(world, "pairing_b_dual2", b, mentor=p["mentor_b"], mentee=dual2)
+    # A report belongs to the network of the reported profile.
+    for key, network, profile, reporter, text in (
+        ("report_a", a, world.profile_mentor_a, p["mentee_a"], ""),
+        ("report_b", b, world.profile_mentor_b, p["mentee_b"], bravo),
+        ("report_b_dual", b, world.profile_dual, p["mentee_b"], bravo),
+    ):
+        report = ProfileReport.objects.create(profile=profile, reporter=reporter, reason=f"{text}Claims too much.")
+        world.add(network, report)
+        world.things[key] = report
+
+    # Records that follow the member: A's coordinator sees those of anyone in A.
+    a_users, b_users = world.a[User], world.b[User] - {coordinator_b.pk}
+    for user_ids, side in ((a_users, world.a), (b_users, world.b)):
+        side[TrainingRecord].update(TrainingRecord.objects.filter(user__in=user_ids).values_list("pk", flat=True))
+        side[TermsAcceptance].update(TermsAcceptance.objects.filter(user__in=user_ids).values_list("pk", flat=True))
+        side[EmailAddress].update(EmailAddress.objects.filter(user__in=user_ids).values_list("pk", flat=True))
+    for user in User.objects.filter(pk__in=a_users | b_users):
+        side = world.a if user.pk in a_users else world.b
+        text = bravo if side is world.b else ""
+        check = factories.DBSCheckFactory(user=user)
+        side[DBSCheck].add(check.pk)
+        note = Notification.objects.create(
+            user=user, kind="request_received", title=f"{text}Someone asks you", body=f"{text}{PRIVATE_BODY}"
+        )
+        side[Notification].add(note.pk)
+        event = AuditEvent.objects.create(
+            actor=coordinator_a if side is world.a else coordinator_b,
+            action="membership.scheme_status",
+            target_user=user,
+            object_repr=f"{text}{user}",
+        )
+        side[AuditEvent].add(event.pk)
+    return world
