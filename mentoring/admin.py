@@ -1,10 +1,13 @@
 """The admin for schemes, networks, members and pairings. Writes go through services that check the actor."""
 
 from allauth.account.forms import ResetPasswordForm
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import path
@@ -19,6 +22,7 @@ from mentoring.admin_scoping import (
     SAFEGUARDING_LEAD,
     STAFF,
     RoleScopedAdmin,
+    SafeSelectionMixin,
     ScopedInline,
     ScopedNetworkFilter,
 )
@@ -60,7 +64,11 @@ class SchemeAdmin(RoleScopedAdmin):
 
     @admin.action(description="Run cohort matching (preview first)", permissions=["cohort"])
     def cohort_match(self, request, queryset):
-        return redirect("admin:mentoring_scheme_cohort", pk=queryset.first().pk)
+        scheme = queryset.first()
+        if scheme is None:
+            self.message_user(request, "Choose the scheme to match.", messages.WARNING)
+            return None
+        return redirect("admin:mentoring_scheme_cohort", pk=scheme.pk)
 
 
 @admin.register(LocalNetwork)
@@ -75,10 +83,11 @@ class LocalNetworkAdmin(RoleScopedAdmin):
         return permissions.network_in_scope(coordinator, network="pk")
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
         if db_field.name == "coordinators":
             # Only people who hold the coordinator role can coordinate a network.
-            kwargs["queryset"] = User.objects.filter(groups__name=COORDINATORS, is_active=True)
-        return super(RoleScopedAdmin, self).formfield_for_manytomany(db_field, request, **kwargs)
+            formfield.queryset = User.objects.filter(groups__name=COORDINATORS, is_active=True)
+        return formfield
 
 
 @admin.register(SchemeMembership)
@@ -348,3 +357,10 @@ class LanguageAdmin(RoleScopedAdmin):
     scheme_wide = True
     list_display = ("name", "code")
     search_fields = ("name", "code")
+
+
+# Django's and allauth's own admins (superusers only) refuse a tampered selection the same way.
+for _model in (EmailAddress, Group, Authenticator):
+    _original = type(admin.site._registry[_model])
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_original.__name__, (SafeSelectionMixin, _original), {}))

@@ -8,8 +8,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 
+from accounts.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
 from mentoring import permissions
 from mentoring.models import LocalNetwork
 
@@ -41,7 +43,18 @@ class ScopedNetworkFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RoleScopedAdmin(admin.ModelAdmin):
+class SafeSelectionMixin:
+    """A selection that is not a list of ids (tampered with, or a stale page) is refused with a message."""
+
+    def response_action(self, request, queryset):
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        if any(not s.isdigit() or int(s) > LARGEST_ID for s in selected):
+            self.message_user(request, "That selection is not valid; reload the page and try again.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+
+class RoleScopedAdmin(SafeSelectionMixin, admin.ModelAdmin):
     """Permissions by role (group) rather than per-model permission rows.
 
     view_roles / change_roles name the groups that may see / add and change.
@@ -117,7 +130,8 @@ class RoleScopedAdmin(admin.ModelAdmin):
         return networks
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # A coordinator picks members and networks from their own networks only.
+        # A coordinator picks members and networks from their own networks only; an impossible id is a form error.
+        kwargs.setdefault("form_class", SafeModelChoiceField)
         if db_field.related_model is get_user_model():
             kwargs["queryset"] = self.member_choices(request)
         elif db_field.related_model is LocalNetwork:
@@ -125,25 +139,38 @@ class RoleScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", SafeModelMultipleChoiceField)
         if db_field.related_model is get_user_model():
             kwargs["queryset"] = self.member_choices(request)
         elif db_field.related_model is LocalNetwork:
             kwargs["queryset"] = self.network_choices(request)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def response_action(self, request, queryset):
-        # A selection that is not a list of ids (tampered with, or a stale page) is refused with a message.
-        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
-        if any(not s.isdigit() or int(s) > LARGEST_ID for s in selected):
-            self.message_user(request, "That selection is not valid; reload the page and try again.", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)
+
+class ScopedInlineFormSet(BaseInlineFormSet):
+    """Each form's hidden id field offers only the rows the formset shows, not every row of the model."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if self._pk_field.name in form.fields:
+            form.fields[self._pk_field.name].queryset = self.get_queryset()
 
 
 class ScopedInline(admin.TabularInline):
     """An inline that shows a coordinator only the rows in their own networks (the row's `network_path`)."""
 
     network_path = "network"
+    formset = ScopedInlineFormSet
+
+    def has_view_permission(self, request, obj=None):
+        # By role, like the admins around it: the role groups hold no per-model permission rows.
+        return permissions.holds_role(request.user, COORDINATORS, STAFF, SAFEGUARDING_LEAD)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -37,6 +37,7 @@ SCOPE = {
     "MentorshipRequest": NETWORK,
     "Pairing": NETWORK,
     "ProfileReport": NETWORK,
+    "ConflictBlock": NETWORK,
     "RematchRequest": NETWORK,
     "TrainingRecord": NETWORK,
     "Notification": NETWORK,

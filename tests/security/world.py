@@ -21,7 +21,14 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import User
-from matching.models import ConflictDeclaration, MenteeProfile, MentorProfile, MentorshipRequest, ProfileReport
+from matching.models import (
+    ConflictBlock,
+    ConflictDeclaration,
+    MenteeProfile,
+    MentorProfile,
+    MentorshipRequest,
+    ProfileReport,
+)
 from mentoring.models import (
     DocumentKind,
     LocalNetwork,
@@ -244,6 +251,22 @@ def build_world() -> World:
     _pairing(world, "pairing_b", b, mentor=p["mentor_b"], mentee=p["mentee_b"], ended=True, text=bravo)
     _pairing(world, "pairing_b_dual", b, mentor=dual, mentee=p["mentee_b"])
     _pairing(world, "pairing_b_dual2", b, mentor=p["mentor_b"], mentee=dual2)
+    # A blocked pairing belongs to the network of the mentee's membership in the scheme.
+    for key, network, mentee, mentor, text in (
+        ("block_a", a, p["mentee_a"], p["mentor_a"], ""),
+        ("block_b", b, p["mentee_b"], p["mentor_b"], bravo),
+        ("block_b_dual2", b, dual2, p["mentor_b"], bravo),
+    ):
+        block = ConflictBlock.objects.create(
+            scheme=world.scheme,
+            mentee=mentee,
+            mentor=mentor,
+            declared_by=mentee,
+            kind=ConflictDeclaration.Kind.LINE_MANAGER,
+            details=f"{text}One manages the other.",
+        )
+        world.add(network, block)
+        world.things[key] = block
     # A report belongs to the network of the reported profile.
     for key, network, profile, reporter, text in (
         ("report_a", a, world.profile_mentor_a, p["mentee_a"], ""),
