@@ -45,3 +45,26 @@ def test_cohort_matching_and_queues(asgi_live_server, new_page, documents, schem
     expect(page.get_by_text("Started 2 pairings.")).to_be_visible()
     assert_accessible(page)
     assert not page.errors, page.errors
+
+
+def test_pairing_by_hand_explains_a_refusal_then_starts_the_pairing(
+    asgi_live_server, new_page, documents, scheme, network, coordinator
+):
+    # R-MATCH-3, R-MATCH-5: the manual pairing page, with its error announced
+    base = asgi_live_server.url
+    mentor = factories.listed_mentor(scheme, network, capacity=1)
+    mentee = factories.eligible_mentee(scheme, network)
+    page = new_page()
+    sign_in(page, base, coordinator, then="/admin/")
+    page.goto(f"{base}/admin/mentoring/pairing/add/")
+    page.get_by_label("Scheme").select_option(label=str(scheme))
+    page.get_by_label("Mentee").select_option(label=str(mentee))
+    page.get_by_label("Mentor").select_option(label=str(mentor))
+    page.get_by_role("button", name="Start the pairing").click()
+    expect(page.get_by_role("alert")).to_contain_text("Check the conflict-of-interest declarations")
+    assert_accessible(page)
+    page.get_by_label("Both have declared any conflict of interest, and none is unmanageable").check()
+    page.get_by_role("button", name="Start the pairing").click()
+    expect(page.get_by_text("Started:")).to_be_visible()
+    assert_accessible(page)
+    assert not page.errors, page.errors
