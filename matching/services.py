@@ -26,7 +26,7 @@ from matching.models import (
 from matching.selectors import COHORT_SALT
 from mentoring import permissions
 from mentoring.models import LocalNetwork, Pairing, Role, Scheme, SchemeMembership
-from mentoring.selectors import active_mentee_count
+from mentoring.selectors import active_mentee_count, mentor_limit_message, mentor_limit_reached
 from mentoring.services import PairingRefused, coordinators_of, pairing_start
 from messaging.services import notify, notify_many
 from safeguarding import eligibility
@@ -253,6 +253,8 @@ def request_send(
         raise RequestRefused(f"{profile.user.first_name} has no free place just now.")
     if Pairing.objects.active().filter(mentor=profile.user, mentee=mentee, scheme=scheme).exists():
         raise RequestRefused(f"You are already paired with {profile.user.first_name}.")
+    if mentor_limit_reached(mentee, scheme):
+        raise RequestRefused(mentor_limit_message(scheme))
     pending = MentorshipRequest.objects.pending().filter(mentee=mentee, scheme=scheme)
     if pending.filter(mentor=profile.user).exists():
         raise RequestRefused(f"You have already asked {profile.user.first_name}; wait for their answer.")

@@ -18,7 +18,7 @@ from matching.forms import (
 )
 from matching.models import MenteeProfile, MentorProfile
 from mentoring.models import Role, Scheme
-from mentoring.selectors import active_mentee_count
+from mentoring.selectors import active_mentee_count, mentor_limit_message, mentor_limit_reached
 from safeguarding import eligibility
 
 DISCLAIMERS = (
@@ -91,13 +91,15 @@ def mentor_list(request):
     page = Paginator(results, 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    at_limit = mentor_limit_reached(request.user, scheme)
     context.update(
+        at_limit_message=mentor_limit_message(scheme) if at_limit else "",
         eligibility=check,
         form=form,
         page=page,
         query=query.urlencode(),
         schemes=selectors.mentee_schemes(request.user),
-        suggestions=selectors.suggestions_for(request.user, scheme) if check.ok and not filters else [],
+        suggestions=selectors.suggestions_for(request.user, scheme) if check.ok and not filters and not at_limit else [],
         has_goals=MenteeProfile.objects.filter(user=request.user).exists(),
     )
     return render(request, "matching/mentor_list.html", context)

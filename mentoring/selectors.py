@@ -31,6 +31,24 @@ def access_pairing(user, pk: int) -> Pairing:
 # one mentor and the column for many are both built from Pairing.objects.active().
 
 
+def active_mentor_count(mentee, scheme) -> int:
+    """How many mentors the mentee has in `scheme` just now (R-MATCH-8)."""
+    return Pairing.objects.active().filter(mentee=mentee, scheme=scheme).count()
+
+
+def mentor_limit_reached(mentee, scheme) -> bool:
+    """The mentee already has as many mentors in `scheme` as it allows at once (R-MATCH-8)."""
+    return active_mentor_count(mentee, scheme) >= scheme.max_mentors_per_mentee
+
+
+def mentor_limit_message(scheme) -> str:
+    limit = scheme.max_mentors_per_mentee
+    return (
+        f"You already have {limit} mentor{'s' if limit != 1 else ''} in {scheme}, the most the scheme allows at once. "
+        "You can ask for another when a pairing ends."
+    )
+
+
 def active_mentee_count(mentor) -> int:
     return Pairing.objects.active().filter(mentor=mentor).count()
 

@@ -26,7 +26,7 @@ from mentoring.models import (
     TermsAcceptance,
     TermsVersion,
 )
-from mentoring.selectors import active_mentee_count
+from mentoring.selectors import active_mentee_count, mentor_limit_reached
 from messaging.services import notify, notify_many
 from safeguarding import eligibility
 from safeguarding.audit import audit
@@ -190,6 +190,12 @@ def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, actor=None) ->
         )
     if Pairing.objects.active().filter(mentor=mentor, mentee=mentee, scheme=scheme).exists():
         raise PairingRefused(f"{mentee.first_name} and {mentor.first_name} are already paired.")
+    if mentor_limit_reached(mentee, scheme):
+        limit = scheme.max_mentors_per_mentee
+        raise PairingRefused(
+            f"{mentee.first_name} already has {limit} mentor{'s' if limit != 1 else ''} in {scheme}, "
+            "the most the scheme allows at once."
+        )
     membership = SchemeMembership.objects.get(user=mentee, scheme=scheme, role=Role.MENTEE)
     pairing = Pairing.objects.create(
         scheme=scheme, mentor=mentor, mentee=mentee, network=membership.network, origin=origin, created_by=actor

@@ -1,6 +1,7 @@
 """Schemes, Local Networks, scheme membership and the versioned scheme documents."""
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +34,9 @@ class Scheme(models.Model):
     )
     careers_advice_in_scope = models.BooleanField(default=True)
     max_pending_requests_per_mentee = models.PositiveSmallIntegerField(default=1)
+    max_mentors_per_mentee = models.PositiveSmallIntegerField(
+        "most mentors a mentee may have at once", default=1, validators=[MinValueValidator(1)]
+    )
     request_expiry_days = models.PositiveSmallIntegerField(default=14)
     is_open = models.BooleanField(default=True, help_text="Open schemes accept new members.")
 
@@ -250,3 +254,7 @@ class RematchRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Rematch for {self.mentee}"
+
+
+# The pairing's life lives in modules of this package, one per part; importing them here registers their models.
+# (Each module imports what it needs from this package, which is complete by the time these lines run.)

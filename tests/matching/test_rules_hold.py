@@ -242,3 +242,46 @@ def test_expiry_run_twice_at_once_tells_each_mentee_once(postgres, transactional
     assert sum(counts) == 6
     assert Notification.objects.filter(kind="request_expired").count() == 6
     assert not MentorshipRequest.objects.filter(status="pending").exists()
+
+
+def test_a_mentee_at_the_mentor_limit_gets_no_suggestions_and_cannot_ask_again(client, seeker, listed, scheme, network):
+    # R-MATCH-8: the scheme says how many mentors a mentee may have at once (default 1)
+    other = factories.listed_mentor(scheme, network)
+    Pairing.objects.create(scheme=scheme, mentor=listed, mentee=seeker, network=network)
+    client.force_login(seeker)
+    page = client.get(reverse("mentor_list"))
+    assert page.context["suggestions"] == []
+    assert "the most the scheme allows at once" in page.content.decode()
+    with pytest.raises(services.RequestRefused, match="the most the scheme allows at once"):
+        services.request_send(
+            mentee=seeker, profile=other.mentor_profile, scheme=scheme, message="Hi", declaration=NO_CONFLICT
+        )
+    response = client.post(
+        reverse("request_create", args=[other.mentor_profile.pk]),
+        {"message": "Hi", "conflict_kind": "none", "conflict_manageable": "yes"},
+    )
+    assert response.status_code == 400
+    assert not MentorshipRequest.objects.exists()
+    scheme.max_mentors_per_mentee = 2
+    scheme.save()
+    assert client.get(reverse("mentor_list")).context["suggestions"]
+    services.request_send(
+        mentee=seeker, profile=other.mentor_profile, scheme=scheme, message="Hi", declaration=NO_CONFLICT
+    )
+
+
+def test_accepting_an_older_request_respects_the_mentor_limit(seeker, listed, scheme, network):
+    # R-MATCH-8: a request sent before the mentee was paired cannot give them a second mentor
+    other = factories.listed_mentor(scheme, network)
+    scheme.max_pending_requests_per_mentee = 2
+    scheme.save()
+    first, second = (
+        services.request_send(
+            mentee=seeker, profile=m.mentor_profile, scheme=scheme, message="Hi", declaration=NO_CONFLICT
+        )
+        for m in (listed, other)
+    )
+    services.request_accept(request_id=first.pk, mentor=listed, declaration=NO_CONFLICT)
+    with pytest.raises(services.RequestRefused, match="the most the scheme allows at once"):
+        services.request_accept(request_id=second.pk, mentor=other, declaration=NO_CONFLICT)
+    assert Pairing.objects.filter(mentee=seeker).count() == 1
