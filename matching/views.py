@@ -92,6 +92,7 @@ def mentor_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     at_limit = mentor_limit_reached(request.user, scheme)
+    suggest = check.ok and not filters and not at_limit
     context.update(
         at_limit_message=mentor_limit_message(scheme) if at_limit else "",
         eligibility=check,
@@ -99,7 +100,7 @@ def mentor_list(request):
         page=page,
         query=query.urlencode(),
         schemes=selectors.mentee_schemes(request.user),
-        suggestions=selectors.suggestions_for(request.user, scheme) if check.ok and not filters and not at_limit else [],
+        suggestions=selectors.suggestions_for(request.user, scheme) if suggest else [],
         has_goals=MenteeProfile.objects.filter(user=request.user).exists(),
     )
     return render(request, "matching/mentor_list.html", context)
