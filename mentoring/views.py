@@ -87,14 +87,23 @@ def mentoring_home(request):
 
 @login_required
 def pairing_detail(request, pk: int):
+    """The pair's home: the partner's public profile, and what the pairing needs next (R-PAIR-1 to R-PAIR-5)."""
     pairing = selectors.access_pairing(request.user, pk)
-    partner = pairing.mentee if pairing.mentor_id == request.user.pk else pairing.mentor
+    partner_is_mentor = pairing.mentor_id != request.user.pk
+    partner = pairing.mentor if partner_is_mentor else pairing.mentee
     return render(
         request,
         "mentoring/pairing_detail.html",
         {
             "pairing": pairing,
             "partner": partner,
+            "partner_is_mentor": partner_is_mentor,
+            # What the partner shows every mentee (a mentor) or what they want to accomplish (a mentee).
+            "partner_profile": (
+                MentorProfile.objects.filter(user=partner).select_related("sector").first()
+                if partner_is_mentor
+                else MenteeProfile.objects.filter(user=partner).first()
+            ),
             "title": f"Pairing with {partner.first_name}",
             # Contact details only where the scheme shares them on match (R-PROFILE-2).
             "show_contact": pairing.scheme.shares_contact_details,
