@@ -11,6 +11,7 @@ import pytest
 import redis
 from asgiref.sync import async_to_sync
 from celery import Celery
+from celery import _state as celery_state
 from celery.contrib.testing.worker import start_worker
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -19,6 +20,7 @@ from django.core import mail
 from django.test import override_settings
 
 import messaging.tasks  # noqa: F401  shared tasks join every app when it is finalised
+from mentoring.celery import app as project_celery_app
 from messaging.consumers import NotificationConsumer
 from messaging.models import Notification
 from messaging.services import notify
@@ -107,13 +109,21 @@ def test_a_celery_worker_sends_notification_email_through_redis(transactional_db
     note = Notification.objects.create(
         user=mentee, kind="dbs_updated", title="Your DBS check was updated", email_wanted=True
     )
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        app.tasks["messaging.tasks.send_notification_emails"].delay(user_ids=[mentee.pk])
-        deadline = time.monotonic() + 15
-        # Watch the outbox, not the table: SQLite's shared in-memory test
-        # database locks a table the worker thread is writing.
-        while time.monotonic() < deadline and not mail.outbox:
-            time.sleep(0.1)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            app.tasks["messaging.tasks.send_notification_emails"].delay(user_ids=[mentee.pk])
+            deadline = time.monotonic() + 15
+            # Watch the outbox, not the table: SQLite's shared in-memory test
+            # database locks a table the worker thread is writing.
+            while time.monotonic() < deadline and not mail.outbox:
+                time.sleep(0.1)
+    finally:
+        # A worker in this process marks the whole process as "inside a task" and never unmarks it,
+        # so every later result.get() in the run would refuse to block.
+        celery_state._set_task_join_will_block(False)
+        # The worker made its own app the current one; shared tasks must resolve to the project's again.
+        project_celery_app.set_current()
+        project_celery_app.set_default()
     note.refresh_from_db()
     assert note.emailed_at is not None
     assert [m.to for m in mail.outbox] == [[mentee.email]]
