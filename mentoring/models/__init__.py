@@ -35,6 +35,12 @@ class Scheme(models.Model):
     max_pending_requests_per_mentee = models.PositiveSmallIntegerField(default=1)
     request_expiry_days = models.PositiveSmallIntegerField(default=14)
     is_open = models.BooleanField(default=True, help_text="Open schemes accept new members.")
+    # Feedback (issue 7, item 5): both are asked this many weeks after the pairing started.
+    feedback_midpoint_weeks = models.PositiveSmallIntegerField(
+        "feedback at the midpoint (weeks)",
+        default=12,
+        help_text="Both members of a pairing are asked for feedback this many weeks after it started.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -188,6 +194,9 @@ class Pairing(models.Model):
         LACK_OF_COMMUNICATION = "lack_of_communication", "Lack of communication"
         CONFLICT = "conflict", "Conflict of interest"
         OTHER = "other", "Other"
+        # Ending and withdrawal (issue 7, items 6 and 8); scheme closure (item 10) uses SCHEME_CLOSED.
+        WITHDRAWAL = "withdrawal", "Withdrawal from the scheme"
+        SCHEME_CLOSED = "scheme_closed", "Scheme closed"
 
     class Origin(models.TextChoices):
         REQUEST = "request", "Mentee's request"
@@ -250,3 +259,6 @@ class RematchRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Rematch for {self.mentee}"
+
+
+from mentoring.models.ending import EndOfPairing, Feedback, FeedbackRequest  # noqa: E402, F401  (issue 7: ending)
