@@ -3,11 +3,12 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from mentoring.ending import pairing_end
-from mentoring.ending_selectors import ending_for_pairing
-from mentoring.models import EndOfPairing, FeedbackRequest, Pairing
+from mentoring.ending_selectors import ending_for_pairing, feedback_asked
+from mentoring.models import EndOfPairing, FeedbackRequest, Pairing, SchemeMembership
 from messaging.models import Notification
 from safeguarding.models import AuditEvent
 from tests import factories
@@ -142,3 +143,26 @@ def test_the_pairing_partial_shows_the_action_then_the_end_record(client, pair):
     pair.refresh_from_db()
     context = ending_for_pairing(pair, pair.mentor)
     assert not context["can_end"] and context["end_record"].reason == "goals_met"
+
+
+def test_the_partials_render_for_the_lead_to_include(rf, pair, scheme):
+    # The pairing page and "My mentoring" include these; each renders from its selector's context.
+    request = rf.get("/")
+    request.user = pair.mentee
+    html = render_to_string(
+        "mentoring/_pairing_ending.html", {"ending": ending_for_pairing(pair, pair.mentee), "user": pair.mentee}
+    )
+    assert reverse("pairing_end", args=[pair.pk]) in html
+    pairing_end(pairing_id=pair.pk, actor=pair.mentor, reason="differences", comments="")
+    pair.refresh_from_db()
+    context = {"ending": ending_for_pairing(pair, pair.mentee), "user": pair.mentee}
+    html = render_to_string("mentoring/_pairing_ending.html", context, request=request)
+    assert "Ask for another mentor" in html and "differences" in html
+    html = render_to_string(
+        "mentoring/_pairing_feedback.html", {"feedback_asked": feedback_asked(pair, pair.mentee)}, request=request
+    )
+    assert reverse("pairing_feedback", args=[pair.pk, "end"]) in html
+    membership = SchemeMembership.objects.get(user=pair.mentee, scheme=scheme)
+    html = render_to_string("mentoring/_membership_actions.html", {"membership": membership}, request=request)
+    assert reverse("membership_pause", args=[membership.pk]) in html
+    assert reverse("membership_withdraw", args=[membership.pk]) in html
