@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Language, User
 from matching import admin_views
 from matching.selectors import unmatched_mentees
-from mentoring import permissions, services
+from mentoring import ending_admin_views, permissions, services
 from mentoring.admin_scoping import (
     COORDINATORS,
     SAFEGUARDING_LEAD,
@@ -27,6 +27,8 @@ from mentoring.admin_scoping import (
     ScopedNetworkFilter,
 )
 from mentoring.models import (
+    EndOfPairing,
+    Feedback,
     LocalNetwork,
     Pairing,
     RematchRequest,
@@ -108,6 +110,26 @@ class SchemeMembershipAdmin(RoleScopedAdmin):
     def save_model(self, request, obj, form, change):
         services.membership_status_set(membership_id=obj.pk, status=obj.status, network=obj.network, actor=request.user)
 
+    # Withdrawal by staff with a reason (issue 7, item 8): its own page, through membership_withdraw.
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/withdraw/",
+                self.admin_site.admin_view(
+                    lambda request, pk: ending_admin_views.membership_withdraw_view(self, request, pk)
+                ),
+                name="mentoring_schememembership_withdraw",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_withdraw_permission(self, request):
+        return permissions.is_scheme_staff(request.user)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_withdraw_membership": self.has_withdraw_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 @admin.register(TermsVersion)
 class TermsVersionAdmin(RoleScopedAdmin):
@@ -186,6 +208,24 @@ class PairingAdmin(RoleScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # a pairing changes through its own services (ending, later issues), not this form
+
+    # Ending from the admin (issue 7, item 6): its own page, since it needs a reason.
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/end/",
+                self.admin_site.admin_view(lambda request, pk: ending_admin_views.pairing_end_view(self, request, pk)),
+                name="mentoring_pairing_end",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_end_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_end_pairing": self.has_end_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(WaitingMentee)
@@ -364,3 +404,42 @@ for _model in (EmailAddress, Group, Authenticator):
     _original = type(admin.site._registry[_model])
     admin.site.unregister(_model)
     admin.site.register(_model, type(_original.__name__, (SafeSelectionMixin, _original), {}))
+
+
+# --- Ending and feedback (issue 7, items 5 and 6): read-only, scoped by the pairing's network. ---
+
+
+@admin.register(EndOfPairing)
+class EndOfPairingAdmin(RoleScopedAdmin):
+    view_roles = (COORDINATORS, STAFF, SAFEGUARDING_LEAD)
+    network_path = "pairing__network"
+    list_display = ("pairing", "reason", "ended_by", "created_at")
+    list_filter = ("reason",)
+    list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "ended_by")
+    readonly_fields = ("pairing", "reason", "ended_by", "comments", "created_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(RoleScopedAdmin):
+    """What members said of their pairings; coordinators read their own network's (R-PAIR-4)."""
+
+    view_roles = (COORDINATORS, STAFF)
+    network_path = "pairing__network"
+    list_display = ("pairing", "member", "stage", "rating", "created_at")
+    list_filter = ("stage", "rating")
+    list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "member")
+    readonly_fields = ("pairing", "member", "stage", "rating", "comments", "created_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

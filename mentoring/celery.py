@@ -46,3 +46,5 @@ class TransactionAwareTask(Task):
 app = Celery("mentoring", task_cls=TransactionAwareTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Issue 7 (ending): autodiscovery imports only `tasks` modules; the feedback job lives in mentoring.ending_tasks.
+app.autodiscover_tasks(related_name="ending_tasks")

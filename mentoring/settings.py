@@ -155,6 +155,8 @@ CELERY_BEAT_SCHEDULE = {
     # Catches important notifications whose email failed or whose task was lost.
     "send-pending-notification-emails": {"task": "messaging.tasks.send_notification_emails", "schedule": 300.0},
     "expire-mentorship-requests": {"task": "matching.tasks.expire_requests", "schedule": 3600.0},
+    # Issue 7 (feedback): ask at the midpoint and after an ending, remind once; daily.
+    "send-feedback-requests": {"task": "mentoring.ending_tasks.send_feedback_requests", "schedule": 86400.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"

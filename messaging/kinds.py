@@ -34,5 +34,17 @@ KINDS = {
         Kind("profile_reviewed", "Your mentor profile was reviewed", True),
         Kind("profile_reported", "A mentor profile was reported", True),
         Kind("rematch_requested", "A mentee asks for another mentor", True),
+        # Ending, withdrawal and feedback (issue 7, items 5, 6 and 8).
+        Kind("pairing_ended", "Your pairing has ended: {obj}", True),
+        Kind("pairing_ended_by_coordinator", "A pairing in your network was ended: {obj}", True),
+        Kind(
+            "request_withdrawn_mentor_left",
+            "{obj.mentor.first_name} has left the scheme: your request is withdrawn",
+            True,
+        ),
+        Kind("membership_withdrawn", "You have been withdrawn from {obj.scheme}", True),
+        Kind("feedback_asked", "How is your mentoring going? A short survey", True),
+        Kind("feedback_reminder", "A reminder: your feedback on your mentoring", True),
+        Kind("feedback_low", "A low feedback rating in your network", True),
     ]
 }

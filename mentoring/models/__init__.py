@@ -39,6 +39,12 @@ class Scheme(models.Model):
     )
     request_expiry_days = models.PositiveSmallIntegerField(default=14)
     is_open = models.BooleanField(default=True, help_text="Open schemes accept new members.")
+    # Feedback (issue 7, item 5): both are asked this many weeks after the pairing started.
+    feedback_midpoint_weeks = models.PositiveSmallIntegerField(
+        "feedback at the midpoint (weeks)",
+        default=12,
+        help_text="Both members of a pairing are asked for feedback this many weeks after it started.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -192,6 +198,9 @@ class Pairing(models.Model):
         LACK_OF_COMMUNICATION = "lack_of_communication", "Lack of communication"
         CONFLICT = "conflict", "Conflict of interest"
         OTHER = "other", "Other"
+        # Ending and withdrawal (issue 7, items 6 and 8); scheme closure (item 10) uses SCHEME_CLOSED.
+        WITHDRAWAL = "withdrawal", "Withdrawal from the scheme"
+        SCHEME_CLOSED = "scheme_closed", "Scheme closed"
 
     class Origin(models.TextChoices):
         REQUEST = "request", "Mentee's request"
@@ -258,3 +267,4 @@ class RematchRequest(models.Model):
 
 # The pairing's life lives in modules of this package, one per part; importing them here registers their models.
 # (Each module imports what it needs from this package, which is complete by the time these lines run.)
+from mentoring.models.ending import EndOfPairing, Feedback, FeedbackRequest  # noqa: E402, F401  (issue 7: ending)

@@ -84,6 +84,28 @@ def pairing_seen_by(owners: dict):
     return build
 
 
+def active_pairing_seen_by(owners: dict):
+    def build(world) -> Built:
+        return Built({"pk": world.pairing_a_dual.pk}, owners, world.pairing_a_dual)
+
+    return build
+
+
+def feedback_of(owners: dict):
+    def build(world) -> Built:
+        return Built({"pk": world.pairing_a.pk, "stage": "end"}, owners, world.pairing_a)
+
+    return build
+
+
+def own_membership(owners: dict):
+    def build(world) -> Built:
+        membership = world.mentee_a.memberships.get(scheme=world.scheme)
+        return Built({"pk": membership.pk}, owners, membership)
+
+    return build
+
+
 def own_notification(world) -> Built:
     note = Notification.objects.create(user=world.mentee_a, kind="welcome", title="Welcome", url="/onboarding/")
     return Built({"pk": note.pk}, {"mentee_a": 302}, note)
@@ -139,6 +161,37 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
     "pairing_detail": (Case(pairing_seen_by({"mentee_a": 200, "mentor_a": 200}), forbidden=CONFIDENTIAL),),
     "pairing_rematch": (
         Case(pairing_seen_by({"mentee_a": 302}), forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),
+    ),
+    # Issue 7: ending, feedback, pause and withdrawal: the pairing's or the membership's own members only.
+    "pairing_end": (
+        Case(
+            active_pairing_seen_by({"dual": 200, "dual2": 200}),
+            forbidden=(*CONFIDENTIAL, "mentee_a", "mentor_a"),
+            methods=("GET", "POST"),
+            data={"reason": "other", "confirm": "on"},
+        ),
+    ),
+    "pairing_feedback": (
+        Case(
+            feedback_of({"mentee_a": 200, "mentor_a": 200}),
+            forbidden=(*CONFIDENTIAL, "dual"),
+            methods=("GET", "POST"),
+            data={"rating": "1", "comments": "x"},
+        ),
+    ),
+    "membership_pause": (
+        Case(own_membership({"mentee_a": 302}), forbidden=(*CONFIDENTIAL, "mentor_a", "dual"), methods=("POST",)),
+    ),
+    "membership_resume": (
+        Case(own_membership({"mentee_a": 302}), forbidden=(*CONFIDENTIAL, "mentor_a", "dual"), methods=("POST",)),
+    ),
+    "membership_withdraw": (
+        Case(
+            own_membership({"mentee_a": 200}),
+            forbidden=(*CONFIDENTIAL, "mentor_a", "dual"),
+            methods=("GET", "POST"),
+            data={"confirm": "on"},
+        ),
     ),
     "notification_open": (Case(own_notification, forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),),
 }

@@ -203,3 +203,22 @@ def test_the_cohort_page_rechecks_the_role_on_get_and_post(client, world):
             assert got.status_code in (302, 403) and posted.status_code in (302, 403), role
             if got.status_code == 302:
                 assert "login" in got["Location"]
+
+
+def test_the_end_and_withdraw_pages_recheck_the_role_on_get_and_post(client, world):
+    # Issue 7 (R-PAIR-5, R-PAIR-7): coordinators of the network and staff end a pairing; only staff withdraw
+    end = reverse("admin:mentoring_pairing_end", args=[world.pairing_a_dual.pk])
+    membership = world.mentee_a.memberships.get(scheme=world.scheme)
+    withdraw = reverse("admin:mentoring_schememembership_withdraw", args=[membership.pk])
+    expected = {
+        end: {"coordinator_a": 200, "staff": 200, "safeguarding_lead": 403, "member": 302, "coordinator_b": 404},
+        withdraw: {"coordinator_a": 403, "staff": 200, "safeguarding_lead": 403, "member": 302, "coordinator_b": 403},
+    }
+    for url, by_role in expected.items():
+        for role, status in by_role.items():
+            client.force_login(world.mentee_a if role == "member" else world.people[role])
+            assert client.get(url).status_code == status, f"GET {url} as {role}"
+            if status != 200:
+                assert client.post(url, {"reason": "other"}).status_code == status, f"POST {url} as {role}"
+    assert type(world.pairing_a_dual).objects.get(pk=world.pairing_a_dual.pk).status == "active"
+    assert type(membership).objects.get(pk=membership.pk).status == membership.status

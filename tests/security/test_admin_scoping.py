@@ -39,6 +39,8 @@ SCOPE = {
     "ProfileReport": NETWORK,
     "ConflictBlock": NETWORK,
     "RematchRequest": NETWORK,
+    "EndOfPairing": NETWORK,  # issue 7: ending
+    "Feedback": NETWORK,  # issue 7: feedback
     "TrainingRecord": NETWORK,
     "Notification": NETWORK,
     "AuditEvent": NETWORK,

@@ -24,7 +24,7 @@ from django.utils.html import escape
 
 from accounts.models import User
 from matching.models import ConflictDeclaration, MenteeProfile, MentorshipRequest, ProfileReport
-from mentoring.models import Pairing
+from mentoring.models import EndOfPairing, Feedback, FeedbackRequest, Pairing
 from messaging.models import Notification
 from messaging.services import emails_send_pending, notify
 from tests import factories
@@ -148,6 +148,10 @@ def stored(world):
         scheme=scheme, mentor=mentors[2], mentee=mentee, network=network, status="ended", end_reason="differences"
     )
     rematch = model_named("RematchRequest").objects.create(mentee=mentee, pairing=pairing, note=ALL)
+    # Issue 7: the End of Pairing comments and the feedback comments.
+    end = EndOfPairing.objects.create(pairing=pairing, ended_by=mentee, reason="differences", comments=ALL)
+    FeedbackRequest.objects.create(pairing=pairing, member=mentee, stage="end")
+    feedback = Feedback.objects.create(pairing=pairing, member=mentee, stage="end", rating=2, comments=ALL)
     Notification.objects.filter(user=mentee).delete()
     for body in packed(300):
         notify(mentee, "request_received", pending, body=body)
@@ -159,6 +163,8 @@ def stored(world):
         "report": report,
         "pairing": pairing,
         "rematch": rematch,
+        "end": end,
+        "feedback": feedback,
     }
 
 
@@ -186,6 +192,8 @@ def test_member_pages_escape_what_members_wrote(client, world, stored):
         (mentee, reverse("mentoring_home"), ()),
         (mentors[0], reverse("mentoring_home"), ()),
         (mentee, reverse("pairing_detail", args=[stored["pairing"].pk]), ()),
+        (mentee, reverse("pairing_end", args=[stored["pairing"].pk]), ()),
+        (mentee, reverse("pairing_feedback", args=[stored["pairing"].pk, "end"]), ()),
         (mentee, reverse("notification_list"), PAYLOADS),
         (mentee, reverse("account_details"), ()),
         (mentee, reverse("mentee_goals_edit"), PAYLOADS),
@@ -217,6 +225,8 @@ def test_admin_pages_escape_what_members_wrote(client, world, stored):
         stored["report"],
         stored["rematch"],
         stored["pairing"],
+        stored["end"],
+        stored["feedback"],
         note,
     ]
     found, changelists = {}, ""

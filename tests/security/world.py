@@ -31,6 +31,8 @@ from matching.models import (
 )
 from mentoring.models import (
     DocumentKind,
+    EndOfPairing,
+    Feedback,
     LocalNetwork,
     Pairing,
     Role,
@@ -154,6 +156,17 @@ def _pairing(world, key, network, *, mentor, mentee, ended=False, text="") -> Pa
         )
         world.add(network, rematch)
         world.things[f"rematch_{key}"] = rematch
+        # Issue 7 (ending, feedback): the End of Pairing record and the mentee's end feedback.
+        end = EndOfPairing.objects.create(
+            pairing=pairing, ended_by=mentee, reason=pairing.end_reason, comments=f"{text}We did not click."
+        )
+        feedback = Feedback.objects.create(
+            pairing=pairing, member=mentee, stage="end", rating=2, comments=f"{text}Too few meetings."
+        )
+        world.add(network, end)
+        world.add(network, feedback)
+        world.things[f"end_{key}"] = end
+        world.things[f"feedback_{key}"] = feedback
     return pairing
 
 
