@@ -92,6 +92,23 @@ class LocalNetworkAdmin(RoleScopedAdmin):
         return formfield
 
 
+class MembershipStatusForm(forms.ModelForm):
+    """Changing a membership's state here cannot withdraw it: withdrawal ends pairings and tells partners,
+    so it has its own page."""
+
+    class Meta:
+        model = SchemeMembership
+        fields = ("network", "status")
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if status == SchemeMembership.Status.WITHDRAWN and self.instance.status != status:
+            raise forms.ValidationError(
+                "Use “Withdraw from the scheme” on this page: it ends the member's pairings and tells their partners."
+            )
+        return status
+
+
 @admin.register(SchemeMembership)
 class SchemeMembershipAdmin(RoleScopedAdmin):
     view_roles = (SAFEGUARDING_LEAD,)
@@ -103,6 +120,7 @@ class SchemeMembershipAdmin(RoleScopedAdmin):
     list_select_related = ("user", "scheme", "network")
     readonly_fields = ("user", "scheme", "role", "joined_at", "status_changed_at")
     fields = ("user", "scheme", "role", "network", "status", "joined_at", "status_changed_at")
+    form = MembershipStatusForm
 
     def has_add_permission(self, request):
         return False

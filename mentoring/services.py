@@ -121,6 +121,9 @@ def membership_status_set(*, membership_id: int, status: str, network: LocalNetw
     )
     if status not in SchemeMembership.Status.values:
         raise ValidationError(f"“{status}” is not a membership state.")
+    if status == SchemeMembership.Status.WITHDRAWN and membership.status != status:
+        # Withdrawal ends pairings and tells partners: mentoring.ending.membership_withdraw does it.
+        raise ValidationError("Withdraw a member through the withdrawal page, which ends their pairings.")
     previous, previous_network = membership.status, membership.network
     membership.network = network
     if status != previous:

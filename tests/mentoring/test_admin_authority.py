@@ -222,3 +222,17 @@ def test_documents_stay_scheme_wide_for_coordinators(client, coordinator, docume
     client.force_login(coordinator)
     listing = client.get(reverse("admin:mentoring_termsversion_changelist"))
     assert listing.context["cl"].result_count == TermsVersion.objects.count()
+
+
+def test_the_membership_form_cannot_withdraw_behind_the_withdrawal_service(client, coordinator, mentee):
+    # R-PAIR-7: withdrawing ends pairings and tells partners, so it is never a plain status change
+    membership = mentee.memberships.get()
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("admin:mentoring_schememembership_change", args=[membership.pk]),
+        {"network": membership.network_id, "status": "withdrawn"},
+    )
+    assert response.status_code == 200
+    assert "Withdraw from the scheme" in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.status == "active"
