@@ -155,6 +155,8 @@ CELERY_BEAT_SCHEDULE = {
     # Catches important notifications whose email failed or whose task was lost.
     "send-pending-notification-emails": {"task": "messaging.tasks.send_notification_emails", "schedule": 300.0},
     "expire-mentorship-requests": {"task": "matching.tasks.expire_requests", "schedule": 3600.0},
+    # Issue 7, agreement part: the one reminder of an agreement not agreed in time.
+    "remind-unagreed-agreements": {"task": "mentoring.agreement_tasks.remind_unagreed_agreements", "schedule": 86400.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"

@@ -34,5 +34,10 @@ KINDS = {
         Kind("profile_reviewed", "Your mentor profile was reviewed", True),
         Kind("profile_reported", "A mentor profile was reported", True),
         Kind("rematch_requested", "A mentee asks for another mentor", True),
+        # Issue 7, agreement part.
+        Kind("agreement_drafted", "A new draft of your mentoring agreement", True),
+        Kind("agreement_confirmed", "Your partner confirmed your mentoring agreement", False),
+        Kind("agreement_agreed", "Your mentoring agreement is agreed", True),
+        Kind("agreement_reminder", "Your mentoring agreement is not agreed yet", True),
     ]
 }

@@ -250,3 +250,15 @@ class RematchRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Rematch for {self.mentee}"
+
+
+from mentoring.models.agreement import (  # noqa: E402, F401  (issue 7: agreement, goals, notes, CPD)
+    Agreement,
+    AgreementConfirmation,
+    AgreementReminder,
+    AgreementVersion,
+    CPDEntry,
+    GoalProgress,
+    PairingGoal,
+    SessionNote,
+)
