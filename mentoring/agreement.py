@@ -290,6 +290,12 @@ def goals_for_pairing(pairing: Pairing):
     return PairingGoal.objects.filter(pairing=pairing).prefetch_related(Prefetch("progress", queryset=progress))
 
 
+def mentee_goals_text(pairing: Pairing) -> str:
+    """What the mentee wrote as their goals on their profile, or ""."""
+    profile = MenteeProfile.objects.filter(user_id=pairing.mentee_id).only("goals").first()
+    return profile.goals.strip() if profile else ""
+
+
 @transaction.atomic
 def goals_seed(pairing: Pairing) -> list[PairingGoal]:
     """Start the pairing's goals from the mentee's own (one goal per line of their goals), once: a second
@@ -297,10 +303,7 @@ def goals_seed(pairing: Pairing) -> list[PairingGoal]:
     pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
     if PairingGoal.objects.filter(pairing=pairing).exists():
         return []
-    profile = MenteeProfile.objects.filter(user_id=pairing.mentee_id).first()
-    if profile is None:
-        return []
-    lines = [line.strip().lstrip("-*•").strip() for line in profile.goals.splitlines()]
+    lines = [line.strip().lstrip("-*•").strip() for line in mentee_goals_text(pairing).splitlines()]
     goals = [
         PairingGoal(pairing=pairing, text=line[:1000], seeded=True, created_by_id=pairing.mentee_id)
         for line in lines
@@ -385,9 +388,7 @@ class CPDLine:
 
 def cpd_log(user) -> list[CPDLine]:
     """The member's own CPD entries and the training the platform holds for them, newest first."""
-    lines = [
-        CPDLine(e.date, e.activity, e.hours, e.reflection, False) for e in CPDEntry.objects.filter(member=user)
-    ]
+    lines = [CPDLine(e.date, e.activity, e.hours, e.reflection, False) for e in CPDEntry.objects.filter(member=user)]
     lines += [
         CPDLine(t.completed_on, t.get_kind_display(), None, t.notes, True)
         for t in TrainingRecord.objects.filter(user=user)

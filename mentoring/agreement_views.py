@@ -76,6 +76,11 @@ def _is_active(pairing: Pairing) -> bool:
     return pairing.status == Pairing.Status.ACTIVE
 
 
+def _require_open(pairing: Pairing) -> None:
+    if not _is_active(pairing):
+        raise ValidationError(services.ENDED)
+
+
 # The agreement.
 
 
@@ -161,6 +166,7 @@ def _goals_page(request, pairing, *, goal_form=None, status=200, errors=()):
             "statuses": PairingGoal.Status.choices,
             "today": timezone.localdate(),
             "editable": _is_active(pairing),
+            "mentee_has_goals": services.mentee_goals_text(pairing) != "",
             "errors": errors,
             "title": "Goals and progress",
         },
@@ -170,8 +176,17 @@ def _goals_page(request, pairing, *, goal_form=None, status=200, errors=()):
 
 @login_required
 def goals_list(request, pk: int):
-    """The pairing's goals, seeded from the mentee's own the first time they are opened (R-PAIR-3)."""
+    """The pairing's goals and their progress (R-PAIR-3); while it has none, a button brings in the mentee's."""
     pairing = access_pairing(request.user, pk)
+    if request.method == "POST" and "seed" in request.POST:
+        try:
+            # A GET never writes, so the mentee's goals are brought in by a button when the pairing has none.
+            _require_open(pairing)
+            added = services.goals_seed(pairing)
+        except ValidationError as error:
+            return _goals_page(request, pairing, status=400, errors=error.messages)
+        messages.success(request, f"{len(added)} goal{'s' if len(added) != 1 else ''} added from the mentee's goals.")
+        return redirect("goals_list", pk=pairing.pk)
     if request.method == "POST":
         form = GoalForm(request.POST)
         if form.is_valid():
@@ -183,8 +198,6 @@ def goals_list(request, pk: int):
                 messages.success(request, "Goal added.")
                 return redirect("goals_list", pk=pairing.pk)
         return _goals_page(request, pairing, goal_form=form, status=400)
-    if _is_active(pairing):
-        services.goals_seed(pairing)
     return _goals_page(request, pairing)
 
 

@@ -179,7 +179,9 @@ class CPDEntry(models.Model):
     date = models.DateField()
     activity = models.CharField(max_length=200)
     hours = models.DecimalField(
-        max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("999"))]
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("999"))],
     )
     reflection = models.TextField(max_length=3000, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

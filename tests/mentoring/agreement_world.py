@@ -35,7 +35,7 @@ def as_post(fields: dict) -> dict:
     return {k: v.isoformat() if isinstance(v, datetime.date) else v for k, v in fields.items()}
 
 
-@pytest.fixture
-def pairing(mentor, mentee, scheme, network):
+@pytest.fixture(name="pairing")
+def pairing_fixture(mentor, mentee, scheme, network):
     factories.MenteeProfileFactory(user=mentee, goals="Prepare for chartership.\n- Learn to lead a team\n\n")
     return Pairing.objects.create(scheme=scheme, mentor=mentor, mentee=mentee, network=network)

@@ -11,7 +11,7 @@ from mentoring import agreement
 from mentoring.celery import app as celery_app
 from mentoring.models import Agreement, AgreementReminder, AgreementVersion, Pairing
 from messaging.models import Notification
-from tests.mentoring.agreement_world import agreement_fields, as_post, pairing  # noqa: F401
+from tests.mentoring.agreement_world import agreement_fields, as_post, pairing_fixture  # noqa: F401
 
 
 def test_a_draft_by_either_side_is_agreed_once_both_confirm(pairing, mentor, mentee):
