@@ -1,9 +1,11 @@
 """The pairing's agreement: drafted by either side, agreed when both confirm, versioned (R-PAIR-1)."""
 
 import datetime
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -132,6 +134,31 @@ def test_the_reminder_is_sent_once_when_the_job_runs_twice(pairing, mentor, ment
     assert sorted(Notification.objects.filter(kind="agreement_reminder").values_list("user", flat=True)) == sorted(
         [mentor.pk, mentee.pk]
     )
+
+
+def test_two_runs_at_once_remind_each_pair_once(transactional_db, mentor, mentee, scheme, network):
+    # R-PAIR-1: reminded once, even when two runs of the daily job overlap (PostgreSQL row locks).
+    if connection.vendor != "postgresql":
+        pytest.skip("two runs at once need PostgreSQL's row locks: CI runs this in its PostgreSQL pass")
+    Pairing.objects.create(scheme=scheme, mentor=mentor, mentee=mentee, network=network)
+    later = timezone.now() + datetime.timedelta(days=agreement.reminder_after_days() + 1)
+    barrier = threading.Barrier(2)
+    counts = []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            counts.append(agreement.agreement_reminders_send(now=later))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(counts) == [0, 1]
+    assert Notification.objects.filter(kind="agreement_reminder").count() == 2
 
 
 def test_an_agreed_pairing_is_not_reminded(pairing, mentor, mentee):
