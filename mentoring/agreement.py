@@ -242,6 +242,8 @@ class AgreementState:
     def summary(self) -> str:
         name = self.partner.first_name
         if self.version is None:
+            if self.pairing.status != Pairing.Status.ACTIVE:
+                return "No agreement was written."
             return "No agreement yet: either of you can draft it."
         if self.agreed:
             return f"Agreed (version {self.version.number})."

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -175,3 +176,17 @@ def test_the_beat_schedules_reminder_task_is_registered(db, settings):
     assert entry["task"] in celery_app.tasks
     # Runs in tests inline: a wrapper around the service.
     assert celery_app.tasks[entry["task"]].apply().get() == 0
+
+
+def test_the_pairing_page_partial_says_who_the_agreement_waits_for(client, pairing, mentor, mentee):
+    # R-PAIR-1: until confirmed, the page says so to both.
+    agreement.agreement_draft(pairing=pairing, actor=mentor, fields=agreement_fields())
+    agreement.agreement_confirm(pairing=pairing, actor=mentor, number=1)
+    html = render_to_string(
+        "mentoring/_pairing_agreement.html", {"agreement": agreement.agreement_state(pairing, mentor)}
+    )
+    assert "Not yet agreed: waiting for Amara to confirm version 1." in html
+    html = render_to_string(
+        "mentoring/_pairing_agreement.html", {"agreement": agreement.agreement_state(pairing, mentee)}
+    )
+    assert "David confirmed version 1, waiting for you" in html

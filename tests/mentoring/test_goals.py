@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -89,3 +90,20 @@ def test_the_goals_partial_reads_in_two_queries(pairing, mentee, django_assert_m
         )
     with django_assert_max_num_queries(2):
         assert all(len(g.progress.all()) == 1 for g in agreement.goals_for_pairing(pairing))
+
+
+def test_the_goals_partial_lists_each_goal_with_its_status(pairing, mentor, mentee):
+    goal = agreement.goal_add(pairing=pairing, actor=mentee, text="Pass the interview")
+    agreement.goal_update_status(pairing=pairing, actor=mentor, goal_id=goal.pk, status="achieved")
+    agreement.goal_progress_add(pairing=pairing, actor=mentee, goal_id=goal.pk, date=timezone.localdate(), note="Done")
+    html = render_to_string(
+        "mentoring/_pairing_goals.html",
+        {"pairing": pairing, "goals": agreement.goals_for_pairing(pairing), "user": mentor},
+    )
+    assert "Pass the interview: achieved (last progress" in html
+    assert reverse("session_notes", args=[pairing.pk]) in html  # the mentor's own notes, linked for them only
+    html = render_to_string(
+        "mentoring/_pairing_goals.html",
+        {"pairing": pairing, "goals": agreement.goals_for_pairing(pairing), "user": mentee},
+    )
+    assert reverse("session_notes", args=[pairing.pk]) not in html
