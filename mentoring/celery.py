@@ -48,3 +48,4 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Issue 7 (ending): autodiscovery imports only `tasks` modules; the feedback job lives in mentoring.ending_tasks.
 app.autodiscover_tasks(related_name="ending_tasks")
+app.autodiscover_tasks(related_name="agreement_tasks")  # issue 7: mentoring/agreement_tasks.py

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.services import member_details_update
 from matching.models import MentorProfile
 from mentoring import permissions
+from mentoring.agreement import goals_seed
 from mentoring.models import (
     LocalNetwork,
     Pairing,
@@ -203,6 +204,7 @@ def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, actor=None) ->
     pairing = Pairing.objects.create(
         scheme=scheme, mentor=mentor, mentee=mentee, network=membership.network, origin=origin, created_by=actor
     )
+    goals_seed(pairing)  # the pair's goals start from what the mentee set out (R-PAIR-3)
     notify(mentee, "pairing_started", pairing)
     notify(mentor, "pairing_started", pairing)
     return pairing

@@ -157,6 +157,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-mentorship-requests": {"task": "matching.tasks.expire_requests", "schedule": 3600.0},
     # Issue 7 (feedback): ask at the midpoint and after an ending, remind once; daily.
     "send-feedback-requests": {"task": "mentoring.ending_tasks.send_feedback_requests", "schedule": 86400.0},
+    # Issue 7, agreement part: the one reminder of an agreement not agreed in time.
+    "remind-unagreed-agreements": {"task": "mentoring.agreement_tasks.remind_unagreed_agreements", "schedule": 86400.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"

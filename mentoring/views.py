@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from matching import selectors as matching_selectors
 from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
 from mentoring import ending_selectors, selectors, services
+from mentoring.agreement import agreement_state, goals_for_pairing
 from mentoring.forms import DocumentsAcceptForm, SchemeJoinForm
 from mentoring.models import DocumentKind, Pairing, Role, Scheme, SchemeMembership, TermsVersion
 
@@ -107,6 +108,8 @@ def pairing_detail(request, pk: int):
             "title": f"Pairing with {partner.first_name}",
             # Contact details only where the scheme shares them on match (R-PROFILE-2).
             "show_contact": pairing.scheme.shares_contact_details,
+            "agreement": agreement_state(pairing, request.user),
+            "goals": goals_for_pairing(pairing),
             "ending": ending_selectors.ending_for_pairing(pairing, request.user),
             "feedback_asked": ending_selectors.feedback_asked(pairing, request.user),
         },

@@ -46,5 +46,10 @@ KINDS = {
         Kind("feedback_asked", "How is your mentoring going? A short survey", True),
         Kind("feedback_reminder", "A reminder: your feedback on your mentoring", True),
         Kind("feedback_low", "A low feedback rating in your network", True),
+        # Issue 7, agreement part.
+        Kind("agreement_drafted", "A new draft of your mentoring agreement", True),
+        Kind("agreement_confirmed", "Your partner confirmed your mentoring agreement", False),
+        Kind("agreement_agreed", "Your mentoring agreement is agreed", True),
+        Kind("agreement_reminder", "Your mentoring agreement is not agreed yet", True),
     ]
 }

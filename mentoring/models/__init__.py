@@ -267,4 +267,14 @@ class RematchRequest(models.Model):
 
 # The pairing's life lives in modules of this package, one per part; importing them here registers their models.
 # (Each module imports what it needs from this package, which is complete by the time these lines run.)
+from mentoring.models.agreement import (  # noqa: E402, F401  (issue 7: agreement, goals, notes, CPD)
+    Agreement,
+    AgreementConfirmation,
+    AgreementReminder,
+    AgreementVersion,
+    CPDEntry,
+    GoalProgress,
+    PairingGoal,
+    SessionNote,
+)
 from mentoring.models.ending import EndOfPairing, Feedback, FeedbackRequest  # noqa: E402, F401  (issue 7: ending)

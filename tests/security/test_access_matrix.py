@@ -21,7 +21,10 @@ from django.contrib.sessions.models import Session
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from mentoring import agreement
+from mentoring.models import AgreementVersion, PairingGoal
 from messaging.models import Notification
+from tests.mentoring.agreement_world import agreement_fields, as_post
 
 SIGNED_OUT = "signed out"
 # Who never reaches another member's requests, pairings or notifications.
@@ -115,6 +118,75 @@ def a_document(world) -> Built:
     return Built({"kind": "terms"}, {SIGNED_OUT: 200, "mentee_a": 200})
 
 
+def agreement_version_of(owners: dict, *, with_number: bool = True):
+    def build(world) -> Built:
+        # Each build writes a new version (a draft identical to the latest one is refused).
+        fields = agreement_fields(frequency=f"Version {AgreementVersion.objects.count() + 1}")
+        version = agreement.agreement_draft(pairing=world.pairing_a_dual, actor=world.dual, fields=fields)
+        kwargs = {"pk": world.pairing_a_dual.pk} | ({"number": version.number} if with_number else {})
+        return Built(kwargs, owners, version)
+
+    return build
+
+
+def a_goal_seen_by(owners: dict):
+    def build(world) -> Built:
+        goal = PairingGoal.objects.create(pairing=world.pairing_a_dual, text="Pass the interview")
+        return Built({"pk": world.pairing_a_dual.pk, "goal_pk": goal.pk}, owners, goal)
+
+    return build
+
+
+# Issue 7, agreement part: a member of the pair and nobody else; the mentor's session notes, the mentor alone.
+PAIR_A_DUAL = {"dual": 200, "dual2": 200}
+NOT_THE_PAIR = (*CONFIDENTIAL, "mentee_a", "mentor_a", "superuser")
+AGREEMENT_ROUTES = {
+    "agreement_detail": (
+        Case(active_pairing_seen_by(PAIR_A_DUAL), forbidden=NOT_THE_PAIR),
+        Case(
+            active_pairing_seen_by({"dual": 302}),
+            forbidden=NOT_THE_PAIR,
+            methods=("POST",),
+            data=as_post(agreement_fields()),
+        ),
+    ),
+    "agreement_confirm": (
+        Case(
+            agreement_version_of({"dual2": 302}, with_number=False),
+            forbidden=NOT_THE_PAIR,
+            methods=("POST",),
+            data={"number": "1"},
+        ),
+    ),
+    "agreement_version": (Case(agreement_version_of(PAIR_A_DUAL), forbidden=NOT_THE_PAIR),),
+    "goals_list": (
+        Case(active_pairing_seen_by(PAIR_A_DUAL), forbidden=NOT_THE_PAIR),
+        Case(active_pairing_seen_by({"dual": 302}), forbidden=NOT_THE_PAIR, methods=("POST",), data={"text": "x"}),
+    ),
+    "goal_status": (
+        Case(a_goal_seen_by({"dual2": 302}), forbidden=NOT_THE_PAIR, methods=("POST",), data={"status": "achieved"}),
+    ),
+    "goal_progress": (
+        Case(
+            a_goal_seen_by({"dual": 302}),
+            forbidden=NOT_THE_PAIR,
+            methods=("POST",),
+            data={"date": "2020-01-01", "note": "x"},
+        ),
+    ),
+    # R-PAIR-8: the mentee partner is refused like everyone else.
+    "session_notes": (
+        Case(active_pairing_seen_by({"dual2": 200}), forbidden=(*NOT_THE_PAIR, "dual")),
+        Case(
+            active_pairing_seen_by({"dual2": 302}),
+            forbidden=(*NOT_THE_PAIR, "dual"),
+            methods=("POST",),
+            data={"date": "2020-01-01", "text": "x"},
+        ),
+        Case(pairing_seen_by({"mentor_a": 200}), forbidden=(*CONFIDENTIAL, "mentee_a", "superuser")),
+    ),
+}
+
 # Profiles are listed to the mentees of the scheme; no one else browses them.
 NOT_MENTEES = ("other_mentor_a", "mentee_elsewhere", "coordinator_b", "staff", SIGNED_OUT)
 
@@ -194,6 +266,7 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
         ),
     ),
     "notification_open": (Case(own_notification, forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),),
+    **AGREEMENT_ROUTES,
 }
 
 

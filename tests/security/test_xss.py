@@ -24,7 +24,18 @@ from django.utils.html import escape
 
 from accounts.models import User
 from matching.models import ConflictDeclaration, MenteeProfile, MentorshipRequest, ProfileReport
-from mentoring.models import EndOfPairing, Feedback, FeedbackRequest, Pairing
+from mentoring.models import (
+    Agreement,
+    AgreementVersion,
+    CPDEntry,
+    EndOfPairing,
+    Feedback,
+    FeedbackRequest,
+    GoalProgress,
+    Pairing,
+    PairingGoal,
+    SessionNote,
+)
 from messaging.models import Notification
 from messaging.services import emails_send_pending, notify
 from tests import factories
@@ -275,3 +286,50 @@ def test_payloads_in_the_address_are_not_reflected_raw(client, world):
             if problems(html):
                 found[url] = problems(html)
     assert not found, found
+
+
+def test_agreement_goals_notes_and_cpd_escape_what_members_wrote(client, world):
+    # Issue 7, agreement part: every free text of the agreement, goals, progress, session notes and CPD log.
+    mentor, mentee = world.dual2, world.dual
+    pairing = world.pairing_a_dual
+    today = timezone.localdate()
+    agreement = Agreement.objects.create(pairing=pairing)
+    short = packed(200)
+    for number, value in enumerate(short, start=1):
+        version = AgreementVersion.objects.create(
+            agreement=agreement,
+            number=number,
+            goals=ALL,
+            roles=ALL,
+            boundaries=ALL,
+            frequency=value,
+            session_timing=value,
+            session_duration_minutes=60,
+            period_start=today,
+            period_end=today + datetime.timedelta(days=10),
+            review_date=today,
+            confidentiality=ALL,
+            confidentiality_exceptions=ALL,
+            drafted_by=mentor,
+        )
+    goal = PairingGoal.objects.create(pairing=pairing, text=ALL, created_by=mentee)
+    GoalProgress.objects.create(goal=goal, date=today, note=ALL, author=mentor)
+    SessionNote.objects.create(pairing=pairing, author=mentor, date=today, text=ALL)
+    for value in packed(200):
+        CPDEntry.objects.create(member=mentor, date=today, activity=value, hours=1, reflection=ALL)
+    found = {}
+    versions = "".join(
+        render(client, mentee, reverse("agreement_version", args=[pairing.pk, n])) for n in range(1, len(short) + 1)
+    )
+    found["versions"] = problems(versions, PAYLOADS)
+    pages = [
+        (mentee, reverse("agreement_detail", args=[pairing.pk]), ()),
+        (mentor, reverse("goals_list", args=[pairing.pk]), PAYLOADS),
+        (mentor, reverse("session_notes", args=[pairing.pk]), PAYLOADS),
+        (mentor, reverse("cpd_log"), PAYLOADS),
+    ]
+    for user, url, expected in pages:
+        found[url] = problems(render(client, user, url), expected)
+    found = {url: p for url, p in found.items() if p}
+    assert not found, found
+    assert version.number == len(short)
