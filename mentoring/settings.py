@@ -155,6 +155,10 @@ CELERY_BEAT_SCHEDULE = {
     # Catches important notifications whose email failed or whose task was lost.
     "send-pending-notification-emails": {"task": "messaging.tasks.send_notification_emails", "schedule": 300.0},
     "expire-mentorship-requests": {"task": "matching.tasks.expire_requests", "schedule": 3600.0},
+    # Issue 7, meetings part. Reminders go out about a day before a meeting: hourly, so none is late by
+    # up to a day (each is a unique row, so running often sends nothing twice). Nudges count days: daily.
+    "send-meeting-reminders": {"task": "mentoring.tasks.send_meeting_reminders", "schedule": 3600.0},
+    "send-inactivity-nudges": {"task": "mentoring.tasks.send_inactivity_nudges", "schedule": 86400.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"

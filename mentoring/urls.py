@@ -19,6 +19,7 @@ urlpatterns = [
     path("mentoring/", views.mentoring_home, name="mentoring_home"),
     path("pairings/<int:pk>/", views.pairing_detail, name="pairing_detail"),
     path("pairings/<int:pk>/rematch/", views.pairing_rematch, name="pairing_rematch"),
+    path("", include("mentoring.meeting_urls")),  # issue 7: meetings and calendar feeds
     path("accounts/details/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("messaging.urls")),

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from matching import selectors as matching_selectors
 from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
-from mentoring import selectors, services
+from mentoring import meetings, selectors, services
 from mentoring.forms import DocumentsAcceptForm, SchemeJoinForm
 from mentoring.models import DocumentKind, Pairing, Role, Scheme, SchemeMembership, TermsVersion
 
@@ -98,6 +98,7 @@ def pairing_detail(request, pk: int):
             "title": f"Pairing with {partner.first_name}",
             # Contact details only where the scheme shares them on match (R-PROFILE-2).
             "show_contact": pairing.scheme.shares_contact_details,
+            **meetings.meetings_for_pairing(pairing, request.user),
         },
     )
 

@@ -34,5 +34,15 @@ KINDS = {
         Kind("profile_reviewed", "Your mentor profile was reviewed", True),
         Kind("profile_reported", "A mentor profile was reported", True),
         Kind("rematch_requested", "A mentee asks for another mentor", True),
+        # Issue 7, meetings part: the subject is the Meeting (inactivity: the Pairing).
+        Kind("meeting_proposed", "{obj.proposed_by.first_name} proposes a meeting", True),
+        Kind("meeting_accepted", "Your meeting is agreed", True),
+        Kind("meeting_declined", "A proposed meeting was declined", True),
+        Kind("meeting_rescheduled", "{obj.proposed_by.first_name} proposes another time", True),
+        Kind("meeting_cancelled", "A meeting was cancelled", True),
+        Kind("meeting_marked", "A meeting was marked {obj.status}", False),
+        Kind("meeting_reminder", "Reminder: your mentoring meeting is coming up", True),
+        Kind("pairing_inactive", "It has been a while since your last meeting", True),
+        Kind("pairing_inactive_coordinator", "A pairing in your network has gone quiet", True),
     ]
 }

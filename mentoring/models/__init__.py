@@ -1,6 +1,7 @@
 """Schemes, Local Networks, scheme membership and the versioned scheme documents."""
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +36,13 @@ class Scheme(models.Model):
     max_pending_requests_per_mentee = models.PositiveSmallIntegerField(default=1)
     request_expiry_days = models.PositiveSmallIntegerField(default=14)
     is_open = models.BooleanField(default=True, help_text="Open schemes accept new members.")
+    # Issue 7, meetings part: days without a meeting before both members are nudged (twice that: coordinators).
+    inactivity_days = models.PositiveSmallIntegerField(
+        "days of inactivity before a nudge",
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text="With no meeting in this many days both members are reminded; after twice that, their coordinators.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -250,3 +258,6 @@ class RematchRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Rematch for {self.mentee}"
+
+
+from mentoring.models.meetings import CalendarFeed, InactivityNudge, Meeting, MeetingReminder  # noqa: E402, F401
