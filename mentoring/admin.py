@@ -36,6 +36,7 @@ from mentoring.models import (
     TermsVersion,
     WaitingMentee,
 )
+from mentoring.models.meetings import Meeting
 from safeguarding import services as safeguarding_services
 from safeguarding.services import MEMBERSHIP_FIELDS
 
@@ -364,3 +365,40 @@ for _model in (EmailAddress, Group, Authenticator):
     _original = type(admin.site._registry[_model])
     admin.site.unregister(_model)
     admin.site.register(_model, type(_original.__name__, (SafeSelectionMixin, _original), {}))
+
+
+# Issue 7, meetings part: read-only. Meetings change through mentoring/meetings.py, by the two members.
+class MeetingNetworkFilter(ScopedNetworkFilter):
+    network_lookup = "pairing__network"
+
+
+@admin.register(Meeting)
+class MeetingAdmin(RoleScopedAdmin):
+    view_roles = (COORDINATORS, STAFF, SAFEGUARDING_LEAD)
+    network_path = "pairing__network"
+    list_display = ("pairing", "starts_at", "duration_minutes", "status", "proposed_by", "marked_by")
+    list_filter = ("status", MeetingNetworkFilter)
+    list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "proposed_by", "marked_by")
+    readonly_fields = (
+        "pairing",
+        "proposed_by",
+        "starts_at",
+        "duration_minutes",
+        "video_link",
+        "note",
+        "status",
+        "replaces",
+        "accepted_at",
+        "marked_by",
+        "marked_at",
+        "sequence",
+        "created_at",
+        "changed_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -149,20 +149,25 @@ def meeting_ics(request, pk: int):
 
 @login_required
 def calendar_page(request):
-    feed = services.calendar_feed_for(user=request.user)
-    feed_url = request.build_absolute_uri(reverse("calendar_feed", args=[feed.token]))
-    return render(
-        request,
-        "mentoring/calendar_feed.html",
-        {"title": "Your calendar feed", "feed_url": feed_url, "webcal_url": "webcal://" + feed_url.split("://", 1)[1]},
-    )
+    """The member's private feed address; made on their first POST, so a GET writes nothing."""
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    context = {"title": "Your calendar feed", "feed_url": None}
+    if feed is not None:
+        feed_url = request.build_absolute_uri(reverse("calendar_feed", args=[feed.token]))
+        context.update(feed_url=feed_url, webcal_url="webcal://" + feed_url.split("://", 1)[1])
+    return render(request, "mentoring/calendar_feed.html", context)
 
 
 @login_required
 @require_POST
 def calendar_revoke(request):
+    """Make the member's calendar address, or a new one in place of the old, which stops working."""
+    had_one = CalendarFeed.objects.filter(user=request.user).exists()
     services.calendar_feed_revoke(user=request.user)
-    messages.success(request, "Your calendar has a new address. The old one no longer works: subscribe again.")
+    if had_one:
+        messages.success(request, "Your calendar has a new address. The old one no longer works: subscribe again.")
+    else:
+        messages.success(request, "Your private calendar address is ready.")
     return redirect("calendar_page")
 
 

@@ -333,16 +333,9 @@ def inactivity_nudges_send(*, now: datetime.datetime | None = None) -> int:
 # Calendar feeds.
 
 
-@transaction.atomic
-def calendar_feed_for(*, user) -> CalendarFeed:
-    """The member's feed, made the first time they ask for it."""
-    feed, _ = CalendarFeed.objects.get_or_create(user=user)
-    return feed
-
-
 @transaction.atomic(durable=True)
 def calendar_feed_revoke(*, user) -> CalendarFeed:
-    """A new secret address; the old one stops working at once."""
+    """The member's secret calendar address: made the first time, replaced after (the old one stops at once)."""
     feed, created = CalendarFeed.objects.select_for_update().get_or_create(user=user)
     if not created:
         feed.token = new_feed_token()

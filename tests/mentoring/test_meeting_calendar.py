@@ -38,8 +38,9 @@ def parse(response) -> vobject.base.Component:
 
 def feed_url(client, user) -> str:
     client.force_login(user)
+    assert "Make my calendar address" in client.get(reverse("calendar_page")).content.decode()
+    assert client.post(reverse("calendar_revoke")).status_code == 302
     page = client.get(reverse("calendar_page"))
-    assert page.status_code == 200
     token = CalendarFeed.objects.get(user=user).token
     assert token in page.content.decode()
     client.logout()

@@ -39,6 +39,7 @@ SCOPE = {
     "ProfileReport": NETWORK,
     "ConflictBlock": NETWORK,
     "RematchRequest": NETWORK,
+    "Meeting": NETWORK,
     "TrainingRecord": NETWORK,
     "Notification": NETWORK,
     "AuditEvent": NETWORK,
