@@ -24,7 +24,7 @@ from django.utils.html import escape
 
 from accounts.models import User
 from matching.models import ConflictDeclaration, MenteeProfile, MentorshipRequest, ProfileReport
-from mentoring.models import Pairing
+from mentoring.models import Meeting, Pairing
 from messaging.models import Notification
 from messaging.services import emails_send_pending, notify
 from tests import factories
@@ -264,4 +264,34 @@ def test_payloads_in_the_address_are_not_reflected_raw(client, world):
             html = client.get(url, params).content.decode()
             if problems(html):
                 found[url] = problems(html)
+    assert not found, found
+
+
+def test_meeting_notes_and_links_are_escaped_on_the_pairing_page_and_in_the_admin(client, world):
+    # Issue 7, meetings: the note is free text a member writes; a link may carry markup after its host.
+    pairing = Pairing.objects.get(pk=world.pairing_a_dual.pk)
+    starts = timezone.now() + datetime.timedelta(days=3)
+    meetings = [
+        Meeting.objects.create(
+            pairing=pairing,
+            proposed_by=pairing.mentor,
+            starts_at=starts + datetime.timedelta(hours=i),
+            duration_minutes=60,
+            note=value,
+            status="accepted" if i % 2 else "proposed",
+            video_link=f'https://meet.example.org/{i}/"><script>alert({i})</script>',
+        )
+        for i, value in enumerate(packed(1000))
+    ]
+    found = {}
+    for user in (pairing.mentor, pairing.mentee):
+        url = reverse("pairing_detail", args=[pairing.pk])
+        html = render(client, user, url)
+        shown = [p for p in PAYLOADS if escape(p) in html]
+        found[f"{url} as {user.first_name}"] = problems(html, PAYLOADS if user == pairing.mentee else shown)
+    client.force_login(world.superuser)
+    for meeting in meetings[:2]:
+        for url in (admin_url(meeting), admin_url(meeting, "changelist")):
+            found[url] = problems(client.get(url).content.decode())
+    found = {url: p for url, p in found.items() if p}
     assert not found, found
