@@ -71,7 +71,9 @@ def _partner(pairing: Pairing, user):
 def _meeting_for(actor, meeting_id: int) -> Meeting:
     """The meeting, locked, if `actor` is one of its pairing's two members; 404 for anyone else."""
     return get_object_or_404(
-        Meeting.objects.visible_to(actor).select_for_update().select_related("pairing__mentor", "pairing__mentee"),
+        Meeting.objects.visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("pairing__mentor", "pairing__mentee"),
         pk=meeting_id,
     )
 
@@ -124,7 +126,8 @@ def meeting_propose(
 ) -> Meeting:
     """One member of an active pairing proposes a time (typed in their own zone); the partner is told."""
     pairing = get_object_or_404(
-        Pairing.objects.visible_to(actor).select_for_update().select_related("mentor", "mentee"), pk=pairing_id
+        Pairing.objects.visible_to(actor).select_for_update(of=("self",)).select_related("mentor", "mentee"),
+        pk=pairing_id,
     )
     if pairing.status != Pairing.Status.ACTIVE:
         raise MeetingRefused("This pairing has ended, so no new meetings can be arranged.", code="ended")
