@@ -111,3 +111,17 @@ def test_a_meeting_file_is_only_for_the_two_members(client, pairing):
     meeting = agreed(pairing, datetime.datetime(2027, 1, 4, 10))
     client.force_login(factories.UserFactory())
     assert client.get(reverse("meeting_ics", args=[meeting.pk])).status_code == 404
+
+
+def test_a_feed_shows_only_its_owners_meetings(client, pairing, scheme, network):
+    # The token opens one member's meetings, never those of other pairings.
+    ours = agreed(pairing, datetime.datetime(2027, 1, 4, 10))
+    other_mentor = factories.listed_mentor(scheme, network)
+    other_mentee = factories.eligible_mentee(scheme, network)
+    theirs = agreed(
+        Pairing.objects.create(scheme=scheme, mentor=other_mentor, mentee=other_mentee, network=network),
+        datetime.datetime(2027, 1, 5, 10),
+    )
+    uids = {e.uid.value for e in parse(client.get(feed_url(client, pairing.mentee))).vevent_list}
+    assert uids == {f"{ours.uid}@mentoring"}
+    assert f"{theirs.uid}@mentoring" not in uids

@@ -216,3 +216,38 @@ def test_another_persons_meeting_is_not_found(client, pairing):
     assert client.get(reverse("meeting_ics", args=[meeting.pk])).status_code == 404
     assert client.get(reverse("meeting_propose", args=[pairing.pk])).status_code == 404
     assert Meeting.objects.get().status == Meeting.Status.PROPOSED
+
+
+def test_the_pages_move_a_meeting_and_mark_it_held(client, pairing):
+    # R-PAIR-2: "propose another time" through its form, then accept and mark through the page's buttons.
+    with frozen(at(2026, 3, 20, 12)):
+        meeting = propose(pairing, pairing.mentor, "2026-03-30T14:00")
+        client.force_login(pairing.mentee)
+        page = client.get(reverse("meeting_reschedule", args=[meeting.pk]))
+        assert page.status_code == 200 and "In your time zone, America/New_York." in page.content.decode()
+        response = client.post(
+            reverse("meeting_reschedule", args=[meeting.pk]),
+            {"starts_local": "2026-03-31T08:00", "duration_minutes": "30"},
+        )
+        assert response.status_code == 302
+        new = Meeting.objects.get(replaces=meeting)
+        assert new.starts_at == at(2026, 3, 31, 12)  # 08:00 EDT
+        client.force_login(pairing.mentor)
+        assert "Waiting for your answer" in page_text(client, pairing.mentor, pairing)
+        client.post(reverse("meeting_accept", args=[new.pk]))
+    with frozen(at(2026, 3, 31, 13)):
+        context = meetings.meetings_for_pairing(pairing, pairing.mentor)
+        assert context["to_mark"] == [new] and context["next_meeting"] is None
+        client.force_login(pairing.mentor)
+        client.post(reverse("meeting_held", args=[new.pk]))
+    new.refresh_from_db()
+    assert (new.status, new.marked_by) == (Meeting.Status.HELD, pairing.mentor)
+    assert Meeting.objects.get(pk=meeting.pk).status == Meeting.Status.SUPERSEDED
+
+
+def test_a_refused_action_says_why_on_the_pairing_page(client, pairing):
+    meeting = propose(pairing, pairing.mentor, "2027-01-04T10:00")
+    client.force_login(pairing.mentee)
+    response = client.post(reverse("meeting_held", args=[meeting.pk]), follow=True)
+    assert "Only an agreed meeting can be marked" in response.content.decode()
+    assert Meeting.objects.get().status == Meeting.Status.PROPOSED
