@@ -98,7 +98,7 @@ def pairing_detail(request, pk: int):
             "title": f"Pairing with {partner.first_name}",
             # Contact details only where the scheme shares them on match (R-PROFILE-2).
             "show_contact": pairing.scheme.shares_contact_details,
-            **meetings.meetings_for_pairing(pairing, request.user),
+            "meetings": meetings.meetings_for_pairing(pairing, request.user),
         },
     )
 
