@@ -38,6 +38,7 @@ from mentoring.models import (
     TermsVersion,
     WaitingMentee,
 )
+from mentoring.models.meetings import Meeting
 from safeguarding import services as safeguarding_services
 from safeguarding.services import MEMBERSHIP_FIELDS
 
@@ -454,6 +455,36 @@ class FeedbackAdmin(RoleScopedAdmin):
     list_filter = ("stage", "rating")
     list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "member")
     readonly_fields = ("pairing", "member", "stage", "rating", "comments", "created_at")
+
+
+# Issue 7, meetings part: read-only. Meetings change through mentoring/meetings.py, by the two members.
+class MeetingNetworkFilter(ScopedNetworkFilter):
+    network_lookup = "pairing__network"
+
+
+@admin.register(Meeting)
+class MeetingAdmin(RoleScopedAdmin):
+    view_roles = (COORDINATORS, STAFF, SAFEGUARDING_LEAD)
+    network_path = "pairing__network"
+    list_display = ("pairing", "starts_at", "duration_minutes", "status", "proposed_by", "marked_by")
+    list_filter = ("status", MeetingNetworkFilter)
+    list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "proposed_by", "marked_by")
+    readonly_fields = (
+        "pairing",
+        "proposed_by",
+        "starts_at",
+        "duration_minutes",
+        "video_link",
+        "note",
+        "status",
+        "replaces",
+        "accepted_at",
+        "marked_by",
+        "marked_at",
+        "sequence",
+        "created_at",
+        "changed_at",
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request):

@@ -159,6 +159,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-feedback-requests": {"task": "mentoring.ending_tasks.send_feedback_requests", "schedule": 86400.0},
     # Issue 7, agreement part: the one reminder of an agreement not agreed in time.
     "remind-unagreed-agreements": {"task": "mentoring.agreement_tasks.remind_unagreed_agreements", "schedule": 86400.0},
+    # Issue 7, meetings part. Reminders go out about a day before a meeting: hourly, so none is late by
+    # up to a day (each is a unique row, so running often sends nothing twice). Nudges count days: daily.
+    "send-meeting-reminders": {"task": "mentoring.tasks.send_meeting_reminders", "schedule": 3600.0},
+    "send-inactivity-nudges": {"task": "mentoring.tasks.send_inactivity_nudges", "schedule": 86400.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"

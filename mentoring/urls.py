@@ -21,6 +21,7 @@ urlpatterns = [
     path("pairings/<int:pk>/rematch/", views.pairing_rematch, name="pairing_rematch"),
     path("", include("mentoring.ending_urls")),  # issue 7: ending, withdrawal, feedback
     path("", include("mentoring.agreement_urls")),  # issue 7: agreement, goals, session notes, CPD log
+    path("", include("mentoring.meeting_urls")),  # issue 7: meetings and calendar feeds
     path("accounts/details/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("messaging.urls")),

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from matching import selectors as matching_selectors
 from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
-from mentoring import ending_selectors, selectors, services
+from mentoring import ending_selectors, meetings, selectors, services
 from mentoring.agreement import agreement_state, goals_for_pairing
 from mentoring.forms import DocumentsAcceptForm, SchemeJoinForm
 from mentoring.models import DocumentKind, Pairing, Role, Scheme, SchemeMembership, TermsVersion
@@ -112,6 +112,7 @@ def pairing_detail(request, pk: int):
             "goals": goals_for_pairing(pairing),
             "ending": ending_selectors.ending_for_pairing(pairing, request.user),
             "feedback_asked": ending_selectors.feedback_asked(pairing, request.user),
+            "meetings": meetings.meetings_for_pairing(pairing, request.user),
         },
     )
 

@@ -51,5 +51,15 @@ KINDS = {
         Kind("agreement_confirmed", "Your partner confirmed your mentoring agreement", False),
         Kind("agreement_agreed", "Your mentoring agreement is agreed", True),
         Kind("agreement_reminder", "Your mentoring agreement is not agreed yet", True),
+        # Issue 7, meetings part: the subject is the Meeting (inactivity: the Pairing).
+        Kind("meeting_proposed", "{obj.proposed_by.first_name} proposes a meeting", True),
+        Kind("meeting_accepted", "Your meeting is agreed", True),
+        Kind("meeting_declined", "A proposed meeting was declined", True),
+        Kind("meeting_rescheduled", "{obj.proposed_by.first_name} proposes another time", True),
+        Kind("meeting_cancelled", "A meeting was cancelled", True),
+        Kind("meeting_marked", "A meeting was marked {obj.status}", False),
+        Kind("meeting_reminder", "Reminder: your mentoring meeting is coming up", True),
+        Kind("pairing_inactive", "It has been a while since your last meeting", True),
+        Kind("pairing_inactive_coordinator", "A pairing in your network has gone quiet", True),
     ]
 }

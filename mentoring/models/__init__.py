@@ -45,6 +45,13 @@ class Scheme(models.Model):
         default=12,
         help_text="Both members of a pairing are asked for feedback this many weeks after it started.",
     )
+    # Issue 7, meetings part: days without a meeting before both members are nudged (twice that: coordinators).
+    inactivity_days = models.PositiveSmallIntegerField(
+        "days of inactivity before a nudge",
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text="With no meeting in this many days both members are reminded; after twice that, their coordinators.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -278,3 +285,4 @@ from mentoring.models.agreement import (  # noqa: E402, F401  (issue 7: agreemen
     SessionNote,
 )
 from mentoring.models.ending import EndOfPairing, Feedback, FeedbackRequest  # noqa: E402, F401  (issue 7: ending)
+from mentoring.models.meetings import CalendarFeed, InactivityNudge, Meeting, MeetingReminder  # noqa: E402, F401

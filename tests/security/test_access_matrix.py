@@ -11,6 +11,7 @@ the route. The admin and allauth's account pages are covered by their own tests.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,9 +21,10 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from mentoring import agreement
-from mentoring.models import AgreementVersion, PairingGoal
+from mentoring.models import AgreementVersion, CalendarFeed, Meeting, PairingGoal
 from messaging.models import Notification
 from tests.mentoring.agreement_world import agreement_fields, as_post
 
@@ -126,6 +128,20 @@ def agreement_version_of(owners: dict, *, with_number: bool = True):
         kwargs = {"pk": world.pairing_a_dual.pk} | ({"number": version.number} if with_number else {})
         return Built(kwargs, owners, version)
 
+
+def a_meeting(owners: dict, *, status: str = "proposed", days: int = 7, proposed_by: str = "dual2"):
+    """A fresh meeting of pairing_a_dual (dual2 mentors dual), so an owner's POST changes only its own."""
+
+    def build(world) -> Built:
+        meeting = Meeting.objects.create(
+            pairing=world.pairing_a_dual,
+            proposed_by=world.people[proposed_by],
+            starts_at=timezone.now() + datetime.timedelta(days=days),
+            duration_minutes=60,
+            status=status,
+        )
+        return Built({"pk": meeting.pk}, owners, meeting)
+
     return build
 
 
@@ -133,6 +149,11 @@ def a_goal_seen_by(owners: dict):
     def build(world) -> Built:
         goal = PairingGoal.objects.create(pairing=world.pairing_a_dual, text="Pass the interview")
         return Built({"pk": world.pairing_a_dual.pk, "goal_pk": goal.pk}, owners, goal)
+
+
+def pairing_a_dual(owners: dict):
+    def build(world) -> Built:
+        return Built({"pk": world.pairing_a_dual.pk}, owners, world.pairing_a_dual)
 
     return build
 
@@ -186,6 +207,17 @@ AGREEMENT_ROUTES = {
         Case(pairing_seen_by({"mentor_a": 200}), forbidden=(*CONFIDENTIAL, "mentee_a", "superuser")),
     ),
 }
+
+
+def a_calendar_feed(world) -> Built:
+    # The token is the key: whoever holds it reads the feed, signed in or not (a calendar app is not).
+    feed = CalendarFeed.objects.create(user=world.dual)
+    return Built({"token": feed.token}, {SIGNED_OUT: 200, "mentee_a": 200}, feed)
+
+
+# Everyone outside pairing_a_dual (dual2 mentoring dual).
+NOT_IN_DUAL_PAIRING = (*CONFIDENTIAL, "mentee_a", "mentor_a")
+MEETING_TIME = {"starts_local": "2030-01-07T10:00", "duration_minutes": "60"}
 
 # Profiles are listed to the mentees of the scheme; no one else browses them.
 NOT_MENTEES = ("other_mentor_a", "mentee_elsewhere", "coordinator_b", "staff", SIGNED_OUT)
@@ -267,6 +299,36 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
     ),
     "notification_open": (Case(own_notification, forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),),
     **AGREEMENT_ROUTES,
+    # Issue 7, meetings: only the pairing's two members; answering is for the one who did not propose.
+    "meeting_propose": (
+        Case(
+            pairing_a_dual({"dual": 200, "dual2": 200}),
+            forbidden=NOT_IN_DUAL_PAIRING,
+            methods=("GET", "POST"),
+            data=MEETING_TIME,
+        ),
+    ),
+    "meeting_accept": (Case(a_meeting({"dual": 302}), forbidden=NOT_IN_DUAL_PAIRING, methods=("POST",)),),
+    "meeting_decline": (Case(a_meeting({"dual": 302}), forbidden=NOT_IN_DUAL_PAIRING, methods=("POST",)),),
+    "meeting_cancel": (
+        Case(a_meeting({"dual2": 302}, status="accepted"), forbidden=NOT_IN_DUAL_PAIRING, methods=("POST",)),
+    ),
+    "meeting_held": (
+        Case(a_meeting({"dual": 302}, status="accepted", days=-1), forbidden=NOT_IN_DUAL_PAIRING, methods=("POST",)),
+    ),
+    "meeting_missed": (
+        Case(a_meeting({"dual2": 302}, status="accepted", days=-1), forbidden=NOT_IN_DUAL_PAIRING, methods=("POST",)),
+    ),
+    "meeting_reschedule": (
+        Case(
+            a_meeting({"dual": 200, "dual2": 200}),
+            forbidden=NOT_IN_DUAL_PAIRING,
+            methods=("GET", "POST"),
+            data=MEETING_TIME,
+        ),
+    ),
+    "meeting_ics": (Case(a_meeting({"dual": 200, "dual2": 200}), forbidden=NOT_IN_DUAL_PAIRING),),
+    "calendar_feed": (Case(a_calendar_feed, public=True),),
 }
 
 

@@ -41,6 +41,7 @@ SCOPE = {
     "RematchRequest": NETWORK,
     "EndOfPairing": NETWORK,  # issue 7: ending
     "Feedback": NETWORK,  # issue 7: feedback
+    "Meeting": NETWORK,
     "TrainingRecord": NETWORK,
     "Notification": NETWORK,
     "AuditEvent": NETWORK,

@@ -32,6 +32,7 @@ from mentoring.models import (
     Feedback,
     FeedbackRequest,
     GoalProgress,
+    Meeting,
     Pairing,
     PairingGoal,
     SessionNote,
@@ -333,3 +334,33 @@ def test_agreement_goals_notes_and_cpd_escape_what_members_wrote(client, world):
     found = {url: p for url, p in found.items() if p}
     assert not found, found
     assert version.number == len(short)
+
+
+def test_meeting_notes_and_links_are_escaped_on_the_pairing_page_and_in_the_admin(client, world):
+    # Issue 7, meetings: the note is free text a member writes; a link may carry markup after its host.
+    pairing = Pairing.objects.get(pk=world.pairing_a_dual.pk)
+    starts = timezone.now() + datetime.timedelta(days=3)
+    meetings = [
+        Meeting.objects.create(
+            pairing=pairing,
+            proposed_by=pairing.mentor,
+            starts_at=starts + datetime.timedelta(hours=i),
+            duration_minutes=60,
+            note=value,
+            status="accepted" if i % 2 else "proposed",
+            video_link=f'https://meet.example.org/{i}/"><script>alert({i})</script>',
+        )
+        for i, value in enumerate(packed(1000))
+    ]
+    found = {}
+    for user in (pairing.mentor, pairing.mentee):
+        url = reverse("pairing_detail", args=[pairing.pk])
+        html = render(client, user, url)
+        shown = [p for p in PAYLOADS if escape(p) in html]
+        found[f"{url} as {user.first_name}"] = problems(html, PAYLOADS if user == pairing.mentee else shown)
+    client.force_login(world.superuser)
+    for meeting in meetings[:2]:
+        for url in (admin_url(meeting), admin_url(meeting, "changelist")):
+            found[url] = problems(client.get(url).content.decode())
+    found = {url: p for url, p in found.items() if p}
+    assert not found, found

@@ -34,6 +34,7 @@ from mentoring.models import (
     EndOfPairing,
     Feedback,
     LocalNetwork,
+    Meeting,
     Pairing,
     Role,
     Scheme,
@@ -264,6 +265,20 @@ def build_world() -> World:
     _pairing(world, "pairing_b", b, mentor=p["mentor_b"], mentee=p["mentee_b"], ended=True, text=bravo)
     _pairing(world, "pairing_b_dual", b, mentor=dual, mentee=p["mentee_b"])
     _pairing(world, "pairing_b_dual2", b, mentor=p["mentor_b"], mentee=dual2)
+    # Meetings belong to their pairing's network.
+    for key, network, pairing, text in (
+        ("meeting_a", a, world.pairing_a_dual, ""),
+        ("meeting_b", b, world.pairing_b_dual, bravo),
+    ):
+        meeting = Meeting.objects.create(
+            pairing=pairing,
+            proposed_by=pairing.mentor,
+            starts_at=timezone.now() + datetime.timedelta(days=7),
+            duration_minutes=60,
+            note=f"{text}Bring your CV.",
+        )
+        world.add(network, meeting)
+        world.things[key] = meeting
     # A blocked pairing belongs to the network of the mentee's membership in the scheme.
     for key, network, mentee, mentor, text in (
         ("block_a", a, p["mentee_a"], p["mentor_a"], ""),
