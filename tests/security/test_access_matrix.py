@@ -128,6 +128,8 @@ def agreement_version_of(owners: dict, *, with_number: bool = True):
         kwargs = {"pk": world.pairing_a_dual.pk} | ({"number": version.number} if with_number else {})
         return Built(kwargs, owners, version)
 
+    return build
+
 
 def a_meeting(owners: dict, *, status: str = "proposed", days: int = 7, proposed_by: str = "dual2"):
     """A fresh meeting of pairing_a_dual (dual2 mentors dual), so an owner's POST changes only its own."""
@@ -149,6 +151,8 @@ def a_goal_seen_by(owners: dict):
     def build(world) -> Built:
         goal = PairingGoal.objects.create(pairing=world.pairing_a_dual, text="Pass the interview")
         return Built({"pk": world.pairing_a_dual.pk, "goal_pk": goal.pk}, owners, goal)
+
+    return build
 
 
 def pairing_a_dual(owners: dict):
