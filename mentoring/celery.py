@@ -46,3 +46,4 @@ class TransactionAwareTask(Task):
 app = Celery("mentoring", task_cls=TransactionAwareTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(related_name="closure_tasks")  # scheme closure (issue 7): mentoring/closure_tasks.py

@@ -34,5 +34,10 @@ KINDS = {
         Kind("profile_reviewed", "Your mentor profile was reviewed", True),
         Kind("profile_reported", "A mentor profile was reported", True),
         Kind("rematch_requested", "A mentee asks for another mentor", True),
+        # Scheme closure and complaints (issue 7).
+        Kind("scheme_closing", "{obj} closes on {obj.closes_on:%-d %B %Y}", True),
+        Kind("pairing_ended_scheme_closed", "Your pairing has ended: the scheme closed", True),
+        Kind("complaint_received", "We received your complaint", True),
+        Kind("complaint_status", "Your complaint is now: {obj.status_label}", True),
     ]
 }

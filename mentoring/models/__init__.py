@@ -35,6 +35,13 @@ class Scheme(models.Model):
     max_pending_requests_per_mentee = models.PositiveSmallIntegerField(default=1)
     request_expiry_days = models.PositiveSmallIntegerField(default=14)
     is_open = models.BooleanField(default=True, help_text="Open schemes accept new members.")
+    # Scheme closure (issue 7, R-SCHEME-3): set through services.scheme_close_set, at least 14 days ahead.
+    closes_on = models.DateField(
+        "close date",
+        null=True,
+        blank=True,
+        help_text="The scheme closes on this date: members are told two weeks before, and its pairings end on it.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -188,6 +195,7 @@ class Pairing(models.Model):
         LACK_OF_COMMUNICATION = "lack_of_communication", "Lack of communication"
         CONFLICT = "conflict", "Conflict of interest"
         OTHER = "other", "Other"
+        SCHEME_CLOSED = "scheme_closed", "The scheme closed"  # scheme closure (issue 7)
 
     class Origin(models.TextChoices):
         REQUEST = "request", "Mentee's request"
@@ -250,3 +258,6 @@ class RematchRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Rematch for {self.mentee}"
+
+
+from mentoring.models.closure import SchemeClosureNotice  # noqa: E402,F401  scheme closure (issue 7)
