@@ -89,6 +89,10 @@ def own_notification(world) -> Built:
     return Built({"pk": note.pk}, {"mentee_a": 302}, note)
 
 
+def own_complaint(world) -> Built:
+    return Built({"pk": world.complaint_a.pk}, {"mentee_a": 200}, world.complaint_a)
+
+
 def a_document(world) -> Built:
     return Built({"kind": "terms"}, {SIGNED_OUT: 200, "mentee_a": 200})
 
@@ -141,6 +145,8 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
         Case(pairing_seen_by({"mentee_a": 302}), forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),
     ),
     "notification_open": (Case(own_notification, forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),),
+    # A complaint is read on the site by its complainant alone; coordinators and staff handle it in the admin.
+    "complaint_detail": (Case(own_complaint, forbidden=(*CONFIDENTIAL, "mentor_a")),),
 }
 
 

@@ -43,6 +43,7 @@ SCOPE = {
     "Notification": NETWORK,
     "AuditEvent": NETWORK,
     "DBSCheck": NEVER,
+    "Complaint": NETWORK,  # the complainant's networks
     # Registered by Django and allauth.
     "Group": SHARED,
     "EmailAddress": NETWORK,

@@ -27,6 +27,7 @@ from matching.models import ConflictDeclaration, MenteeProfile, MentorshipReques
 from mentoring.models import Pairing
 from messaging.models import Notification
 from messaging.services import emails_send_pending, notify
+from safeguarding.models import Complaint
 from tests import factories
 from tests.security.world import model_named
 
@@ -148,6 +149,9 @@ def stored(world):
         scheme=scheme, mentor=mentors[2], mentee=mentee, network=network, status="ended", end_reason="differences"
     )
     rematch = model_named("RematchRequest").objects.create(mentee=mentee, pairing=pairing, note=ALL)
+    complaint = Complaint.objects.create(
+        complainant=mentee, about="pairing", pairing=pairing, text=ALL, status="resolved", outcome=ALL
+    )
     Notification.objects.filter(user=mentee).delete()
     for body in packed(300):
         notify(mentee, "request_received", pending, body=body)
@@ -159,6 +163,7 @@ def stored(world):
         "report": report,
         "pairing": pairing,
         "rematch": rematch,
+        "complaint": complaint,
     }
 
 
@@ -192,6 +197,9 @@ def test_member_pages_escape_what_members_wrote(client, world, stored):
         (mentors[0], reverse("mentor_profile_edit"), PAYLOADS),
         (mentee, reverse("request_create", args=[mentors[3].mentor_profile.pk]), ()),
         (mentee, reverse("profile_report", args=[mentors[3].mentor_profile.pk]), ()),
+        (mentee, reverse("complaint_detail", args=[stored["complaint"].pk]), PAYLOADS),  # text and outcome
+        (mentee, reverse("complaint_list"), ()),
+        (mentee, reverse("complaint_new"), ()),  # the people and pairings to choose from
     ]
     for user, url, expected in pages:
         found[url] = problems(render(client, user, url), expected)
@@ -217,6 +225,7 @@ def test_admin_pages_escape_what_members_wrote(client, world, stored):
         stored["report"],
         stored["rematch"],
         stored["pairing"],
+        stored["complaint"],
         note,
     ]
     found, changelists = {}, ""
