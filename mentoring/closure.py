@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from matching.models import MentorshipRequest
 from mentoring import permissions
 from mentoring.models import Pairing, Scheme, SchemeClosureNotice, SchemeMembership
 from messaging.services import notify
@@ -131,11 +132,14 @@ def _notice_send(pk: int, scheme: Scheme) -> int:
 
 
 def schemes_close(*, today: datetime.date | None = None) -> int:
-    """The daily job on the close date: each scheme whose date has come takes no more requests and its
-    active pairings end with reason "scheme closed", the pair told. Safe to run twice. Returns pairings ended."""
+    """The daily job on the close date: each scheme whose date has come takes no more requests (those
+    waiting expire) and its active pairings end with reason "scheme closed", everyone told.
+    Safe to run twice. Returns how many pairings ended."""
     today = today or timezone.localdate()
     due = Scheme.objects.filter(closes_on__lte=today).filter(
-        Q(is_open=True) | Q(pairings__status=Pairing.Status.ACTIVE)
+        Q(is_open=True)
+        | Q(pairings__status=Pairing.Status.ACTIVE)
+        | Q(requests__status=MentorshipRequest.Status.PENDING)
     )
     ended = 0
     for scheme_id in due.values_list("pk", flat=True).distinct():
@@ -151,6 +155,19 @@ def _scheme_close(scheme_id: int) -> int:
         scheme.save(update_fields=["is_open"])
         audit(actor=None, action="scheme.closed", obj=scheme, closes_on=scheme.closes_on.isoformat())
     now = timezone.now()
+    # Requests still waiting for an answer can no longer become pairings.
+    waiting = list(MentorshipRequest.objects.pending().filter(scheme=scheme).select_related("mentee", "mentor"))
+    MentorshipRequest.objects.filter(pk__in=[r.pk for r in waiting]).update(
+        status=MentorshipRequest.Status.EXPIRED, responded_at=now
+    )
+    for request in waiting:
+        notify(
+            request.mentee,
+            "request_expired",
+            request,
+            body=f"{scheme} closed on {scheme.closes_on:%-d %B %Y}, so your request to "
+            f"{request.mentor.first_name} has ended.",
+        )
     pairings = list(
         Pairing.objects.select_for_update()
         .filter(scheme=scheme, status=Pairing.Status.ACTIVE)

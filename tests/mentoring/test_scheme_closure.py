@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from matching import services as matching_services
+from matching.models import MentorshipRequest
 from matching.services import RequestRefused
-from mentoring import closure
+from mentoring import closure, services
 from mentoring.models import Pairing, Role, SchemeClosureNotice, SchemeMembership
+from mentoring.services import PairingRefused
 from messaging.models import Notification
 from safeguarding.models import AuditEvent
 from tests import factories
@@ -243,6 +245,25 @@ def test_a_closed_scheme_takes_no_more_requests(documents, scheme, network):
             mentee=mentee, profile=mentor.mentor_profile, scheme=scheme, message="Hi", declaration=NO_CONFLICT
         )
     assert "takes no more requests" in str(refused.value)
+
+
+def test_on_the_close_date_waiting_requests_expire_and_no_pairing_starts(documents, scheme, network):
+    mentor = factories.listed_mentor(scheme, network)
+    mentee = factories.eligible_mentee(scheme, network)
+    request = matching_services.request_send(
+        mentee=mentee, profile=mentor.mentor_profile, scheme=scheme, message="Hi", declaration=NO_CONFLICT
+    )
+    scheme.closes_on = days(0)
+    scheme.save()
+    with pytest.raises(PairingRefused) as refused:
+        services.pairing_start(mentor=mentor, mentee=mentee, scheme=scheme, origin=Pairing.Origin.MANUAL)
+    assert "no new pairings start" in str(refused.value)
+    closure.schemes_close()
+    request.refresh_from_db()
+    assert request.status == MentorshipRequest.Status.EXPIRED
+    assert Notification.objects.filter(user=mentee, kind="request_expired").count() == 1
+    closure.schemes_close()
+    assert Notification.objects.filter(user=mentee, kind="request_expired").count() == 1
 
 
 # R-SCHEME-3: members see a banner from two weeks before.
