@@ -36,10 +36,6 @@ def close_date_check(closes_on: datetime.date | None, *, today: datetime.date | 
         raise ValidationError(TOO_SOON, code="too_soon")
 
 
-def is_closed(scheme: Scheme, *, today: datetime.date | None = None) -> bool:
-    return scheme.closes_on is not None and scheme.closes_on <= (today or timezone.localdate())
-
-
 def closing_schemes(*, today: datetime.date | None = None):
     """Schemes whose close date is two weeks away or less and has not passed: their members are told."""
     today = today or timezone.localdate()

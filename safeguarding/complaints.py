@@ -102,7 +102,9 @@ def status_change_check(complaint: Complaint, status: str, outcome: str) -> None
 @transaction.atomic
 def complaint_status_set(*, complaint_id: int, status: str, outcome: str, actor) -> Complaint:
     """Move a complaint on; the complainant is told. Audited."""
-    complaint = Complaint.objects.select_for_update().select_related("complainant", "pairing").get(pk=complaint_id)
+    complaint = (
+        Complaint.objects.select_for_update(of=("self",)).select_related("complainant", "pairing").get(pk=complaint_id)
+    )
     permissions.require(may_handle(actor, complaint), "You cannot handle this complaint.")
     if status not in Status.values:
         raise ValidationError("Choose a status.")
