@@ -38,6 +38,7 @@ KINDS = {
         Kind("scheme_closing", "{obj} closes on {obj.closes_on:%-d %B %Y}", True),
         Kind("pairing_ended_scheme_closed", "Your pairing has ended: the scheme closed", True),
         Kind("complaint_received", "We received your complaint", True),
+        Kind("complaint_made", "A member made a complaint", True),
         Kind("complaint_status", "Your complaint is now: {obj.status_label}", True),
     ]
 }

@@ -3,15 +3,17 @@ received -> investigating -> resolved or dismissed, with an outcome; the complai
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from mentoring import permissions
 from mentoring.models import Pairing
-from messaging.services import notify
+from messaging.services import notify, notify_many
 from safeguarding.audit import audit
 from safeguarding.models import Complaint
 
@@ -71,7 +73,29 @@ def complaint_make(
         complaint,
         body="We acknowledge every complaint within five working days. You can follow it on your complaints page.",
     )
+    handlers = complaint_handlers(complaint)
+    if handlers:
+        notify_many(
+            handlers,
+            "complaint_made",
+            complaint,
+            body=f"{complaint.get_about_display()}. Acknowledge it within five working days.",
+            url=reverse("admin:safeguarding_complaint_change", args=[complaint.pk]),
+        )
     return complaint
+
+
+def complaint_handlers(complaint: Complaint) -> list[User]:
+    """Who is told of a new complaint: the coordinators of the complainant's networks, or staff if
+    there are none; never the person it is about."""
+    coordinators = User.objects.filter(
+        coordinated_networks__memberships__user=complaint.complainant, is_active=True
+    ).distinct()
+    people = [p for p in coordinators if may_handle(p, complaint)]
+    if not people:
+        staff = User.objects.filter(groups__name=settings.GROUP_STAFF, is_active=True, is_staff=True).distinct()
+        people = [p for p in staff if may_handle(p, complaint)]
+    return people
 
 
 def may_handle(user, complaint: Complaint) -> bool:

@@ -40,6 +40,17 @@ def test_a_member_raises_a_complaint_about_their_pairing(client, mentee, pairing
     assert AuditEvent.objects.filter(action="complaint.received", actor=mentee).exists()
 
 
+def test_the_coordinators_of_the_complainants_network_are_told(mentee, coordinator, scheme_staff):
+    make(mentee)
+    assert Notification.objects.filter(user=coordinator, kind="complaint_made").count() == 1
+    assert not Notification.objects.filter(user=scheme_staff, kind="complaint_made").exists()
+
+
+def test_a_complaint_about_the_coordinator_goes_to_staff_instead(mentee, mentor, coordinator, scheme_staff, pairing):
+    complaint = Complaint.objects.create(complainant=mentee, about=Complaint.About.PERSON, person=coordinator, text="x")
+    assert complaints.complaint_handlers(complaint) == [scheme_staff]
+
+
 def test_a_complaint_about_a_person_names_someone_the_member_knows(mentee, mentor, pairing):
     complaint = make(mentee, about=Complaint.About.PERSON, person=mentor)
     assert complaint.person == mentor
