@@ -19,6 +19,10 @@ venv: $(BIN)/activate
 run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 SITE_URL='$(SITE_URL)' $(BIN)/python manage.py seed_demo
+	@# The scheduled jobs run beside the server in a small scheduler process (no Redis needed);
+	@# Ctrl-C stops the server, and the trap stops the scheduler with it.
+	DEBUG=1 SITE_URL='$(SITE_URL)' $(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 SITE_URL='$(SITE_URL)' $(BIN)/daphne -b 127.0.0.1 -p $(PORT) mentoring.asgi:application
 
 test: venv

@@ -241,6 +241,8 @@ def request_send(
     except eligibility.NotEligible as refused:
         reasons = " ".join(c.reason for c in refused.eligibility.unmet)
         raise RequestRefused("You cannot send requests yet: " + reasons) from refused
+    if scheme.closes_on is not None and scheme.closes_on <= timezone.localdate():  # scheme closure (issue 7)
+        raise RequestRefused(f"{scheme} closed on {scheme.closes_on:%-d %B %Y} and takes no more requests.")
     if profile.user_id == mentee.pk:
         raise RequestRefused("You cannot ask yourself to be your mentor.")
     if not MenteeProfile.objects.filter(user=mentee).exists():

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Language, User
 from matching import admin_views
 from matching.selectors import unmatched_mentees
-from mentoring import ending_admin_views, permissions, services
+from mentoring import closure, ending_admin_views, permissions, services
 from mentoring.admin_scoping import (
     COORDINATORS,
     SAFEGUARDING_LEAD,
@@ -43,14 +43,41 @@ from safeguarding import services as safeguarding_services
 from safeguarding.services import MEMBERSHIP_FIELDS
 
 
+class SchemeAdminForm(forms.ModelForm):
+    def clean_closes_on(self):
+        # Scheme closure (issue 7): a new close date gives members two weeks' notice.
+        closes_on = self.cleaned_data.get("closes_on")
+        if "closes_on" in self.changed_data:
+            closure.close_date_check(closes_on)
+        return closes_on
+
+
 @admin.register(Scheme)
 class SchemeAdmin(RoleScopedAdmin):
     view_roles = (COORDINATORS, SAFEGUARDING_LEAD)
     change_roles = (STAFF,)
     scheme_wide = True
-    list_display = ("name", "kind", "dbs_required", "shares_contact_details", "careers_advice_in_scope", "is_open")
+    form = SchemeAdminForm
+    list_display = (
+        "name",
+        "kind",
+        "dbs_required",
+        "shares_contact_details",
+        "careers_advice_in_scope",
+        "is_open",
+        "closes_on",
+    )
     prepopulated_fields = {"slug": ("name",)}
     actions = ["cohort_match"]
+
+    def save_model(self, request, obj, form, change):
+        # The close date goes through its audited service (scheme closure, issue 7).
+        closes_on = obj.closes_on
+        if "closes_on" in form.changed_data:
+            obj.closes_on = form.initial.get("closes_on")
+        super().save_model(request, obj, form, change)
+        if "closes_on" in form.changed_data:
+            closure.scheme_close_set(scheme_id=obj.pk, closes_on=closes_on, actor=request.user)
 
     def get_urls(self):
         return [

@@ -49,3 +49,4 @@ app.autodiscover_tasks()
 # Issue 7 (ending): autodiscovery imports only `tasks` modules; the feedback job lives in mentoring.ending_tasks.
 app.autodiscover_tasks(related_name="ending_tasks")
 app.autodiscover_tasks(related_name="agreement_tasks")  # issue 7: mentoring/agreement_tasks.py
+app.autodiscover_tasks(related_name="closure_tasks")  # scheme closure (issue 7): mentoring/closure_tasks.py

@@ -174,6 +174,8 @@ def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, actor=None) ->
     Locks the mentor's profile row, so two starts for the last place queue up and
     the second sees the first (capacity holds under races, R-MATCH-2).
     """
+    if scheme.closes_on is not None and scheme.closes_on <= timezone.localdate():  # scheme closure (issue 7)
+        raise PairingRefused(f"{scheme} closed on {scheme.closes_on:%-d %B %Y}: no new pairings start in it.")
     try:
         profile = MentorProfile.objects.select_for_update().get(user=mentor)
     except MentorProfile.DoesNotExist as missing:

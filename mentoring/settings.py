@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "messaging.context_processors.notifications",
                 "mentoring.context_processors.site",
+                "mentoring.closure.scheme_banners",  # scheme closure (issue 7)
             ],
         },
     },
@@ -163,6 +165,12 @@ CELERY_BEAT_SCHEDULE = {
     # up to a day (each is a unique row, so running often sends nothing twice). Nudges count days: daily.
     "send-meeting-reminders": {"task": "mentoring.tasks.send_meeting_reminders", "schedule": 3600.0},
     "send-inactivity-nudges": {"task": "mentoring.tasks.send_inactivity_nudges", "schedule": 86400.0},
+    # Scheme closure (issue 7): each day, notices two weeks ahead, then the schemes whose close date has come.
+    "send-scheme-closure-notices": {
+        "task": "mentoring.closure_tasks.send_scheme_closure_notices",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "close-schemes": {"task": "mentoring.closure_tasks.close_schemes", "schedule": crontab(hour=0, minute=5)},
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -276,3 +284,5 @@ GROUP_SAFEGUARDING_LEAD = "Safeguarding Lead"
 
 SITE_NAME = env("SITE_NAME", default="Career Mentoring")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Where members reach the Safeguarding Lead until concerns are reported on the platform (complaints, issue 7).
+SAFEGUARDING_EMAIL = env("SAFEGUARDING_EMAIL", default="safeguarding@example.org")

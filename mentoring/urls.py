@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("messaging.urls")),
     path("", include("matching.urls")),
+    path("", include("safeguarding.urls")),  # complaints (issue 7)
     # Before the admin's own "view on site" route, which does not check who may see the object.
     path("admin/r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
     path("admin/", admin.site.urls),

@@ -61,5 +61,11 @@ KINDS = {
         Kind("meeting_reminder", "Reminder: your mentoring meeting is coming up", True),
         Kind("pairing_inactive", "It has been a while since your last meeting", True),
         Kind("pairing_inactive_coordinator", "A pairing in your network has gone quiet", True),
+        # Scheme closure and complaints (issue 7).
+        Kind("scheme_closing", "{obj} closes on {obj.closes_on:%-d %B %Y}", True),
+        Kind("pairing_ended_scheme_closed", "Your pairing has ended: the scheme closed", True),
+        Kind("complaint_received", "We received your complaint", True),
+        Kind("complaint_made", "A member made a complaint", True),
+        Kind("complaint_status", "Your complaint is now: {obj.status_label}", True),
     ]
 }

@@ -1,9 +1,10 @@
+from django import forms
 from django.contrib import admin
 
 from mentoring import permissions
 from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
-from safeguarding import services
-from safeguarding.models import AuditEvent, DBSCheck, TrainingRecord
+from safeguarding import complaints, services
+from safeguarding.models import AuditEvent, Complaint, DBSCheck, TrainingRecord
 
 
 @admin.register(TrainingRecord)
@@ -55,3 +56,66 @@ class AuditEventAdmin(RoleScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ComplaintAdminForm(forms.ModelForm):
+    class Meta:
+        model = Complaint
+        fields = ("status", "outcome")
+
+    def clean(self):
+        cleaned = super().clean()
+        if "status" in cleaned:
+            # Checked against the stored complaint: the form has already copied the new values onto the instance.
+            stored = Complaint.objects.get(pk=self.instance.pk)
+            complaints.status_change_check(stored, cleaned["status"], cleaned.get("outcome", ""))
+        return cleaned
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(RoleScopedAdmin):
+    """Complaints (R-SAFE-4): coordinators of the complainant's networks and staff move them on."""
+
+    view_roles = (SAFEGUARDING_LEAD,)
+    change_roles = (COORDINATORS, STAFF)
+    form = ComplaintAdminForm
+    list_display = ("__str__", "complainant", "about", "status", "created_at", "handled_by")
+    list_filter = ("status", "about")
+    list_select_related = ("complainant", "handled_by")
+    search_fields = ("complainant__email", "complainant__last_name")
+    fields = (
+        "complainant",
+        "about",
+        "person",
+        "pairing",
+        "text",
+        "created_at",
+        "status",
+        "outcome",
+        "handled_by",
+        "status_changed_at",
+    )
+    readonly_fields = (
+        "complainant",
+        "about",
+        "person",
+        "pairing",
+        "text",
+        "created_at",
+        "handled_by",
+        "status_changed_at",
+    )
+
+    def coordinator_scope(self, coordinator):
+        return permissions.membership_in_scope(coordinator, member="complainant")
+
+    def has_add_permission(self, request):
+        return False  # members raise complaints on the site
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        # No one handles a complaint about themselves.
+        return allowed and (obj is None or complaints.may_handle(request.user, obj))
+
+    def save_model(self, request, obj, form, change):
+        complaints.complaint_status_set(complaint_id=obj.pk, status=obj.status, outcome=obj.outcome, actor=request.user)

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -100,3 +101,67 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+
+
+class Complaint(models.Model):
+    """A member's complaint about a person, a pairing or the service (R-SAFE-4).
+
+    States: received -> investigating -> resolved | dismissed (received may go straight to either end).
+    Coordinators of the complainant's networks and staff move it, through `complaints.complaint_status_set`.
+    """
+
+    class About(models.TextChoices):
+        PERSON = "person", "A person"
+        PAIRING = "pairing", "A pairing"
+        SERVICE = "service", "The mentoring service"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        INVESTIGATING = "investigating", "Being investigated"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    complainant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints")
+    about = models.CharField(max_length=10, choices=About.choices)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints_about",
+        verbose_name="about the person",
+    )
+    pairing = models.ForeignKey(
+        "mentoring.Pairing", null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+    )
+    text = models.TextField("what happened", max_length=5000)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.RECEIVED)
+    outcome = models.TextField(blank=True, max_length=5000)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["resolved", "dismissed"]) | ~models.Q(outcome=""),
+                name="closed_complaint_has_outcome",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Complaint {self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("complaint_detail", args=[self.pk])
+
+    @property
+    def status_label(self) -> str:
+        return self.get_status_display().lower()
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (self.Status.RESOLVED, self.Status.DISMISSED)

@@ -52,6 +52,13 @@ class Scheme(models.Model):
         validators=[MinValueValidator(1)],
         help_text="With no meeting in this many days both members are reminded; after twice that, their coordinators.",
     )
+    # Scheme closure (issue 7, R-SCHEME-3): set through services.scheme_close_set, at least 14 days ahead.
+    closes_on = models.DateField(
+        "close date",
+        null=True,
+        blank=True,
+        help_text="The scheme closes on this date: members are told two weeks before, and its pairings end on it.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -284,5 +291,6 @@ from mentoring.models.agreement import (  # noqa: E402, F401  (issue 7: agreemen
     PairingGoal,
     SessionNote,
 )
+from mentoring.models.closure import SchemeClosureNotice  # noqa: E402,F401  scheme closure (issue 7)
 from mentoring.models.ending import EndOfPairing, Feedback, FeedbackRequest  # noqa: E402, F401  (issue 7: ending)
 from mentoring.models.meetings import CalendarFeed, InactivityNudge, Meeting, MeetingReminder  # noqa: E402, F401

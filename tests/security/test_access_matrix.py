@@ -116,6 +116,10 @@ def own_notification(world) -> Built:
     return Built({"pk": note.pk}, {"mentee_a": 302}, note)
 
 
+def own_complaint(world) -> Built:
+    return Built({"pk": world.complaint_a.pk}, {"mentee_a": 200}, world.complaint_a)
+
+
 def a_document(world) -> Built:
     return Built({"kind": "terms"}, {SIGNED_OUT: 200, "mentee_a": 200})
 
@@ -333,6 +337,8 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
     ),
     "meeting_ics": (Case(a_meeting({"dual": 200, "dual2": 200}), forbidden=NOT_IN_DUAL_PAIRING),),
     "calendar_feed": (Case(a_calendar_feed, public=True),),
+    # A complaint is read on the site by its complainant alone; coordinators and staff handle it in the admin.
+    "complaint_detail": (Case(own_complaint, forbidden=(*CONFIDENTIAL, "mentor_a")),),
 }
 
 

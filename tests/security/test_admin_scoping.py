@@ -46,6 +46,7 @@ SCOPE = {
     "Notification": NETWORK,
     "AuditEvent": NETWORK,
     "DBSCheck": NEVER,
+    "Complaint": NETWORK,  # the complainant's networks
     # Registered by Django and allauth.
     "Group": SHARED,
     "EmailAddress": NETWORK,

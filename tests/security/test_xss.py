@@ -39,6 +39,7 @@ from mentoring.models import (
 )
 from messaging.models import Notification
 from messaging.services import emails_send_pending, notify
+from safeguarding.models import Complaint
 from tests import factories
 from tests.security.world import model_named
 
@@ -164,6 +165,9 @@ def stored(world):
     end = EndOfPairing.objects.create(pairing=pairing, ended_by=mentee, reason="differences", comments=ALL)
     FeedbackRequest.objects.create(pairing=pairing, member=mentee, stage="end")
     feedback = Feedback.objects.create(pairing=pairing, member=mentee, stage="end", rating=2, comments=ALL)
+    complaint = Complaint.objects.create(
+        complainant=mentee, about="pairing", pairing=pairing, text=ALL, status="resolved", outcome=ALL
+    )
     Notification.objects.filter(user=mentee).delete()
     for body in packed(300):
         notify(mentee, "request_received", pending, body=body)
@@ -177,6 +181,7 @@ def stored(world):
         "rematch": rematch,
         "end": end,
         "feedback": feedback,
+        "complaint": complaint,
     }
 
 
@@ -212,6 +217,9 @@ def test_member_pages_escape_what_members_wrote(client, world, stored):
         (mentors[0], reverse("mentor_profile_edit"), PAYLOADS),
         (mentee, reverse("request_create", args=[mentors[3].mentor_profile.pk]), ()),
         (mentee, reverse("profile_report", args=[mentors[3].mentor_profile.pk]), ()),
+        (mentee, reverse("complaint_detail", args=[stored["complaint"].pk]), PAYLOADS),  # text and outcome
+        (mentee, reverse("complaint_list"), ()),
+        (mentee, reverse("complaint_new"), ()),  # the people and pairings to choose from
     ]
     for user, url, expected in pages:
         found[url] = problems(render(client, user, url), expected)
@@ -239,6 +247,7 @@ def test_admin_pages_escape_what_members_wrote(client, world, stored):
         stored["pairing"],
         stored["end"],
         stored["feedback"],
+        stored["complaint"],
         note,
     ]
     found, changelists = {}, ""

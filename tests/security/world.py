@@ -43,7 +43,7 @@ from mentoring.models import (
     WaitingMentee,
 )
 from messaging.models import Notification
-from safeguarding.models import AuditEvent, DBSCheck, TrainingRecord
+from safeguarding.models import AuditEvent, Complaint, DBSCheck, TrainingRecord
 from tests import factories
 
 B_MARKER = "Bravo"
@@ -304,6 +304,17 @@ def build_world() -> World:
         report = ProfileReport.objects.create(profile=profile, reporter=reporter, reason=f"{text}Claims too much.")
         world.add(network, report)
         world.things[key] = report
+
+    # A complaint belongs to the networks of the complainant's memberships (R-SAFE-4).
+    for key, network, complainant, text in (
+        ("complaint_a", a, p["mentee_a"], ""),
+        ("complaint_b", b, p["mentee_b"], bravo),
+    ):
+        complaint = Complaint.objects.create(
+            complainant=complainant, about=Complaint.About.SERVICE, text=f"{text}The service let me down."
+        )
+        world.add(network, complaint)
+        world.things[key] = complaint
 
     # Records that follow the member: A's coordinator sees those of anyone in A.
     a_users, b_users = world.a[User], world.b[User] - {coordinator_b.pk}

@@ -47,8 +47,20 @@ DOCUMENTS = {
     ),
     DocumentKind.COMPLAINTS_PROCEDURE: (
         "Complaints procedure",
-        "Tell us about a problem from any conversation or page. We acknowledge a complaint within five working days, "
-        "investigate it, and tell you the outcome. Safeguarding concerns go straight to the Safeguarding Lead.",
+        'Any member can complain about a person, a pairing or the mentoring service itself. Use the "Make a '
+        'complaint" link at the foot of every page, and say what happened, when, and what you would like us to do.\n\n'
+        "How it works. A complaint moves from received, to investigating, to resolved or dismissed. "
+        "Your complaint is received at once, and you can follow it on your complaints page. "
+        "We acknowledge it within five working days. The coordinator of your Local Network, or the scheme's staff "
+        "if it concerns the coordinator or the scheme itself, then investigates it: they may ask you, and anyone "
+        "else involved, for more detail. We aim to finish within 20 working days and tell you if it will take "
+        "longer. The complaint is then resolved (we found a problem and say what we did about it) or dismissed "
+        "(we found no problem, and say why). Either way you are told the outcome in writing, and you are told at "
+        "every change of status. No one handles a complaint about themselves.\n\n"
+        "If you are unhappy with the outcome, reply to your coordinator within 20 working days and scheme staff "
+        "will review it.\n\n"
+        "Safeguarding concerns are not complaints. If you think someone is at risk of harm, do not wait for the "
+        "complaints procedure: the form sends you straight to the Safeguarding Lead.",
     ),
 }
 

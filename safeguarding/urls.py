@@ -1,0 +1,10 @@
+from django.urls import path
+
+from safeguarding import views
+
+urlpatterns = [
+    path("complaints/", views.complaint_list, name="complaint_list"),
+    path("complaints/new/", views.complaint_new, name="complaint_new"),
+    path("complaints/<int:pk>/", views.complaint_detail, name="complaint_detail"),
+    path("safeguarding/contact/", views.safeguarding_contact, name="safeguarding_contact"),
+]
