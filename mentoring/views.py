@@ -11,6 +11,7 @@ from mentoring import ending_selectors, meetings, selectors, services
 from mentoring.agreement import agreement_state, goals_for_pairing
 from mentoring.forms import DocumentsAcceptForm, SchemeJoinForm
 from mentoring.models import DocumentKind, Pairing, Role, Scheme, SchemeMembership, TermsVersion
+from mentoring.pairing_home import pairing_next_step
 
 
 def home(request):
@@ -81,7 +82,10 @@ def mentoring_home(request):
         "goals": MenteeProfile.objects.filter(user=user).first(),
         "received": MentorshipRequest.objects.for_mentor(user).pending().select_related("mentee", "scheme"),
         "sent": MentorshipRequest.objects.for_mentee(user).select_related("mentor", "scheme")[:10],
-        "pairings": Pairing.objects.visible_to(user).select_related("mentor", "mentee", "scheme"),
+        "pairings": [
+            (pairing, pairing_next_step(pairing, user))
+            for pairing in Pairing.objects.visible_to(user).select_related("mentor", "mentee", "scheme")
+        ],
     }
     return render(request, "mentoring/mentoring_home.html", context)
 
