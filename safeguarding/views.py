@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
+from mentoring.models import Pairing
 from safeguarding import complaints
 from safeguarding.forms import ComplaintForm
 from safeguarding.models import Complaint
@@ -16,7 +17,11 @@ def complaint_new(request):
     if request.method == "POST" and request.POST.get("at_risk") == "yes":
         # A safeguarding matter is not a complaint: it goes to the Safeguarding Lead, and nothing is stored here.
         return redirect("safeguarding_contact")
-    form = ComplaintForm(request.POST or None, user=request.user)
+    initial = {}
+    pairing_id = request.GET.get("pairing", "")
+    if pairing_id.isdigit() and Pairing.objects.visible_to(request.user).filter(pk=int(pairing_id)).exists():
+        initial = {"about": Complaint.About.PAIRING, "pairing": int(pairing_id)}  # from the pairing page
+    form = ComplaintForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             complaint = complaints.complaint_make(

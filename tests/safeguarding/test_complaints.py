@@ -170,3 +170,18 @@ def test_the_footer_links_the_complaint_form_and_the_procedure_says_how_it_works
     assert f'href="{reverse("complaint_new")}"' in page
     for step in ("received", "investigating", "resolved", "dismissed", "five working days", "coordinator"):
         assert step in page
+
+
+def test_the_pairing_page_leads_to_a_complaint_about_that_pairing(client, documents, scheme, network):
+    # R-SAFE-4: from the pairing page, the form starts with the pairing chosen; another person's pairing is ignored
+    mentor = factories.listed_mentor(scheme, network)
+    mentee = factories.eligible_mentee(scheme, network)
+    pairing = Pairing.objects.create(scheme=scheme, mentor=mentor, mentee=mentee, network=network)
+    client.force_login(mentee)
+    page = client.get(reverse("pairing_detail", args=[pairing.pk])).content.decode()
+    assert f"/complaints/new/?pairing={pairing.pk}" in page
+    form = client.get(reverse("complaint_new"), {"pairing": pairing.pk}).context["form"]
+    assert form.initial == {"about": "pairing", "pairing": pairing.pk}
+    stranger = factories.eligible_mentee(scheme, network)
+    client.force_login(stranger)
+    assert client.get(reverse("complaint_new"), {"pairing": pairing.pk}).context["form"].initial == {}
