@@ -4,6 +4,7 @@ Safe to run twice: everything is looked up before it is created.
 """
 
 import datetime
+import zoneinfo
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -15,7 +16,19 @@ from django.utils import timezone
 
 from accounts.models import Language, MembershipStatus
 from matching.models import ExpertiseArea, MenteeProfile, MentorProfile, Sector
-from mentoring.models import DocumentKind, LocalNetwork, Role, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
+from mentoring.agreement import agreement_draft, version_defaults
+from mentoring.meetings import meeting_propose
+from mentoring.models import (
+    DocumentKind,
+    LocalNetwork,
+    Pairing,
+    Role,
+    Scheme,
+    SchemeMembership,
+    TermsAcceptance,
+    TermsVersion,
+)
+from mentoring.services import pairing_start_manual
 from safeguarding.models import TrainingKind, TrainingRecord
 
 DEMO_PASSWORD = "mentoring-demo-2026"  # noqa: S105  published in README for the demo logins
@@ -68,8 +81,14 @@ DOCUMENTS = {
 class Command(BaseCommand):
     help = "Load demo schemes, networks, documents and one login per role (safe to run twice)."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        with transaction.atomic():
+            context = self.seed_base()
+        # The demo pairing goes through the services a member calls, each its own (durable) transaction.
+        self.seed_pairing(**context)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo login uses the password {DEMO_PASSWORD!r}."))
+
+    def seed_base(self) -> dict:
         career, _ = Scheme.objects.get_or_create(
             slug="career",
             defaults={
@@ -203,7 +222,14 @@ class Command(BaseCommand):
             today=today,
             coordinator=coordinator,
         )
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo login uses the password {DEMO_PASSWORD!r}."))
+        return {
+            "career": career,
+            "london": london,
+            "member": member,
+            "join": join,
+            "today": today,
+            "coordinator": coordinator,
+        }
 
     def seed_matching(self, *, career, london, north_west, mentor, mentee, member, join, today, coordinator):
         """Sectors, expertise areas, a dozen listed mentors in Career Mentoring, and the demo mentee's goals."""
@@ -274,6 +300,48 @@ class Command(BaseCommand):
         )
         if created:
             goals.expertise.set([areas["Chartership (CEng)"], areas["Power systems"], areas["Project management"]])
+
+    def seed_pairing(self, *, career, london, member, join, today, coordinator):
+        """A pairing already under way, so its page shows an agreement to confirm and a meeting to answer:
+        Ben (New York) mentored by Olivia (mentor1, London). Started through the services, as a coordinator would."""
+        ben = member(
+            "paired@example.org", "Ben", "Adeyemi", datetime.date(1996, 9, 12), "10000007", tz="America/New_York"
+        )
+        join(ben, career, Role.MENTEE, london)
+        MenteeProfile.objects.get_or_create(
+            user=ben,
+            defaults={"goals": "Prepare my IEng application.\nLead a site team with confidence.", "country": "US"},
+        )
+        mentor = get_user_model().objects.get(email="mentor1@example.org")
+        if Pairing.objects.filter(mentor=mentor, mentee=ben, scheme=career).exists():
+            return
+        pairing = pairing_start_manual(
+            mentor=mentor, mentee=ben, scheme=career, actor=coordinator, conflicts_checked=True
+        )
+        agreement_draft(
+            pairing=pairing,
+            actor=mentor,
+            fields={
+                **version_defaults(pairing),
+                "goals": "An IEng application ready to submit; confidence leading a site team.",
+                "roles": "Ben sets the agenda; Olivia listens, asks and shares what worked for her.",
+                "boundaries": "We talk only through the platform; no calls outside the times we agree.",
+                "frequency": "Every two weeks",
+                "session_timing": "Tuesdays, 18:00 in London (13:00 in New York)",
+                "session_duration_minutes": 60,
+                "period_start": today,
+                "period_end": today + datetime.timedelta(days=180),
+                "review_date": today + datetime.timedelta(days=90),
+            },
+        )
+        in_a_week = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(mentor.time_zone)) + datetime.timedelta(days=7)
+        meeting_propose(
+            pairing_id=pairing.pk,
+            actor=mentor,
+            starts_local=in_a_week.replace(hour=18, minute=0, second=0, microsecond=0, tzinfo=None),
+            duration_minutes=60,
+            note="A first conversation: your goals and how we will work.",
+        )
 
 
 SECTORS = [
