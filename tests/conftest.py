@@ -3,6 +3,7 @@ from importlib import import_module
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from celery import _state as celery_state
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -11,6 +12,7 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 
 from accounts.models import Language
+from mentoring.celery import app as project_celery_app
 from mentoring.models import DocumentKind, Role
 from tests import factories
 
@@ -114,6 +116,18 @@ def _reference_data(request):
     if not Group.objects.exists() or not Language.objects.exists():
         import_module("mentoring.migrations.0002_role_groups").add_groups(apps, None)
         import_module("accounts.migrations.0002_languages").add_languages(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _project_celery_state():
+    """Celery keeps process-wide state that a worker started in this process (a test's own) or a task run
+    in it can leave behind: the "inside a task" flag that makes every result.get() refuse, and which app is
+    current. Each test starts from the project's app, outside any task."""
+    celery_state._set_task_join_will_block(False)
+    project_celery_app.set_current()
+    yield
+    celery_state._set_task_join_will_block(False)
+    project_celery_app.set_current()
 
 
 @pytest.fixture(autouse=True)
