@@ -38,6 +38,7 @@ from mentoring.models import (
     TermsVersion,
     WaitingMentee,
 )
+from mentoring.models.agreement import Agreement, PairingGoal
 from mentoring.models.meetings import Meeting
 from safeguarding import services as safeguarding_services
 from safeguarding.services import MEMBERSHIP_FIELDS
@@ -512,6 +513,44 @@ class MeetingAdmin(RoleScopedAdmin):
         "created_at",
         "changed_at",
     )
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- How a pairing goes, for its network's coordinators (issue 7): the agreement's state and the pair's goals. ---
+# The agreement's text and the progress notes stay with the pair; the mentor's session notes are never here.
+
+
+@admin.register(Agreement)
+class AgreementAdmin(RoleScopedAdmin):
+    view_roles = (COORDINATORS, STAFF, SAFEGUARDING_LEAD)
+    network_path = "pairing__network"
+    list_display = ("pairing", "status", "agreed_at", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme")
+    readonly_fields = ("pairing", "status", "agreed_at", "created_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PairingGoal)
+class PairingGoalAdmin(RoleScopedAdmin):
+    view_roles = (COORDINATORS, STAFF, SAFEGUARDING_LEAD)
+    network_path = "pairing__network"
+    list_display = ("pairing", "text", "status", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme")
+    readonly_fields = ("pairing", "text", "status", "seeded", "created_at")
     fields = readonly_fields
 
     def has_add_permission(self, request):

@@ -42,6 +42,8 @@ SCOPE = {
     "EndOfPairing": NETWORK,  # issue 7: ending
     "Feedback": NETWORK,  # issue 7: feedback
     "Meeting": NETWORK,
+    "Agreement": NETWORK,
+    "PairingGoal": NETWORK,
     "TrainingRecord": NETWORK,
     "Notification": NETWORK,
     "AuditEvent": NETWORK,

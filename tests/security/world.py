@@ -30,12 +30,14 @@ from matching.models import (
     ProfileReport,
 )
 from mentoring.models import (
+    Agreement,
     DocumentKind,
     EndOfPairing,
     Feedback,
     LocalNetwork,
     Meeting,
     Pairing,
+    PairingGoal,
     Role,
     Scheme,
     SchemeMembership,
@@ -279,6 +281,14 @@ def build_world() -> World:
         )
         world.add(network, meeting)
         world.things[key] = meeting
+    # An agreement and a goal belong to their pairing's network.
+    for key, network, pairing, text in (("a", a, world.pairing_a, ""), ("b", b, world.pairing_b, bravo)):
+        agreement = Agreement.objects.create(pairing=pairing)
+        goal = PairingGoal.objects.create(pairing=pairing, text=f"{text}Pass the chartership interview")
+        world.add(network, agreement)
+        world.add(network, goal)
+        world.things[f"agreement_{key}"] = agreement
+        world.things[f"goal_{key}"] = goal
     # A blocked pairing belongs to the network of the mentee's membership in the scheme.
     for key, network, mentee, mentor, text in (
         ("block_a", a, p["mentee_a"], p["mentor_a"], ""),
