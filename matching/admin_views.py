@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 
 from matching import selectors, services
 from mentoring import permissions
 from mentoring import services as mentoring_services
+from mentoring.admin_scoping import admin_page
 from mentoring.models import LocalNetwork, Role, Scheme
 
 
@@ -43,15 +43,15 @@ def cohort_view(model_admin, request, pk: int):
     preview = None
     if form.is_bound and form.is_valid():
         preview = selectors.cohort_preview(scheme=scheme, network=form.cleaned_data["network"])
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": f"Cohort matching: {scheme}",
-        "scheme": scheme,
-        "form": form,
-        "preview": preview,
-        "opts": model_admin.model._meta,
-    }
-    return TemplateResponse(request, "admin/matching/cohort.html", context)
+    return admin_page(
+        model_admin,
+        request,
+        "admin/matching/cohort.html",
+        title=f"Cohort matching: {scheme}",
+        form=form,
+        scheme=scheme,
+        preview=preview,
+    )
 
 
 class ManualPairingForm(forms.Form):
@@ -91,10 +91,6 @@ def manual_pairing_view(model_admin, request):
         else:
             model_admin.message_user(request, f"Started: {pairing}.", messages.SUCCESS)
             return redirect("admin:mentoring_pairing_change", pairing.pk)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": "Pair a mentee with a mentor",
-        "form": form,
-        "opts": model_admin.model._meta,
-    }
-    return TemplateResponse(request, "admin/matching/manual_pairing.html", context, status=400 if form.errors else 200)
+    return admin_page(
+        model_admin, request, "admin/matching/manual_pairing.html", title="Pair a mentee with a mentor", form=form
+    )

@@ -10,6 +10,7 @@ from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
 
 from accounts.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
 from mentoring import permissions
@@ -190,3 +191,16 @@ def view_on_site(request, content_type_id: int, object_id: str):
     if model_admin.get_object(request, object_id) is None:
         raise Http404("Not found.")
     return contenttype_views.shortcut(request, content_type_id, object_id)
+
+
+def admin_page(model_admin, request, template: str, *, title: str, form=None, **context) -> TemplateResponse:
+    """Render one of our own admin pages with the admin's frame; a form with errors answers 400."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "opts": model_admin.model._meta,
+        **context,
+    }
+    status = 400 if form is not None and form.errors else 200
+    return TemplateResponse(request, template, context, status=status)

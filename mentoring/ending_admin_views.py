@@ -9,9 +9,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 
 from mentoring import ending
+from mentoring.admin_scoping import admin_page
 from mentoring.ending_forms import AdminPairingEndForm, AdminWithdrawForm
 from mentoring.models import Pairing, SchemeMembership
 
@@ -37,15 +37,15 @@ def pairing_end_view(model_admin, request, pk: int):
         else:
             model_admin.message_user(request, f"Ended: {pairing}. Both members were told.", messages.SUCCESS)
             return redirect("admin:mentoring_pairing_change", pairing.pk)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": f"End the pairing: {pairing}",
-        "pairing": pairing,
-        "ended": pairing.status == Pairing.Status.ENDED,
-        "form": form,
-        "opts": model_admin.model._meta,
-    }
-    return TemplateResponse(request, "admin/mentoring/pairing_end.html", context, status=400 if form.errors else 200)
+    return admin_page(
+        model_admin,
+        request,
+        "admin/mentoring/pairing_end.html",
+        title=f"End the pairing: {pairing}",
+        form=form,
+        pairing=pairing,
+        ended=pairing.status == Pairing.Status.ENDED,
+    )
 
 
 def membership_withdraw_view(model_admin, request, pk: int):
@@ -66,14 +66,12 @@ def membership_withdraw_view(model_admin, request, pk: int):
         else:
             model_admin.message_user(request, f"Withdrawn: {membership}.", messages.SUCCESS)
             return redirect("admin:mentoring_schememembership_change", membership.pk)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": f"Withdraw {membership}",
-        "membership": membership,
-        "withdrawn": membership.status == SchemeMembership.Status.WITHDRAWN,
-        "form": form,
-        "opts": model_admin.model._meta,
-    }
-    return TemplateResponse(
-        request, "admin/mentoring/membership_withdraw.html", context, status=400 if form.errors else 200
+    return admin_page(
+        model_admin,
+        request,
+        "admin/mentoring/membership_withdraw.html",
+        title=f"Withdraw {membership}",
+        form=form,
+        membership=membership,
+        withdrawn=membership.status == SchemeMembership.Status.WITHDRAWN,
     )

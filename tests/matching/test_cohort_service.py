@@ -84,7 +84,7 @@ def test_a_coordinator_must_pick_one_of_their_networks(client, cohort, scheme, c
     client.force_login(coordinator)
     url = reverse("admin:mentoring_scheme_cohort", args=[scheme.pk])
     page = client.get(url, {"network": other_network.pk})
-    assert page.status_code == 200 and page.context["preview"] is None
+    assert page.status_code == 400 and page.context["preview"] is None
     assert "network" in page.context["form"].errors
 
 
