@@ -33,14 +33,14 @@ def socket(user, conversation_id: int) -> WebsocketCommunicator:
     return communicator
 
 
-def test_an_anonymous_socket_is_closed(db, started):
+def test_an_anonymous_socket_is_closed(transactional_db, started):
     async def scenario():
         return await socket(AnonymousUser(), started.conversation.pk).connect()
 
     assert async_to_sync(scenario)() == (False, 4401)
 
 
-def test_a_strangers_socket_is_closed(db, started, scheme, network):
+def test_a_strangers_socket_is_closed(transactional_db, started, scheme, network):
     # R-MSG-1: another pairing's id over the socket
     stranger = factories.eligible_mentee(scheme, network)
 
@@ -114,7 +114,7 @@ def test_a_reconnecting_page_gets_what_it_missed_in_order(transactional_db, star
         ('{"action": "resume", "after": "seven"}', "Resume with the id"),
     ],
 )
-def test_a_bad_frame_gets_an_error_frame_and_the_socket_stays_open(db, started, frame, says, caplog):
+def test_a_bad_frame_gets_an_error_frame_and_the_socket_stays_open(transactional_db, started, frame, says, caplog):
     # Bad input: an error frame, no traceback logged, nothing stored
     async def scenario():
         communicator = socket(started.mentee, started.conversation.pk)
@@ -134,7 +134,7 @@ def test_a_bad_frame_gets_an_error_frame_and_the_socket_stays_open(db, started, 
     assert "Traceback" not in caplog.text
 
 
-def test_a_suspended_member_is_refused_on_the_socket(db, started, scheme):
+def test_a_suspended_member_is_refused_on_the_socket(transactional_db, started, scheme):
     # Issue 8, item 4: the socket applies the same rule as the page
     started.mentee.memberships.filter(scheme=scheme).update(status="suspended")
 
@@ -150,7 +150,7 @@ def test_a_suspended_member_is_refused_on_the_socket(db, started, scheme):
     assert not Message.objects.exists()
 
 
-def test_signing_out_closes_the_conversation_socket(db, started):
+def test_signing_out_closes_the_conversation_socket(transactional_db, started):
     # DESIGN (Security): a logout closes that user's sockets
     async def scenario():
         communicator = socket(started.mentee, started.conversation.pk)
