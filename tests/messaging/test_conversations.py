@@ -1,13 +1,16 @@
 # ruff: noqa: F811  (the fixture imported from conversation_fixtures is a parameter by name)
 """The pair's conversation: created with the pairing, the two members only, stored then delivered (issue 8)."""
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from mentoring.ending import pairing_end
-from mentoring.models import Role, SchemeMembership
+from mentoring.models import Pairing, Role, SchemeMembership
 from mentoring.services import message_send
 from messaging import selectors
 from messaging.models import Conversation, Message, Notification
@@ -183,3 +186,19 @@ def test_conversations_are_not_in_the_admin():
     # R-MSG-5: conversations are confidential; no admin page shows them
     registered = {model.__name__ for model in admin.site._registry}
     assert not registered & {"Conversation", "Message", "ConversationRead"}
+
+
+def test_pairings_from_before_conversations_get_one_and_an_ended_ones_is_read_only(started, scheme, network):
+    # R-MSG-1 for pairings that predate the conversation (the data migration)
+    Conversation.objects.all().delete()
+    mentee = factories.eligible_mentee(scheme, network)
+    ended = Pairing.objects.create(
+        scheme=scheme, mentor=started.mentor, mentee=mentee, network=network, status=Pairing.Status.ENDED
+    )
+    backfill = import_module("messaging.migrations.0004_conversations_for_existing_pairings")
+    backfill.conversations_open_for_pairings(apps, None)
+    backfill.conversations_open_for_pairings(apps, None)  # run twice: still one each
+    rows = {c.pairing_id: c for c in Conversation.objects.all()}
+    assert set(rows) == {started.pk, ended.pk}
+    assert (rows[started.pk].first_member, rows[started.pk].second_member) == (started.mentor, started.mentee)
+    assert not rows[started.pk].read_only and rows[ended.pk].read_only
