@@ -15,7 +15,7 @@ from django.utils import timezone
 from matching.models import MentorshipRequest
 from mentoring import permissions
 from mentoring.models import EndOfPairing, Pairing, Scheme, SchemeClosureNotice, SchemeMembership
-from messaging.services import notify
+from messaging.services import conversation_close, notify
 from safeguarding.audit import audit
 
 NOTICE_DAYS = 14
@@ -179,6 +179,7 @@ def _scheme_close(scheme_id: int) -> int:
         EndOfPairing.objects.create(
             pairing=pairing, ended_by=None, reason=Pairing.EndReason.SCHEME_CLOSED, created_at=now
         )
+        conversation_close(pairing_id=pairing.pk)  # read-only, as when a person ends it (issue 8)
         for member in (pairing.mentor, pairing.mentee):
             notify(
                 member,

@@ -18,7 +18,7 @@ from mentoring import permissions
 from mentoring.models import EndOfPairing, Feedback, FeedbackRequest, Pairing, Role, SchemeMembership
 from mentoring.models.ending import COMMENTS_MAX
 from mentoring.selectors import access_pairing
-from messaging.services import notify, notify_many
+from messaging.services import conversation_close, notify, notify_many
 from safeguarding import eligibility
 from safeguarding.audit import audit
 
@@ -85,7 +85,7 @@ def pairing_end(*, pairing_id: int, actor, reason: str, comments: str = "") -> E
     record = EndOfPairing.objects.create(
         pairing=pairing, ended_by=actor, reason=reason, comments=comments, created_at=now
     )
-    # HOOK (messaging issue): make the pairing's conversation read-only here, in this transaction.
+    conversation_close(pairing_id=pairing.pk)  # read-only from now on, in this transaction (issue 8)
     reason_label = Pairing.EndReason(reason).label.lower()
     url = pairing.get_absolute_url()
     if is_member:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("accounts/details/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("messaging.urls")),
+    path("messages/", include("messaging.conversation_urls")),  # issue 8: the pair's conversation
     path("", include("matching.urls")),
     path("", include("safeguarding.urls")),  # complaints (issue 7)
     # Before the admin's own "view on site" route, which does not check who may see the object.

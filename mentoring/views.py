@@ -12,6 +12,7 @@ from mentoring.agreement import agreement_state, goals_for_pairing
 from mentoring.forms import DocumentsAcceptForm, SchemeJoinForm
 from mentoring.models import DocumentKind, Pairing, Role, Scheme, SchemeMembership, TermsVersion
 from mentoring.pairing_home import pairing_next_step
+from messaging.models import Conversation
 
 
 def home(request):
@@ -117,6 +118,7 @@ def pairing_detail(request, pk: int):
             "ending": ending_selectors.ending_for_pairing(pairing, request.user),
             "feedback_asked": ending_selectors.feedback_asked(pairing, request.user),
             "meetings": meetings.meetings_for_pairing(pairing, request.user),
+            "conversation": Conversation.objects.filter(pairing=pairing).first(),  # issue 8
         },
     )
 

@@ -1,6 +1,16 @@
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+import json
+import logging
 
-from messaging.services import user_group
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import ValidationError
+
+# Consumers are the top layer (DESIGN.md, Layers): they send through the same service as the page.
+from mentoring.services import message_send
+from messaging.models import Conversation
+from messaging.services import conversation_group, message_payload, messages_after, user_group
+
+logger = logging.getLogger(__name__)
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
@@ -28,4 +38,93 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def session_logout(self, event):
         # The member signed out (on any device): this page must stop listening.
+        await self.close(code=4401)
+
+
+# How many missed messages one "resume" sends back at most; the page reloads beyond that.
+RESUME_LIMIT = 500
+
+
+@database_sync_to_async
+def _conversation_for(user, pk: int) -> Conversation | None:
+    return Conversation.objects.for_participant(user).filter(pk=pk).first()
+
+
+@database_sync_to_async
+def _missed(conversation: Conversation, after_id: int) -> list[dict]:
+    return [
+        message_payload(m) for m in messages_after(conversation=conversation, after_id=after_id, limit=RESUME_LIMIT)
+    ]
+
+
+@database_sync_to_async
+def _send(conversation_id: int, sender, body: str) -> int:
+    return message_send(conversation_id=conversation_id, sender=sender, body=body).pk
+
+
+class ConversationConsumer(AsyncJsonWebsocketConsumer):
+    """One pairing's conversation, live (R-MSG-2). Frames from the page:
+    {"action": "resume", "after": <last id>} and {"action": "send", "body": "..."}; every
+    bad frame gets {"error": ...}, never a traceback."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        pk = self.scope["url_route"]["kwargs"]["pk"]
+        self.conversation = await _conversation_for(user, pk)
+        if self.conversation is None:
+            await self.close(code=4403)
+            return
+        self.groups_joined = [conversation_group(self.conversation.pk), user_group(user.pk)]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            frame = json.loads(text_data or "")
+        except (TypeError, ValueError):
+            await self.send_json({"error": 'Send JSON frames: {"action": "send", "body": "…"}.'})
+            return
+        action = frame.get("action") if isinstance(frame, dict) else None
+        if action == "send":
+            await self._action_send(frame.get("body"))
+        elif action == "resume":
+            await self._action_resume(frame.get("after"))
+        else:
+            await self.send_json({"error": 'Unknown action: use "send" or "resume".'})
+
+    async def _action_send(self, body):
+        if not isinstance(body, str):
+            await self.send_json({"error": "Write a message before you send it."})
+            return
+        try:
+            message_id = await _send(self.conversation.pk, self.scope["user"], body)
+        except ValidationError as refused:
+            await self.send_json({"error": " ".join(refused.messages)})
+        except Conversation.DoesNotExist:
+            await self.close(code=4403)
+        else:
+            await self.send_json({"ok": message_id})
+
+    async def _action_resume(self, after):
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            await self.send_json({"error": 'Resume with the id of the last message you have: {"after": 123}.'})
+            return
+        for payload in await _missed(self.conversation, after):
+            await self.send_json({"message": payload})
+
+    async def message_new(self, event):
+        await self.send_json({"message": event["message"]})
+
+    async def notification_count(self, event):
+        pass  # the bell's own socket shows it; this one joined the member's group only to hear a logout
+
+    async def session_logout(self, event):
         await self.close(code=4401)

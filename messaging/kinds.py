@@ -67,5 +67,7 @@ KINDS = {
         Kind("complaint_received", "We received your complaint", True),
         Kind("complaint_made", "A member made a complaint", True),
         Kind("complaint_status", "Your complaint is now: {obj.status_label}", True),
+        # Issue 8: the subject is the Message; the title never quotes it, and it is not emailed.
+        Kind("message_received", "New message from {obj.sender.first_name}", False),
     ]
 }

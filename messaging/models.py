@@ -1,4 +1,4 @@
-"""In-platform notifications (R-MSG-3). Conversations and messages arrive with the pairing."""
+"""In-platform notifications (R-MSG-3) and the pair's conversation (R-MSG-1, R-MSG-2)."""
 
 import datetime
 
@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 # A worker that claimed a row and died leaves the claim behind: after this long
@@ -72,3 +73,80 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+# The longest message a member may send (issue 8, item 4); the service says so in words.
+MESSAGE_MAX_LENGTH = 2000
+
+
+class ConversationQuerySet(models.QuerySet):
+    def for_participant(self, user):
+        """The conversations `user` is one of the two members of: the only way a view or consumer fetches one."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(models.Q(first_member=user) | models.Q(second_member=user))
+
+
+class Conversation(models.Model):
+    """One per pairing, opened with it (R-MSG-1); read-only once the pairing ends.
+
+    The pairing is named by string: messaging sits below mentoring and never imports it.
+    """
+
+    pairing = models.OneToOneField("mentoring.Pairing", on_delete=models.CASCADE, related_name="conversation")
+    first_member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    second_member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(first_member=models.F("second_member")), name="conversation_two_people"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("conversation_detail", args=[self.pk])
+
+    def partner_of(self, user):
+        return self.second_member if user.pk == self.first_member_id else self.first_member
+
+
+class Message(models.Model):
+    """Plain text, stored before it is delivered (R-MSG-2); escaped when shown."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.CharField(max_length=MESSAGE_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        # History pages and reconnect catch-up both walk one conversation by id.
+        indexes = [models.Index(fields=["conversation", "id"], name="message_conversation_id_idx")]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk}"
+
+
+class ConversationRead(models.Model):
+    """How far one member has read one conversation: messages after `last_read_id` are unread."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_read_id = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="one_read_mark_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.conversation} up to {self.last_read_id}"

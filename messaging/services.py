@@ -1,4 +1,4 @@
-"""Notifications: stored first, then delivered (websocket, and email for important kinds) after commit."""
+"""Notifications and the pair's conversation: stored first, then delivered after commit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -22,7 +23,7 @@ from accounts.validators import single_line
 # uses it only at call time, so either may be loaded first.
 from messaging import tasks
 from messaging.kinds import KINDS
-from messaging.models import Notification
+from messaging.models import MESSAGE_MAX_LENGTH, Conversation, ConversationRead, Message, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -201,3 +202,114 @@ def sockets_close_for(user_id: int) -> None:
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(user_group(user_id), {"type": "session.logout"})
+
+
+# The pair's conversation (issue 8). Mentoring opens and closes it; messaging never imports mentoring.
+
+READ_ONLY_MESSAGE = "This pairing has ended, so the conversation is read-only."
+
+
+def conversation_group(conversation_id: int) -> str:
+    """The channel-layer group every open page of one conversation joins."""
+    return f"conversation.{conversation_id}"
+
+
+@transaction.atomic
+def conversation_open(*, pairing, members) -> Conversation:
+    """The pairing's conversation between its two members (R-MSG-1). Opening it again returns the same one."""
+    first, second = members
+    conversation, _ = Conversation.objects.get_or_create(
+        pairing_id=pairing.pk, defaults={"first_member": first, "second_member": second}
+    )
+    return conversation
+
+
+@transaction.atomic
+def conversation_close(*, pairing_id: int) -> int:
+    """The pairing ended: its conversation stays readable but takes no new messages."""
+    return Conversation.objects.filter(pairing_id=pairing_id, read_only=False).update(read_only=True)
+
+
+def message_clean(body) -> str:
+    """The text as it will be stored, or a ValidationError that tells the writer what to change."""
+    text = (body if isinstance(body, str) else "").strip()
+    if not text:
+        raise ValidationError("Write a message before you send it.")
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise ValidationError(
+            f"A message can be at most {MESSAGE_MAX_LENGTH:,} characters long; this one has {len(text):,}. "
+            "Shorten it or send it in parts."
+        )
+    return text
+
+
+@transaction.atomic(durable=True)
+def message_post(*, conversation_id: int, sender, body: str) -> Message:
+    """Store a message from one of the conversation's two members, then, after commit, push it to the
+    conversation's open pages (R-MSG-2). The partner gets a notification that never quotes the text.
+
+    Raises Conversation.DoesNotExist for anyone else (views answer 404), ValidationError when the
+    conversation is read-only or the text is empty or too long. Scheme rules (a suspended member)
+    are checked by mentoring.services.message_send, which views and consumers call.
+    """
+    conversation = (
+        Conversation.objects.for_participant(sender)
+        .select_for_update(of=("self",))
+        .select_related("first_member", "second_member")
+        .get(pk=conversation_id)
+    )
+    if conversation.read_only:
+        raise ValidationError(READ_ONLY_MESSAGE)
+    message = Message.objects.create(conversation=conversation, sender=sender, body=message_clean(body))
+    # The sender has read what they wrote: it never counts as unread for them.
+    _read_mark(conversation=conversation, user=sender, up_to_id=message.pk)
+    notify(conversation.partner_of(sender), "message_received", message, url=conversation.get_absolute_url())
+    payload = message_payload(message)
+    transaction.on_commit(lambda: _broadcast(conversation.pk, payload), robust=True)
+    return message
+
+
+def message_payload(message: Message) -> dict:
+    """What a socket receives for one message (the sender's first name only)."""
+    return {
+        "id": message.pk,
+        "sender": message.sender.first_name,
+        "sender_id": message.sender_id,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def _broadcast(conversation_id: int, payload: dict) -> None:
+    """After commit, best effort: a page that misses it catches up when it reconnects (messages_after)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    event = {"type": "message.new", "message": payload}
+    try:
+        async_to_sync(layer.group_send)(conversation_group(conversation_id), event)
+    except Exception:
+        logger.warning("Could not push message %s to conversation %s", payload["id"], conversation_id, exc_info=True)
+
+
+def messages_after(*, conversation: Conversation, after_id: int, limit: int = 200) -> list[Message]:
+    """Messages a reconnecting page missed, oldest first."""
+    return list(conversation.messages.filter(pk__gt=after_id).select_related("sender").order_by("pk")[:limit])
+
+
+def _read_mark(*, conversation: Conversation, user, up_to_id: int) -> None:
+    row, _ = ConversationRead.objects.get_or_create(conversation=conversation, user=user)
+    if up_to_id > row.last_read_id:
+        # Conditional, so two tabs marking at once never move the mark back.
+        ConversationRead.objects.filter(pk=row.pk, last_read_id__lt=up_to_id).update(last_read_id=up_to_id)
+
+
+@transaction.atomic
+def conversation_mark_read(*, conversation_id: int, user, up_to_id: int | None = None) -> None:
+    """The member has read up to `up_to_id` (with none: everything). Never moves back; an id past the
+    conversation's newest message is cut to it. Another member's conversation raises DoesNotExist."""
+    conversation = Conversation.objects.for_participant(user).get(pk=conversation_id)
+    newest = conversation.messages.order_by("-pk").values_list("pk", flat=True).first() or 0
+    up_to = newest if up_to_id is None else min(int(up_to_id), newest)
+    if up_to > 0:
+        _read_mark(conversation=conversation, user=user, up_to_id=up_to)

@@ -1,11 +1,14 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from messaging.models import Notification
-from messaging.services import notification_mark_read
+from mentoring.services import message_send
+from messaging import selectors
+from messaging.models import MESSAGE_MAX_LENGTH, Notification
+from messaging.services import conversation_mark_read, notification_mark_read
 
 
 @login_required
@@ -31,3 +34,50 @@ def notification_open(request, pk: int):
 def notification_read_all(request):
     notification_mark_read(user=request.user)
     return redirect("notification_list")
+
+
+@login_required
+def conversation_list(request):
+    """The inbox: each conversation with its last message and how many are unread."""
+    return render(
+        request,
+        "messaging/conversation_list.html",
+        {"conversations": selectors.inbox_for(request.user), "title": "Messages"},
+    )
+
+
+def _before(request) -> int | None:
+    try:
+        return int(request.GET["before"])
+    except (KeyError, ValueError):
+        return None
+
+
+@login_required
+def conversation_detail(request, pk: int):
+    """History (newest at the bottom) and a composer that works as a plain form. Another person's id gives 404."""
+    conversation = selectors.access_conversation(request.user, pk)
+    status, draft, error = 200, "", ""
+    if request.method == "POST":
+        draft = request.POST.get("body", "")
+        try:
+            message_send(conversation_id=conversation.pk, sender=request.user, body=draft)
+        except ValidationError as refused:
+            status, error = 400, " ".join(refused.messages)
+        else:
+            return redirect(conversation)
+    before = _before(request)
+    page = selectors.history_page(conversation, before_id=before)
+    if before is None and page.messages:
+        conversation_mark_read(conversation_id=conversation.pk, user=request.user, up_to_id=page.messages[-1].pk)
+    context = {
+        "conversation": conversation,
+        "partner": conversation.partner_of(request.user),
+        "page": page,
+        "paging_back": before is not None,
+        "draft": draft,
+        "error": error,
+        "max_length": MESSAGE_MAX_LENGTH,
+        "title": f"Messages with {conversation.partner_of(request.user).first_name}",
+    }
+    return render(request, "messaging/conversation_detail.html", context, status=status)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from mentoring import agreement
 from mentoring.models import AgreementVersion, CalendarFeed, Meeting, PairingGoal
 from messaging.models import Notification
+from messaging.services import conversation_open
 from tests.mentoring.agreement_world import agreement_fields, as_post
 
 SIGNED_OUT = "signed out"
@@ -155,6 +156,16 @@ def a_goal_seen_by(owners: dict):
     def build(world) -> Built:
         goal = PairingGoal.objects.create(pairing=world.pairing_a_dual, text="Pass the interview")
         return Built({"pk": world.pairing_a_dual.pk, "goal_pk": goal.pk}, owners, goal)
+
+    return build
+
+
+def conversation_of_pairing_a_dual(owners: dict):
+    """pairing_a_dual's conversation (world pairings are made directly, not by pairing_start, so open it here)."""
+
+    def build(world) -> Built:
+        conversation = conversation_open(pairing=world.pairing_a_dual, members=[world.dual2, world.dual])
+        return Built({"pk": conversation.pk}, owners, conversation)
 
     return build
 
@@ -339,6 +350,16 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
     "calendar_feed": (Case(a_calendar_feed, public=True),),
     # A complaint is read on the site by its complainant alone; coordinators and staff handle it in the admin.
     "complaint_detail": (Case(own_complaint, forbidden=(*CONFIDENTIAL, "mentor_a")),),
+    # Issue 8: the pair's conversation, its two members only; staff read it only through the audited route.
+    "conversation_detail": (
+        Case(conversation_of_pairing_a_dual(PAIR_A_DUAL), forbidden=NOT_THE_PAIR),
+        Case(
+            conversation_of_pairing_a_dual({"dual": 302}),
+            forbidden=NOT_THE_PAIR,
+            methods=("POST",),
+            data={"body": "Hello"},
+        ),
+    ),
 }
 
 

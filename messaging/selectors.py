@@ -1,0 +1,72 @@
+"""Reads of the pair's conversation that views and the consumer share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from messaging.models import Conversation, ConversationRead, Message
+
+HISTORY_PAGE = 50
+
+
+def access_conversation(user, pk: int) -> Conversation:
+    """One of the user's own conversations, or 404 (another person's id is not found, R-MSG-1)."""
+    return get_object_or_404(
+        Conversation.objects.for_participant(user).select_related("first_member", "second_member"), pk=pk
+    )
+
+
+def unread_messages(user):
+    """A subquery: how many messages in the outer conversation arrived after the user's read mark."""
+    last_read = ConversationRead.objects.filter(conversation=OuterRef("conversation_id"), user=user).values(
+        "last_read_id"
+    )[:1]
+    unread = (
+        Message.objects.filter(conversation=OuterRef("pk"))
+        .exclude(sender=user)
+        .filter(pk__gt=Coalesce(Subquery(last_read), Value(0)))
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
+
+
+def inbox_for(user) -> list[Conversation]:
+    """The user's conversations, newest activity first, each with `unread` and `last_message` (three queries)."""
+    newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    conversations = list(
+        Conversation.objects.for_participant(user)
+        .select_related("first_member", "second_member")
+        .annotate(unread=unread_messages(user), last_message_id=Subquery(newest))
+    )
+    last = Message.objects.select_related("sender").in_bulk(
+        [c.last_message_id for c in conversations if c.last_message_id]
+    )
+    for conversation in conversations:
+        conversation.last_message = last.get(conversation.last_message_id)
+        conversation.partner = conversation.partner_of(user)
+    conversations.sort(key=lambda c: (c.last_message_id or 0, c.created_at.timestamp()), reverse=True)
+    return conversations
+
+
+@dataclass
+class HistoryPage:
+    messages: list[Message]  # oldest first, so the newest is at the bottom
+    older_than: int | None  # the id for the "older messages" link, when there are older ones
+
+
+def history_page(conversation: Conversation, *, before_id: int | None = None, size: int = HISTORY_PAGE) -> HistoryPage:
+    """The `size` latest messages (before `before_id` when paging back), oldest first."""
+    messages = conversation.messages.select_related("sender").order_by("-pk")
+    if before_id is not None:
+        messages = messages.filter(pk__lt=before_id)
+    page = list(messages[: size + 1])
+    older = len(page) > size
+    page = page[:size][::-1]
+    return HistoryPage(messages=page, older_than=page[0].pk if older and page else None)
