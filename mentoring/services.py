@@ -28,8 +28,7 @@ from mentoring.models import (
     TermsVersion,
 )
 from mentoring.selectors import active_mentee_count, mentor_limit_reached
-from messaging.models import Conversation
-from messaging.services import conversation_open, message_post, notify, notify_many
+from messaging.services import conversation_open, notify, notify_many
 from safeguarding import eligibility
 from safeguarding.audit import audit
 from safeguarding.services import memberships_activate_eligible
@@ -252,35 +251,3 @@ def rematch_request(*, pairing_id: int, mentee, note: str = "") -> RematchReques
             url="/admin/mentoring/rematchrequest/",
         )
     return rematch
-
-
-# Memberships in these states may not write to their partner (issue 8, item 4).
-SILENCED = {
-    SchemeMembership.Status.SUSPENDED: "suspended",
-    SchemeMembership.Status.WITHDRAWN: "withdrawn",
-}
-
-
-def message_send(*, conversation_id: int, sender, body: str):
-    """Send a message in a pairing's conversation: what views and the consumer call.
-
-    Adds the scheme's rule to messaging.services.message_post: a member whose membership for the
-    pairing's scheme and role is suspended or withdrawn cannot send. Not atomic itself (message_post
-    owns the durable transaction). Another person's conversation raises Conversation.DoesNotExist.
-    """
-    conversation = (
-        Conversation.objects.for_participant(sender).select_related("pairing__scheme").get(pk=conversation_id)
-    )
-    pairing = conversation.pairing
-    role = Role.MENTOR if sender.pk == pairing.mentor_id else Role.MENTEE
-    status = (
-        SchemeMembership.objects.filter(user=sender, scheme_id=pairing.scheme_id, role=role)
-        .values_list("status", flat=True)
-        .first()
-    )
-    if status in SILENCED:
-        raise ValidationError(
-            f"Your membership of {pairing.scheme} as a {Role(role).label.lower()} is {SILENCED[status]}, "
-            "so you cannot send messages. Your coordinator can tell you more."
-        )
-    return message_post(conversation_id=conversation.pk, sender=sender, body=body)

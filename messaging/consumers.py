@@ -6,7 +6,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
 
 # Consumers are the top layer (DESIGN.md, Layers): they send through the same service as the page.
-from mentoring.services import message_send
+from mentoring.messages import message_send
 from messaging.models import Conversation
 from messaging.services import conversation_group, message_payload, messages_after, user_group
 

@@ -250,7 +250,7 @@ def message_post(*, conversation_id: int, sender, body: str) -> Message:
 
     Raises Conversation.DoesNotExist for anyone else (views answer 404), ValidationError when the
     conversation is read-only or the text is empty or too long. Scheme rules (a suspended member)
-    are checked by mentoring.services.message_send, which views and consumers call.
+    are checked by mentoring.messages.message_send, which views and consumers call.
     """
     conversation = (
         Conversation.objects.for_participant(sender)

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from mentoring.services import message_send
+from mentoring.messages import message_send
 from messaging import selectors
 from messaging.models import MESSAGE_MAX_LENGTH, Notification
 from messaging.services import conversation_mark_read, notification_mark_read

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.test import override_settings
 
-from mentoring.services import message_send
+from mentoring.messages import message_send
 from messaging.models import Message
 from messaging.routing import websocket_urlpatterns
 from messaging.services import sockets_close_for

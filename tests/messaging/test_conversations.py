@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from mentoring.ending import pairing_end
+from mentoring.messages import message_send
 from mentoring.models import Pairing, Role, SchemeMembership
-from mentoring.services import message_send
 from messaging import selectors
 from messaging.models import Conversation, Message, Notification
 from messaging.services import (

@@ -1,0 +1,42 @@
+"""Sending in a pairing's conversation under the scheme's rules (issue 8).
+
+Its own module, and not mentoring/services.py, because messaging's pages and socket call it: this module
+imports only the scheme's models and messaging, so messaging stays clear of matching (import-linter).
+"""
+
+from django.core.exceptions import ValidationError
+
+from mentoring.models import Role, SchemeMembership
+from messaging.models import Conversation
+from messaging.services import message_post
+
+# Memberships in these states may not write to their partner (issue 8, item 4).
+SILENCED = {
+    SchemeMembership.Status.SUSPENDED: "suspended",
+    SchemeMembership.Status.WITHDRAWN: "withdrawn",
+}
+
+
+def message_send(*, conversation_id: int, sender, body: str):
+    """Send a message in a pairing's conversation: what views and the consumer call.
+
+    Adds the scheme's rule to messaging.services.message_post: a member whose membership for the
+    pairing's scheme and role is suspended or withdrawn cannot send. Not atomic itself (message_post
+    owns the durable transaction). Another person's conversation raises Conversation.DoesNotExist.
+    """
+    conversation = (
+        Conversation.objects.for_participant(sender).select_related("pairing__scheme").get(pk=conversation_id)
+    )
+    pairing = conversation.pairing
+    role = Role.MENTOR if sender.pk == pairing.mentor_id else Role.MENTEE
+    status = (
+        SchemeMembership.objects.filter(user=sender, scheme_id=pairing.scheme_id, role=role)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status in SILENCED:
+        raise ValidationError(
+            f"Your membership of {pairing.scheme} as a {Role(role).label.lower()} is {SILENCED[status]}, "
+            "so you cannot send messages. Your coordinator can tell you more."
+        )
+    return message_post(conversation_id=conversation.pk, sender=sender, body=body)
