@@ -54,8 +54,13 @@ def to_utc(local: datetime.datetime, user) -> datetime.datetime:
         return local.astimezone(datetime.UTC)
     zone = zone_of(user)
     aware = local.replace(tzinfo=zone)
-    as_utc = aware.astimezone(datetime.UTC)
-    if as_utc.astimezone(zone).replace(tzinfo=None) != local:
+    try:
+        as_utc = aware.astimezone(datetime.UTC)
+        back = as_utc.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        # A time at either end of the calendar (year 1, year 9999) falls off it in UTC.
+        raise MeetingRefused("Choose a time within the next year.", code="too_far") from None
+    if back != local:
         raise MeetingRefused(
             f"{local:%H:%M} does not exist on {local:%d %B %Y} in {zone.key}: the clocks go forward then. "
             "Choose another time.",
