@@ -240,6 +240,9 @@ def message_clean(body) -> str:
             f"A message can be at most {MESSAGE_MAX_LENGTH:,} characters long; this one has {len(text):,}. "
             "Shorten it or send it in parts."
         )
+    # Line breaks and tabs are text; other control characters are not (PostgreSQL refuses a NUL outright).
+    if any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in text):
+        raise ValidationError("Your message contains characters that cannot be sent; remove them and try again.")
     return text
 
 

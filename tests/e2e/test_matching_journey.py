@@ -52,7 +52,7 @@ def test_search_request_accept_and_both_see_the_pairing(asgi_live_server, new_pa
     expect(other.locator("#notification-count")).to_have_text("1")
     other.get_by_role("link", name="My mentoring").click()
     assert_accessible(other)
-    other.get_by_role("link", name="Amara").click()
+    other.get_by_role("link", name="Amara", exact=True).click()
     assert_accessible(other)
     expect(other.get_by_text("Prepare for chartership within a year.")).to_be_visible()
     other.get_by_label("No conflict").check()

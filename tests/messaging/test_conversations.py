@@ -202,3 +202,12 @@ def test_pairings_from_before_conversations_get_one_and_an_ended_ones_is_read_on
     assert set(rows) == {started.pk, ended.pk}
     assert (rows[started.pk].first_member, rows[started.pk].second_member) == (started.mentor, started.mentee)
     assert not rows[started.pk].read_only and rows[ended.pk].read_only
+
+
+def test_a_message_with_control_characters_is_refused_with_a_clear_message(started):
+    # A NUL is refused by PostgreSQL itself: the writer gets a message, not a 500, and nothing is stored.
+    for text in ("Hello\x00there", "Bell\x07", "Escape\x1b[31m"):
+        with pytest.raises(ValidationError, match="cannot be sent"):
+            message_send(conversation_id=started.conversation.pk, sender=started.mentor, body=text)
+    message_send(conversation_id=started.conversation.pk, sender=started.mentor, body="Two\nlines\tand a tab")
+    assert Message.objects.count() == 1
