@@ -6,8 +6,7 @@ imports only the scheme's models and messaging, so messaging stays clear of matc
 
 from django.core.exceptions import ValidationError
 
-from mentoring.models import Role, SchemeMembership
-from messaging.models import Conversation
+from mentoring.models import Pairing, Role, SchemeMembership
 from messaging.services import message_post
 
 # Memberships in these states may not write to their partner (issue 8, item 4).
@@ -21,22 +20,24 @@ def message_send(*, conversation_id: int, sender, body: str):
     """Send a message in a pairing's conversation: what views and the consumer call.
 
     Adds the scheme's rule to messaging.services.message_post: a member whose membership for the
-    pairing's scheme and role is suspended or withdrawn cannot send. Not atomic itself (message_post
-    owns the durable transaction). Another person's conversation raises Conversation.DoesNotExist.
+    pairing's scheme and role is suspended or withdrawn cannot send. The rule is checked inside
+    message_post's transaction, once it holds the conversation's row lock, so it is read in the same
+    transaction that stores the message (a withdrawal, which closes the conversation under that lock,
+    is never overtaken). Another person's conversation raises Conversation.DoesNotExist.
     """
-    conversation = (
-        Conversation.objects.for_participant(sender).select_related("pairing__scheme").get(pk=conversation_id)
-    )
-    pairing = conversation.pairing
-    role = Role.MENTOR if sender.pk == pairing.mentor_id else Role.MENTEE
-    status = (
-        SchemeMembership.objects.filter(user=sender, scheme_id=pairing.scheme_id, role=role)
-        .values_list("status", flat=True)
-        .first()
-    )
-    if status in SILENCED:
-        raise ValidationError(
-            f"Your membership of {pairing.scheme} as a {Role(role).label.lower()} is {SILENCED[status]}, "
-            "so you cannot send messages. Your coordinator can tell you more."
+
+    def may_send(conversation) -> None:
+        pairing = Pairing.objects.select_related("scheme").get(pk=conversation.pairing_id)
+        role = Role.MENTOR if sender.pk == pairing.mentor_id else Role.MENTEE
+        status = (
+            SchemeMembership.objects.filter(user=sender, scheme_id=pairing.scheme_id, role=role)
+            .values_list("status", flat=True)
+            .first()
         )
-    return message_post(conversation_id=conversation.pk, sender=sender, body=body)
+        if status in SILENCED:
+            raise ValidationError(
+                f"Your membership of {pairing.scheme} as a {Role(role).label.lower()} is {SILENCED[status]}, "
+                "so you cannot send messages. Your coordinator can tell you more."
+            )
+
+    return message_post(conversation_id=conversation_id, sender=sender, body=body, check=may_send)

@@ -148,6 +148,12 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# Flood control for the pair's conversation (issue 8): at most this many messages per member in any
+# window of this many seconds, over all their conversations, pages and sockets. Counted in the database,
+# so every server process agrees. bench/messaging.py raises it: it measures throughput, not the limit.
+MESSAGE_RATE_LIMIT = env.int("MESSAGE_RATE_LIMIT", default=30)
+MESSAGE_RATE_WINDOW = env.int("MESSAGE_RATE_WINDOW", default=60)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_RESULT_BACKEND = None

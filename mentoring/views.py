@@ -12,6 +12,7 @@ from mentoring.agreement import agreement_state, goals_for_pairing
 from mentoring.forms import DocumentsAcceptForm, SchemeJoinForm
 from mentoring.models import DocumentKind, Pairing, Role, Scheme, SchemeMembership, TermsVersion
 from mentoring.pairing_home import pairing_next_step
+from messaging import selectors as messaging_selectors
 from messaging.models import Conversation
 
 
@@ -87,6 +88,8 @@ def mentoring_home(request):
             (pairing, pairing_next_step(pairing, user))
             for pairing in Pairing.objects.visible_to(user).select_related("mentor", "mentee", "scheme")
         ],
+        # Each conversation's last message and unread count, kept live by notifications.js (issue 8).
+        "conversations": messaging_selectors.inbox_for(user),
     }
     return render(request, "mentoring/mentoring_home.html", context)
 

@@ -129,8 +129,12 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["pk"]
-        # History pages and reconnect catch-up both walk one conversation by id.
-        indexes = [models.Index(fields=["conversation", "id"], name="message_conversation_id_idx")]
+        indexes = [
+            # History pages and reconnect catch-up both walk one conversation by id.
+            models.Index(fields=["conversation", "id"], name="message_conversation_id_idx"),
+            # The flood limit reads a member's most recent messages (services.message_rate_check).
+            models.Index(fields=["sender", "created_at"], name="message_sender_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Message {self.pk}"

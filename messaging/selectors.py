@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -21,7 +21,8 @@ def access_conversation(user, pk: int) -> Conversation:
 
 
 def unread_messages(user):
-    """A subquery: how many messages in the outer conversation arrived after the user's read mark."""
+    """A subquery: how many messages in the outer conversation arrived after the user's read mark.
+    `user` may be a user or a user id."""
     last_read = ConversationRead.objects.filter(conversation=OuterRef("conversation_id"), user=user).values(
         "last_read_id"
     )[:1]
@@ -53,6 +54,30 @@ def inbox_for(user) -> list[Conversation]:
         conversation.partner = conversation.partner_of(user)
     conversations.sort(key=lambda c: (c.last_message_id or 0, c.created_at.timestamp()), reverse=True)
     return conversations
+
+
+def unread_counts(user_id: int) -> dict[int, int]:
+    """How many messages are unread in each of one member's conversations, in one query (live badges)."""
+    return dict(
+        Conversation.objects.filter(Q(first_member_id=user_id) | Q(second_member_id=user_id))
+        .annotate(unread=unread_messages(user_id))
+        .values_list("pk", "unread")
+    )
+
+
+def unread_total(user) -> int:
+    """All the member's unread messages, for the "Messages" link in the navigation (one query)."""
+    return sum(unread_counts(user.pk).values())
+
+
+def read_up_to(conversation: Conversation, user_id: int) -> int:
+    """The id of the last message `user_id` has read in the conversation (0 for none)."""
+    return (
+        ConversationRead.objects.filter(conversation=conversation, user_id=user_id)
+        .values_list("last_read_id", flat=True)
+        .first()
+        or 0
+    )
 
 
 @dataclass

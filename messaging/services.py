@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+import math
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -21,7 +23,7 @@ from accounts.validators import single_line
 
 # messaging.tasks imports this module too; each imports the other as a module and
 # uses it only at call time, so either may be loaded first.
-from messaging import tasks
+from messaging import selectors, tasks
 from messaging.kinds import KINDS
 from messaging.models import MESSAGE_MAX_LENGTH, Conversation, ConversationRead, Message, Notification
 
@@ -31,6 +33,11 @@ logger = logging.getLogger(__name__)
 def user_group(user_id: int) -> str:
     """The channel-layer group every socket of one user joins."""
     return f"user.{user_id}"
+
+
+def session_group(user_id: int) -> str:
+    """The group a member's conversation sockets join only to hear that the member signed out."""
+    return f"session.{user_id}"
 
 
 def notify(user, kind: str, obj=None, *, body: str = "", url: str = "") -> Notification:
@@ -96,14 +103,12 @@ def push_unread_counts(user_ids: list[int]) -> None:
         "user_id", flat=True
     ):
         counts[uid] += 1
-    send = async_to_sync(layer.group_send)
-    try:
-        for uid, count in counts.items():
-            send(user_group(uid), {"type": "notification.count", "unread": count})
-    except Exception:
-        # Any layer's failure (Redis down, a full channel): the count is a
-        # convenience, and the next page load shows it. Stop rather than try each user.
-        logger.warning("Could not push unread counts to %d member(s)", len(counts), exc_info=True)
+    # Any layer's failure (Redis down, a full channel) is logged and stops the pushes: the count is a
+    # convenience, and the next page load shows it.
+    _layer_send(
+        [(user_group(uid), {"type": "notification.count", "unread": count}) for uid, count in counts.items()],
+        what=f"unread counts to {len(counts)} member(s)",
+    )
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:
@@ -199,14 +204,30 @@ def _email_failed(notification: Notification, error: Exception) -> None:
 
 def sockets_close_for(user_id: int) -> None:
     """Close every open socket of a member who signed out (DESIGN: a logout closes that user's sockets)."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(user_group(user_id), {"type": "session.logout"})
+    _layer_send(
+        [(group, {"type": "session.logout"}) for group in (user_group(user_id), session_group(user_id))],
+        what=f"the sign-out of member {user_id}",
+    )
 
 
 # The pair's conversation (issue 8). Mentoring opens and closes it; messaging never imports mentoring.
 
 READ_ONLY_MESSAGE = "This pairing has ended, so the conversation is read-only."
+
+# How much of a message the inbox and "My mentoring" show live (as the inbox page does).
+SUMMARY_LENGTH = 120
+
+
+class MessageRateLimited(ValidationError):
+    """Too many messages in a short time (a flood): nothing was stored. `retry_after` is in seconds."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = max(1, retry_after)
+        seconds = f"{self.retry_after} second{'' if self.retry_after == 1 else 's'}"
+        super().__init__(
+            f"You are sending messages faster than the platform allows. Your message was not sent: "
+            f"wait {seconds} and send it again."
+        )
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -246,14 +267,33 @@ def message_clean(body) -> str:
     return text
 
 
+def message_rate_check(*, sender, now) -> None:
+    """Refuse a member's message when they already sent MESSAGE_RATE_LIMIT in the last MESSAGE_RATE_WINDOW
+    seconds, in any of their conversations, from any page or socket (counted in the database, so every
+    server process sees the same count, with or without Redis). One indexed query: the limit-th newest."""
+    limit, window = settings.MESSAGE_RATE_LIMIT, settings.MESSAGE_RATE_WINDOW
+    oldest_counted = list(
+        Message.objects.filter(sender=sender)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[limit - 1 : limit]
+    )
+    if oldest_counted and oldest_counted[0] > now - datetime.timedelta(seconds=window):
+        wait = oldest_counted[0] + datetime.timedelta(seconds=window) - now
+        raise MessageRateLimited(retry_after=math.ceil(wait.total_seconds()))
+
+
 @transaction.atomic(durable=True)
-def message_post(*, conversation_id: int, sender, body: str) -> Message:
+def message_post(
+    *, conversation_id: int, sender, body: str, check: Callable[[Conversation], None] | None = None
+) -> Message:
     """Store a message from one of the conversation's two members, then, after commit, push it to the
-    conversation's open pages (R-MSG-2). The partner gets a notification that never quotes the text.
+    conversation's open pages and both members' live badges (R-MSG-2, R-MSG-3). The partner gets a
+    notification that never quotes the text, one while earlier ones are unread (it reads "new message").
 
     Raises Conversation.DoesNotExist for anyone else (views answer 404), ValidationError when the
-    conversation is read-only or the text is empty or too long. Scheme rules (a suspended member)
-    are checked by mentoring.messages.message_send, which views and consumers call.
+    conversation is read-only or the text is empty or too long, MessageRateLimited for a flood.
+    `check(conversation)` runs inside the transaction, under the conversation's row lock, before anything
+    is written: mentoring.messages.message_send passes the scheme's rules (a suspended member) that way.
     """
     conversation = (
         Conversation.objects.for_participant(sender)
@@ -263,19 +303,35 @@ def message_post(*, conversation_id: int, sender, body: str) -> Message:
     )
     if conversation.read_only:
         raise ValidationError(READ_ONLY_MESSAGE)
-    message = Message.objects.create(conversation=conversation, sender=sender, body=message_clean(body))
+    text = message_clean(body)
+    if check is not None:
+        check(conversation)
+    now = timezone.now()
+    message_rate_check(sender=sender, now=now)
+    # Under the row lock, so two messages never name the same previous one: a page that receives a
+    # message whose previous one it lacks knows it missed something (consumers catch up on that).
+    previous = conversation.messages.order_by("-pk").values_list("pk", flat=True).first()
+    message = Message.objects.create(conversation=conversation, sender=sender, body=text, created_at=now)
     # The sender has read what they wrote: it never counts as unread for them.
     _read_mark(conversation=conversation, user=sender, up_to_id=message.pk)
-    notify(conversation.partner_of(sender), "message_received", message, url=conversation.get_absolute_url())
-    payload = message_payload(message)
-    transaction.on_commit(lambda: _broadcast(conversation.pk, payload), robust=True)
+    partner = conversation.partner_of(sender)
+    url = conversation.get_absolute_url()
+    told = Notification.objects.for_user(partner).unread().filter(kind="message_received", url=url).exists()
+    if not told:
+        notify(partner, "message_received", message, url=url)
+    payload = message_payload(message, previous=previous)
+    transaction.on_commit(
+        lambda: _message_deliver(conversation.pk, payload, sender_id=sender.pk, partner_id=partner.pk), robust=True
+    )
     return message
 
 
-def message_payload(message: Message) -> dict:
-    """What a socket receives for one message (the sender's first name only)."""
+def message_payload(message: Message, *, previous: int | None = None) -> dict:
+    """What a socket receives for one message (the sender's first name only). `previous` is the id of the
+    message before it in the conversation, when known (live messages carry it; catch-up ones need not)."""
     return {
         "id": message.pk,
+        "previous": previous,
         "sender": message.sender.first_name,
         "sender_id": message.sender_id,
         "body": message.body,
@@ -283,16 +339,57 @@ def message_payload(message: Message) -> dict:
     }
 
 
-def _broadcast(conversation_id: int, payload: dict) -> None:
-    """After commit, best effort: a page that misses it catches up when it reconnects (messages_after)."""
+def _summary(payload: dict) -> dict:
+    body = payload["body"]
+    if len(body) > SUMMARY_LENGTH:
+        body = body[: SUMMARY_LENGTH - 1] + "…"
+    return {"id": payload["id"], "sender": payload["sender"], "sender_id": payload["sender_id"], "body": body}
+
+
+def _inbox_event(conversation_id: int, *, user_id: int, last: dict | None, counts: bool) -> tuple[str, dict]:
+    """The event that updates one member's badges: the conversation's unread count, their total and,
+    with `last`, the conversation's last message (the inbox and "My mentoring" show it)."""
+    event = {"type": "inbox.changed", "conversation": conversation_id, "last": last}
+    if counts:
+        unread = selectors.unread_counts(user_id)
+        event.update(unread=unread.get(conversation_id, 0), total=sum(unread.values()))
+    else:
+        event.update(unread=0, total=None)  # the sender: nothing of theirs became unread
+    return user_group(user_id), event
+
+
+def _message_deliver(conversation_id: int, payload: dict, *, sender_id: int, partner_id: int) -> None:
+    """After commit: the message to the conversation's open pages first (the partner's latency), then both
+    members' badges. Best effort: a page that misses it catches up (see consumers)."""
+    summary = _summary(payload)
+    _layer_send(
+        [
+            (conversation_group(conversation_id), {"type": "message.new", "message": payload}),
+            _inbox_event(conversation_id, user_id=partner_id, last=summary, counts=True),
+            _inbox_event(conversation_id, user_id=sender_id, last=summary, counts=False),
+        ],
+        what=f"message {payload['id']}",
+    )
+
+
+def _layer_send(events: list[tuple[str, dict]], *, what: str) -> None:
+    """Send group events in order through the channel layer. Never raises: the write this follows has
+    committed, and a page that missed an event catches up (a socket resyncs after an outage of the layer,
+    and every page load shows the stored state)."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not events:
         return
-    event = {"type": "message.new", "message": payload}
+
+    async def send_all():
+        for group, event in events:
+            await layer.group_send(group, event)
+
     try:
-        async_to_sync(layer.group_send)(conversation_group(conversation_id), event)
-    except Exception:
-        logger.warning("Could not push message %s to conversation %s", payload["id"], conversation_id, exc_info=True)
+        async_to_sync(send_all)()
+    except Exception as error:
+        # Redis down or restarting, a full channel: one line, not a traceback per message.
+        logger.warning("Could not push %s: %s: %s", what, type(error).__name__, error)
+        logger.debug("Push failure", exc_info=True)
 
 
 def messages_after(*, conversation: Conversation, after_id: int, limit: int = 200) -> list[Message]:
@@ -300,19 +397,51 @@ def messages_after(*, conversation: Conversation, after_id: int, limit: int = 20
     return list(conversation.messages.filter(pk__gt=after_id).select_related("sender").order_by("pk")[:limit])
 
 
-def _read_mark(*, conversation: Conversation, user, up_to_id: int) -> None:
-    row, _ = ConversationRead.objects.get_or_create(conversation=conversation, user=user)
-    if up_to_id > row.last_read_id:
-        # Conditional, so two tabs marking at once never move the mark back.
-        ConversationRead.objects.filter(pk=row.pk, last_read_id__lt=up_to_id).update(last_read_id=up_to_id)
+def _read_mark(*, conversation: Conversation, user, up_to_id: int) -> bool:
+    """Move the member's read mark forward to `up_to_id`; True when it moved."""
+    # Conditional, so two tabs marking at once never move the mark back.
+    if ConversationRead.objects.filter(conversation=conversation, user=user, last_read_id__lt=up_to_id).update(
+        last_read_id=up_to_id
+    ):
+        return True
+    _, created = ConversationRead.objects.get_or_create(
+        conversation=conversation, user=user, defaults={"last_read_id": up_to_id}
+    )
+    return created
 
 
 @transaction.atomic
-def conversation_mark_read(*, conversation_id: int, user, up_to_id: int | None = None) -> None:
+def conversation_mark_read(*, conversation_id: int, user, up_to_id: int | None = None) -> bool:
     """The member has read up to `up_to_id` (with none: everything). Never moves back; an id past the
-    conversation's newest message is cut to it. Another member's conversation raises DoesNotExist."""
+    conversation's newest message is cut to it. Another member's conversation raises DoesNotExist.
+
+    When the mark moves: the conversation's "new message" notifications are marked read, and after
+    commit the partner's pages show the read receipt and the member's badges update (R-MSG-3).
+    Returns whether the mark moved."""
     conversation = Conversation.objects.for_participant(user).get(pk=conversation_id)
     newest = conversation.messages.order_by("-pk").values_list("pk", flat=True).first() or 0
     up_to = newest if up_to_id is None else min(int(up_to_id), newest)
-    if up_to > 0:
-        _read_mark(conversation=conversation, user=user, up_to_id=up_to)
+    if up_to <= 0 or not _read_mark(conversation=conversation, user=user, up_to_id=up_to):
+        return False
+    seen = (
+        Notification.objects.for_user(user)
+        .unread()
+        .filter(kind="message_received", url=conversation.get_absolute_url())
+        .update(read_at=timezone.now())
+    )
+    reader_id = user.pk
+    transaction.on_commit(
+        lambda: _read_deliver(conversation.pk, reader_id=reader_id, up_to=up_to, bell=bool(seen)), robust=True
+    )
+    return True
+
+
+def _read_deliver(conversation_id: int, *, reader_id: int, up_to: int, bell: bool) -> None:
+    events = [
+        (conversation_group(conversation_id), {"type": "message.read", "reader_id": reader_id, "up_to": up_to}),
+        _inbox_event(conversation_id, user_id=reader_id, last=None, counts=True),
+    ]
+    if bell:
+        unread = Notification.objects.filter(user_id=reader_id, read_at__isnull=True).count()
+        events.append((user_group(reader_id), {"type": "notification.count", "unread": unread}))
+    _layer_send(events, what=f"the read mark of conversation {conversation_id}")

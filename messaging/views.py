@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from mentoring.messages import message_send
 from messaging import selectors
 from messaging.models import MESSAGE_MAX_LENGTH, Notification
-from messaging.services import conversation_mark_read, notification_mark_read
+from messaging.services import MessageRateLimited, conversation_mark_read, notification_mark_read
 
 
 @login_required
@@ -57,11 +57,13 @@ def _before(request) -> int | None:
 def conversation_detail(request, pk: int):
     """History (newest at the bottom) and a composer that works as a plain form. Another person's id gives 404."""
     conversation = selectors.access_conversation(request.user, pk)
-    status, draft, error = 200, "", ""
+    status, draft, error, retry_after = 200, "", "", None
     if request.method == "POST":
         draft = request.POST.get("body", "")
         try:
             message_send(conversation_id=conversation.pk, sender=request.user, body=draft)
+        except MessageRateLimited as refused:
+            status, error, retry_after = 429, refused.messages[0], refused.retry_after
         except ValidationError as refused:
             status, error = 400, " ".join(refused.messages)
         else:
@@ -70,9 +72,14 @@ def conversation_detail(request, pk: int):
     page = selectors.history_page(conversation, before_id=before)
     if before is None and page.messages:
         conversation_mark_read(conversation_id=conversation.pk, user=request.user, up_to_id=page.messages[-1].pk)
+    partner = conversation.partner_of(request.user)
+    # The read receipt goes on the viewer's last message the partner has read (R-MSG-3).
+    partner_read = selectors.read_up_to(conversation, partner.pk)
+    mine_read = [m.pk for m in page.messages if m.sender_id == request.user.pk and m.pk <= partner_read]
     context = {
         "conversation": conversation,
-        "partner": conversation.partner_of(request.user),
+        "partner": partner,
+        "read_receipt_id": mine_read[-1] if mine_read else None,
         "page": page,
         "paging_back": before is not None,
         "draft": draft,
@@ -80,4 +87,7 @@ def conversation_detail(request, pk: int):
         "max_length": MESSAGE_MAX_LENGTH,
         "title": f"Messages with {conversation.partner_of(request.user).first_name}",
     }
-    return render(request, "messaging/conversation_detail.html", context, status=status)
+    response = render(request, "messaging/conversation_detail.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response

@@ -134,7 +134,10 @@ def test_the_inbox_shows_each_conversations_last_message_and_unread_count(
     assert (row.unread, row.last_message.body) == (3, "Three")
     assert selectors.inbox_for(started.mentor)[0].unread == 0  # one's own messages are never unread
     response = client.get(reverse("conversation_list"))
-    assert f'data-testid="unread-{conversation.pk}">3' in response.content.decode()
+    body = response.content.decode()
+    assert f'data-testid="unread-{conversation.pk}"><span data-count>3</span>' in body
+    # The "Messages" link in the navigation counts them too (R-MSG-3).
+    assert '<span class="badge rounded-pill bg-light text-dark" data-messages-unread><span data-count>3</span>' in body
     # Reading part of it leaves the rest unread; the mark never moves back.
     first = Message.objects.order_by("pk").first()
     conversation_mark_read(conversation_id=conversation.pk, user=started.mentee, up_to_id=first.pk + 1)
