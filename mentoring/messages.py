@@ -5,8 +5,9 @@ imports only the scheme's models and messaging, so messaging stays clear of matc
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
-from mentoring.models import Pairing, Role, SchemeMembership
+from mentoring.models import Role, Scheme, SchemeMembership
 from messaging.services import message_post
 
 # Memberships in these states may not write to their partner (issue 8, item 4).
@@ -27,17 +28,16 @@ def message_send(*, conversation_id: int, sender, body: str):
     """
 
     def may_send(conversation) -> None:
-        pairing = Pairing.objects.select_related("scheme").get(pk=conversation.pairing_id)
-        role = Role.MENTOR if sender.pk == pairing.mentor_id else Role.MENTEE
-        status = (
-            SchemeMembership.objects.filter(user=sender, scheme_id=pairing.scheme_id, role=role)
-            .values_list("status", flat=True)
-            .first()
+        # One query: the sender's membership in the pairing's scheme, in the role they hold in the pairing.
+        mine = Q(scheme__pairings__pk=conversation.pairing_id) & (
+            Q(role=Role.MENTOR, scheme__pairings__mentor=sender) | Q(role=Role.MENTEE, scheme__pairings__mentee=sender)
         )
-        if status in SILENCED:
+        membership = SchemeMembership.objects.filter(mine, user=sender).values("status", "role", "scheme_id").first()
+        if membership and membership["status"] in SILENCED:
+            scheme = Scheme.objects.get(pk=membership["scheme_id"])
             raise ValidationError(
-                f"Your membership of {pairing.scheme} as a {Role(role).label.lower()} is {SILENCED[status]}, "
-                "so you cannot send messages. Your coordinator can tell you more."
+                f"Your membership of {scheme} as a {Role(membership['role']).label.lower()} is "
+                f"{SILENCED[membership['status']]}, so you cannot send messages. Your coordinator can tell you more."
             )
 
     return message_post(conversation_id=conversation_id, sender=sender, body=body, check=may_send)

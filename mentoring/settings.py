@@ -154,6 +154,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # so every server process agrees. bench/messaging.py raises it: it measures throughput, not the limit.
 MESSAGE_RATE_LIMIT = env.int("MESSAGE_RATE_LIMIT", default=30)
 MESSAGE_RATE_WINDOW = env.int("MESSAGE_RATE_WINDOW", default=60)
+# Threads per server process for the websockets' database work (messaging/consumers.py), each keeping one
+# connection: processes × this stays below PostgreSQL's max_connections. Tests use 1: channels' one
+# thread, so a socket shares the test's database connection.
+SOCKET_DATABASE_THREADS = env.int("SOCKET_DATABASE_THREADS", default=1 if TESTING else 8)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_RESULT_BACKEND = None

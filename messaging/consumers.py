@@ -7,20 +7,24 @@ its groups again (Redis may have restarted empty) and catches up on what it miss
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
-from channels.db import database_sync_to_async
+from asgiref.sync import SyncToAsync
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connections
 
 # Consumers are the top layer (DESIGN.md, Layers): they send through the same service as the page.
 from mentoring.messages import message_send
-from messaging import selectors
+from messaging import delivery, selectors
 from messaging.models import Conversation
 from messaging.services import (
     MessageRateLimited,
@@ -34,6 +38,50 @@ from messaging.services import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+class _SocketDatabase(SyncToAsync):
+    """Runs a socket's database work in a thread, keeping the thread's connection between calls while it is
+    healthy (a connection left in a transaction or broken by an error is closed, as close_old_connections
+    does). Opening a PostgreSQL connection costs several milliseconds: per message, that was most of it.
+
+    The threads are settings.SOCKET_DATABASE_THREADS workers of a pool of their own, so writes for
+    different conversations run side by side, each thread with one connection. With 1 (tests), the work
+    runs in channels' one thread-sensitive thread, as database_sync_to_async does. Pages' requests run in
+    threads of their own and keep Django's CONN_MAX_AGE.
+    """
+
+    def thread_handler(self, loop, *args, **kwargs):
+        _keep_healthy_connections()
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        finally:
+            _keep_healthy_connections()
+
+
+def _keep_healthy_connections() -> None:
+    for connection in connections.all(initialized_only=True):
+        connection.close_at = None  # no age limit in these threads
+        connection.close_if_unusable_or_obsolete()
+
+
+@functools.cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="socket-database")
+
+
+def database_sync_to_async(func):
+    in_one_thread = _SocketDatabase(func, thread_sensitive=True)
+
+    @functools.wraps(func)
+    async def call(*args, **kwargs):
+        threads = settings.SOCKET_DATABASE_THREADS
+        if threads <= 1:
+            return await in_one_thread(*args, **kwargs)
+        return await _SocketDatabase(func, thread_sensitive=False, executor=_pool(threads))(*args, **kwargs)
+
+    return call
+
 
 # The largest text frame read. A message at its length limit fits many times over, even JSON-escaped.
 MAX_FRAME = 32 * 1024
@@ -70,6 +118,11 @@ class _LayerOutages:
 _outages: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LayerOutages]" = weakref.WeakKeyDictionary()
 
 
+def _retrieve(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 def _outages_here() -> _LayerOutages:
     loop = asyncio.get_running_loop()
     outages = _outages.get(loop)
@@ -92,6 +145,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.channel_layer is None:
             return await super().__call__(scope, receive, send)
         self.scope = scope
+        delivery.serve_from(asyncio.get_running_loop())  # sends after this socket's writes go to this loop
         self.channel_name = await self.channel_layer.new_channel()
         self.channel_receive = self._layer_receive
         self.base_send = send
@@ -133,6 +187,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 for task in (receiving, woken):
                     if not task.done():
                         task.cancel()
+                        # A cancelled receive may still end in the layer's own error: retrieve it, or asyncio
+                        # logs "Task exception was never retrieved" with a traceback.
+                        task.add_done_callback(_retrieve)
             if receiving.done() and not receiving.cancelled():
                 error = receiving.exception()
                 if error is None:
@@ -150,7 +207,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     await self.channel_layer.group_add(group, self.channel_name)
             except Exception:
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, 2.0)
             else:
                 self._layer_epoch = epoch
                 return
@@ -182,6 +239,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
 
 @database_sync_to_async
+def _unread_counts(user_id: int) -> dict[int, int]:
+    return selectors.unread_counts(user_id)
+
+
+@database_sync_to_async
 def _badges(user) -> dict:
     counts = selectors.unread_counts(user.pk)
     return {"unread": unread_count(user), "counts": counts, "total": sum(counts.values())}
@@ -207,9 +269,11 @@ class NotificationConsumer(LiveConsumer):
         await self.send_json({"unread": event["unread"]})
 
     async def inbox_changed(self, event):
-        await self.send_json(
-            {"inbox": {key: event[key] for key in ("conversation", "unread", "total", "last") if key in event}}
-        )
+        inbox = {"conversation": event["conversation"], "unread": 0, "total": None, "last": event["last"]}
+        if event["counted"]:
+            counts = await _unread_counts(self.scope["user"].pk)
+            inbox.update(unread=counts.get(event["conversation"], 0), total=sum(counts.values()))
+        await self.send_json({"inbox": inbox})
 
     async def layer_back(self, event):
         # Counts may have changed while the layer was down: send them all.

@@ -8,22 +8,22 @@ import math
 import smtplib
 from collections.abc import Callable, Iterable
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.validators import single_line
 
 # messaging.tasks imports this module too; each imports the other as a module and
 # uses it only at call time, so either may be loaded first.
-from messaging import selectors, tasks
+from messaging import delivery, tasks
 from messaging.kinds import KINDS
 from messaging.models import MESSAGE_MAX_LENGTH, Conversation, ConversationRead, Message, Notification
 
@@ -105,7 +105,7 @@ def push_unread_counts(user_ids: list[int]) -> None:
         counts[uid] += 1
     # Any layer's failure (Redis down, a full channel) is logged and stops the pushes: the count is a
     # convenience, and the next page load shows it.
-    _layer_send(
+    delivery.layer_send(
         [(user_group(uid), {"type": "notification.count", "unread": count}) for uid, count in counts.items()],
         what=f"unread counts to {len(counts)} member(s)",
     )
@@ -204,7 +204,7 @@ def _email_failed(notification: Notification, error: Exception) -> None:
 
 def sockets_close_for(user_id: int) -> None:
     """Close every open socket of a member who signed out (DESIGN: a logout closes that user's sockets)."""
-    _layer_send(
+    delivery.layer_send(
         [(group, {"type": "session.logout"}) for group in (user_group(user_id), session_group(user_id))],
         what=f"the sign-out of member {user_id}",
     )
@@ -267,19 +267,20 @@ def message_clean(body) -> str:
     return text
 
 
-def message_rate_check(*, sender, now) -> None:
-    """Refuse a member's message when they already sent MESSAGE_RATE_LIMIT in the last MESSAGE_RATE_WINDOW
-    seconds, in any of their conversations, from any page or socket (counted in the database, so every
-    server process sees the same count, with or without Redis). One indexed query: the limit-th newest."""
-    limit, window = settings.MESSAGE_RATE_LIMIT, settings.MESSAGE_RATE_WINDOW
-    oldest_counted = list(
-        Message.objects.filter(sender=sender)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[limit - 1 : limit]
-    )
-    if oldest_counted and oldest_counted[0] > now - datetime.timedelta(seconds=window):
-        wait = oldest_counted[0] + datetime.timedelta(seconds=window) - now
-        raise MessageRateLimited(retry_after=math.ceil(wait.total_seconds()))
+def _oldest_counted(sender):
+    """A subquery: when the sender sent the MESSAGE_RATE_LIMIT-th newest of their messages (index-only)."""
+    limit = settings.MESSAGE_RATE_LIMIT
+    newest_first = Message.objects.filter(sender=sender).order_by("-created_at").values("created_at")
+    return Subquery(newest_first[limit - 1 : limit])
+
+
+def _rate_refuse(oldest_counted, *, now) -> None:
+    """The flood limit (issue 8, bad input): a member may send MESSAGE_RATE_LIMIT messages in any
+    MESSAGE_RATE_WINDOW seconds, over all their conversations, pages and sockets. Counted in the database,
+    so every server process sees the same count, with or without Redis."""
+    window = datetime.timedelta(seconds=settings.MESSAGE_RATE_WINDOW)
+    if oldest_counted is not None and oldest_counted > now - window:
+        raise MessageRateLimited(retry_after=math.ceil((oldest_counted + window - now).total_seconds()))
 
 
 @transaction.atomic(durable=True)
@@ -295,10 +296,21 @@ def message_post(
     `check(conversation)` runs inside the transaction, under the conversation's row lock, before anything
     is written: mentoring.messages.message_send passes the scheme's rules (a suspended member) that way.
     """
+    url = reverse("conversation_detail", args=[conversation_id])
+    partner_told = Notification.objects.filter(
+        Q(user_id=OuterRef("first_member_id")) | Q(user_id=OuterRef("second_member_id")),
+        ~Q(user_id=sender.pk),
+        read_at__isnull=True,
+        kind="message_received",
+        url=url,
+    )
+    # One round trip: the lock, and (as of the statement's start) the flood count and whether the partner
+    # already has an unread "new message" notification for this conversation.
     conversation = (
         Conversation.objects.for_participant(sender)
         .select_for_update(of=("self",))
         .select_related("first_member", "second_member")
+        .annotate(oldest_counted=_oldest_counted(sender), partner_told=Exists(partner_told))
         .get(pk=conversation_id)
     )
     if conversation.read_only:
@@ -307,7 +319,7 @@ def message_post(
     if check is not None:
         check(conversation)
     now = timezone.now()
-    message_rate_check(sender=sender, now=now)
+    _rate_refuse(conversation.oldest_counted, now=now)
     # Under the row lock, so two messages never name the same previous one: a page that receives a
     # message whose previous one it lacks knows it missed something (consumers catch up on that).
     previous = conversation.messages.order_by("-pk").values_list("pk", flat=True).first()
@@ -315,9 +327,7 @@ def message_post(
     # The sender has read what they wrote: it never counts as unread for them.
     _read_mark(conversation=conversation, user=sender, up_to_id=message.pk)
     partner = conversation.partner_of(sender)
-    url = conversation.get_absolute_url()
-    told = Notification.objects.for_user(partner).unread().filter(kind="message_received", url=url).exists()
-    if not told:
+    if not conversation.partner_told:
         notify(partner, "message_received", message, url=url)
     payload = message_payload(message, previous=previous)
     transaction.on_commit(
@@ -346,15 +356,11 @@ def _summary(payload: dict) -> dict:
     return {"id": payload["id"], "sender": payload["sender"], "sender_id": payload["sender_id"], "body": body}
 
 
-def _inbox_event(conversation_id: int, *, user_id: int, last: dict | None, counts: bool) -> tuple[str, dict]:
-    """The event that updates one member's badges: the conversation's unread count, their total and,
-    with `last`, the conversation's last message (the inbox and "My mentoring" show it)."""
-    event = {"type": "inbox.changed", "conversation": conversation_id, "last": last}
-    if counts:
-        unread = selectors.unread_counts(user_id)
-        event.update(unread=unread.get(conversation_id, 0), total=sum(unread.values()))
-    else:
-        event.update(unread=0, total=None)  # the sender: nothing of theirs became unread
+def _inbox_event(conversation_id: int, *, user_id: int, last: dict | None, counted: bool) -> tuple[str, dict]:
+    """The event that updates one member's badges (R-MSG-3): with `counted`, the member's sockets read the
+    conversation's unread count and their total themselves (only open pages pay for the query); without,
+    the conversation is read to its end (the sender's own message). With `last`, its last message."""
+    event = {"type": "inbox.changed", "conversation": conversation_id, "last": last, "counted": counted}
     return user_group(user_id), event
 
 
@@ -362,34 +368,15 @@ def _message_deliver(conversation_id: int, payload: dict, *, sender_id: int, par
     """After commit: the message to the conversation's open pages first (the partner's latency), then both
     members' badges. Best effort: a page that misses it catches up (see consumers)."""
     summary = _summary(payload)
-    _layer_send(
+    delivery.layer_send(
         [
             (conversation_group(conversation_id), {"type": "message.new", "message": payload}),
-            _inbox_event(conversation_id, user_id=partner_id, last=summary, counts=True),
-            _inbox_event(conversation_id, user_id=sender_id, last=summary, counts=False),
+            _inbox_event(conversation_id, user_id=partner_id, last=summary, counted=True),
+            _inbox_event(conversation_id, user_id=sender_id, last=summary, counted=False),
         ],
         what=f"message {payload['id']}",
+        key=conversation_group(conversation_id),
     )
-
-
-def _layer_send(events: list[tuple[str, dict]], *, what: str) -> None:
-    """Send group events in order through the channel layer. Never raises: the write this follows has
-    committed, and a page that missed an event catches up (a socket resyncs after an outage of the layer,
-    and every page load shows the stored state)."""
-    layer = get_channel_layer()
-    if layer is None or not events:
-        return
-
-    async def send_all():
-        for group, event in events:
-            await layer.group_send(group, event)
-
-    try:
-        async_to_sync(send_all)()
-    except Exception as error:
-        # Redis down or restarting, a full channel: one line, not a traceback per message.
-        logger.warning("Could not push %s: %s: %s", what, type(error).__name__, error)
-        logger.debug("Push failure", exc_info=True)
 
 
 def messages_after(*, conversation: Conversation, after_id: int, limit: int = 200) -> list[Message]:
@@ -439,9 +426,11 @@ def conversation_mark_read(*, conversation_id: int, user, up_to_id: int | None =
 def _read_deliver(conversation_id: int, *, reader_id: int, up_to: int, bell: bool) -> None:
     events = [
         (conversation_group(conversation_id), {"type": "message.read", "reader_id": reader_id, "up_to": up_to}),
-        _inbox_event(conversation_id, user_id=reader_id, last=None, counts=True),
+        _inbox_event(conversation_id, user_id=reader_id, last=None, counted=True),
     ]
     if bell:
         unread = Notification.objects.filter(user_id=reader_id, read_at__isnull=True).count()
         events.append((user_group(reader_id), {"type": "notification.count", "unread": unread}))
-    _layer_send(events, what=f"the read mark of conversation {conversation_id}")
+    delivery.layer_send(
+        events, what=f"the read mark of conversation {conversation_id}", key=conversation_group(conversation_id)
+    )
