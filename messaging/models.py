@@ -132,7 +132,7 @@ class Message(models.Model):
         indexes = [
             # History pages and reconnect catch-up both walk one conversation by id.
             models.Index(fields=["conversation", "id"], name="message_conversation_id_idx"),
-            # The flood limit reads a member's most recent messages (services.message_rate_check).
+            # The flood limit reads a member's most recent messages (services.message_post).
             models.Index(fields=["sender", "created_at"], name="message_sender_recent_idx"),
         ]
 

@@ -49,7 +49,7 @@ def _stop(process: subprocess.Popen | None) -> None:
         return
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=3)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
@@ -75,8 +75,10 @@ class RedisProcess:
         log = self.workdir / f"redis-{self.port}.log"
         with log.open("a") as out:
             self.process = subprocess.Popen(
-                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-                + ["--daemonize", "no", "--dir", str(self.workdir), "--loglevel", "warning"],
+                [
+                    *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly"),
+                    *("no", "--daemonize", "no", "--dir", str(self.workdir), "--loglevel", "warning"),
+                ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -128,7 +130,10 @@ class AsgiServer:
 
     def command(self) -> list[str]:
         if self.kind == "daphne":
-            return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "mentoring.asgi:application"]
+            return [
+                *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
+                "mentoring.asgi:application",
+            ]
         return [
             sys.executable,
             "-m",

@@ -131,7 +131,9 @@ class Page:
         self.reader.cancel()
 
 
-def test_two_server_processes_that_share_one_redis_carry_messages_both_ways(transactional_db, django_db_serialized_rollback, live, started):
+def test_two_server_processes_that_share_one_redis_carry_messages_both_ways(
+    transactional_db, django_db_serialized_rollback, live, started
+):
     # Issue 8, item 3 (a): a client on each process; each message crosses Redis to the other process.
     conversation_id = started.conversation.pk
     mentor_key, mentee_key = session_key(started.mentor), session_key(started.mentee)
@@ -227,15 +229,21 @@ def test_a_thousand_messages_with_redis_restarted_half_way_lose_none_and_duplica
 
         await asyncio.gather(
             restart_redis(),
-            *(talk(pk, page, side) for pk, both in pages.items() for page, side in zip(both, ("mentor", "mentee"))),
+            *(
+                talk(pk, page, side)
+                for pk, both in pages.items()
+                for page, side in zip(both, ("mentor", "mentee"), strict=True)
+            ),
         )
         for pk, both in pages.items():
             for page in both:
                 await page.has(sent[pk], timeout=20)
                 await page.close()
-        return sent, {pk: [page.received for page in both] for pk, both in pages.items()}, [
-            error for both in pages.values() for page in both for error in page.errors
-        ]
+        return (
+            sent,
+            {pk: [page.received for page in both] for pk, both in pages.items()},
+            [error for both in pages.values() for page in both for error in page.errors],
+        )
 
     sent, received, errors = asyncio.run(scenario())
     assert not errors
