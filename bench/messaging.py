@@ -2,9 +2,11 @@
 
 Two server processes (daphne or uvicorn) share a Redis of the bench's own (a redis-server on a free
 loopback port, so the shared one is never touched) and a PostgreSQL database on loopback. Each pair's
-mentor talks to one process and the mentee to the other; every client sends its messages one after
-another (the next once the server has acknowledged the last) and all pairs at once. Before that, the same
-run measures a raw Redis pub/sub round trip as the floor.
+mentor talks to one process and the mentee to the other, all pairs at once; together the members offer
+--rate messages a second (default 500, the target), each sending on its own even beat, so latency is
+measured at that load rather than in a queue of the bench's own making. --rate 0 sends each member's next
+message as soon as the last is acknowledged: the most the servers take. Before that, the same run
+measures a raw Redis pub/sub round trip as the floor, and every member sends one warm-up message.
 
     p50_ms, p99_ms   from a send to the partner's receipt of that message (one clock: one client process)
     msgs_per_s       messages stored and delivered per second, first send to last receipt
@@ -12,11 +14,14 @@ run measures a raw Redis pub/sub round trip as the floor.
     lost             acknowledged messages a partner never received (must be 0)
     duplicated       repeat receipts by partners plus rows stored twice (must be 0)
     server           which ASGI server ran
+and, to see where the time goes: ack_p50_ms (a send to the sender's {"ok": id}, the stored-first half),
+server_cpu_ms_per_message (the CPU both servers used per message, which other work on the machine does
+not change much), redis_commands_per_message, load_average (other work on the machine skews latency).
 
 Full run: 100 pairs, 10,000 messages. --quick: 20 pairs, 1,000 messages, within a minute once the
 database is migrated. The database is DATABASE_URL or postgres://postgres@127.0.0.1:5432/mentoring_bench
 (created and migrated when missing; its name must contain "bench": the run empties it). The servers run
-the production settings with MESSAGE_RATE_LIMIT raised: a client here sends far faster than the flood
+the production settings with MESSAGE_RATE_LIMIT raised: a member here sends far faster than the flood
 limit allows, and this measures throughput, not the limit.
 """
 
@@ -120,13 +125,33 @@ async def redis_round_trip(url: str, samples: int) -> float:
     return statistics.median(times)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes have used (Linux /proc), in seconds."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (after the command name)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def redis_commands(url: str) -> dict[str, int]:
+    """How many of each command Redis has run (INFO commandstats)."""
+    import redis
+
+    stats = redis.Redis.from_url(url).info("commandstats")
+    return {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()}
+
+
 class Member:
-    """One open conversation page: sends its share one at a time, records its partner's messages."""
+    """One open conversation page: sends its share, records the server's answers and its partner's messages.
+    Each send carries its body as "ref", which the server echoes in its {"ok": id}."""
 
     def __init__(self, ws, tag: str, sent_at: dict, receipts: dict):
         self.ws, self.tag, self.sent_at, self.receipts = ws, tag, sent_at, receipts
-        self.acks: asyncio.Queue = asyncio.Queue()
+        self.answered = asyncio.Event()
+        self.waiting = 0
         self.acknowledged: dict[str, int] = {}  # body → id
+        self.ack_ms: list[float] = []
         self.errors: list[dict] = []
         self.reader = asyncio.ensure_future(self._read())
 
@@ -136,25 +161,42 @@ class Member:
             frame = json.loads(raw)
             if "message" in frame:
                 body = frame["message"]["body"]
-                if not body.startswith(self.tag):  # the partner's, not an echo of our own
+                if not body.startswith(self.tag + " "):  # the partner's, not an echo of our own
                     self.receipts.setdefault(body, []).append((now, frame["message"]["id"]))
-            elif "ok" in frame:
-                self.acks.put_nowait(frame["ok"])
-            elif "error" in frame:
-                self.errors.append(frame)
-                self.acks.put_nowait(None)
+            elif "ok" in frame or "error" in frame:
+                body = frame.get("ref")
+                if "ok" in frame:
+                    self.acknowledged[body] = frame["ok"]
+                    self.ack_ms.append((now - self.sent_at[body]) * 1000)
+                else:
+                    self.errors.append(frame)
+                self.waiting -= 1
+                self.answered.set()
 
-    async def talk(self, count: int):
+    async def send(self, body: str):
+        self.sent_at[body] = time.perf_counter()
+        self.waiting += 1
+        self.answered.clear()
+        await self.ws.send(json.dumps({"action": "send", "body": body, "ref": body}))
+
+    async def talk(self, count: int, *, interval: float = 0, start_after: float = 0, label: str = ""):
+        """`count` messages: every `interval` seconds from `start_after` (paced), or with 0 each once the
+        last is acknowledged (as fast as the server takes them)."""
+        await asyncio.sleep(start_after)
+        due = time.perf_counter()
         for n in range(count):
-            body = f"{self.tag} {n}"
-            self.sent_at[body] = time.perf_counter()
-            await self.ws.send(json.dumps({"action": "send", "body": body}))
-            message_id = await asyncio.wait_for(self.acks.get(), 30)
-            if message_id is not None:
-                self.acknowledged[body] = message_id
+            await self.send(f"{self.tag} {label}{n}")
+            if interval:
+                due += interval
+                await asyncio.sleep(max(0, due - time.perf_counter()))
+            else:
+                while self.waiting:
+                    await self.answered.wait()
+        while self.waiting:
+            await asyncio.wait_for(self.answered.wait(), 30)
 
 
-async def run_clients(servers, pairs: list[dict], per_member: int) -> dict:
+async def run_clients(servers, pairs: list[dict], per_member: int, rate: float) -> dict:
     sent_at: dict[str, float] = {}
     receipts: dict[str, list[tuple[float, int]]] = {}
     members = []
@@ -164,8 +206,26 @@ async def run_clients(servers, pairs: list[dict], per_member: int) -> dict:
             ws = await open_socket(server, f"/ws/messages/{pair['conversation']}/", key)
             await ws.send(json.dumps({"action": "resume", "after": 0}))
             members.append(Member(ws, f"p{index}s{side}", sent_at, receipts))
+    # Warm-up, not measured: every member sends one message and the partner receives it (the servers
+    # have just started: imports, URL resolvers and connections are made on first use).
+    await asyncio.gather(*(member.talk(1, label="warm-up ") for member in members))
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline and len(receipts) < len(members):
+        await asyncio.sleep(0.05)
+    sent_at.clear()
+    receipts.clear()
+    for member in members:
+        member.acknowledged.clear()
+        member.ack_ms.clear()
+    # Paced: each member sends every `interval` seconds, the members spread evenly over one interval.
+    interval = len(members) / rate if rate else 0
     started = time.perf_counter()
-    await asyncio.gather(*(member.talk(per_member) for member in members))
+    await asyncio.gather(
+        *(
+            member.talk(per_member, interval=interval, start_after=interval * n / len(members))
+            for n, member in enumerate(members)
+        )
+    )
     acknowledged = {body for member in members for body in member.acknowledged}
     deadline = time.perf_counter() + 15
     while time.perf_counter() < deadline and not acknowledged <= receipts.keys():
@@ -181,6 +241,7 @@ async def run_clients(servers, pairs: list[dict], per_member: int) -> dict:
         "lost": len(acknowledged - receipts.keys()),
         "repeats": sum(len(got) - 1 for got in receipts.values()),
         "errors": [e for member in members for e in member.errors],
+        "ack_ms": [ms for member in members for ms in member.ack_ms],
     }
 
 
@@ -190,6 +251,13 @@ def main() -> int:
     parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne")
     parser.add_argument("--pairs", type=int, help="pairs of members (default 100, or 20 with --quick)")
     parser.add_argument("--messages", type=int, help="messages in all (default 10,000, or 1,000 with --quick)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=500,
+        help="messages per second offered, spread over all members (default 500, the target); 0: each member "
+        "sends its next message once the last is acknowledged, as fast as the servers take them",
+    )
     args = parser.parse_args()
     pairs_wanted = args.pairs or (20 if args.quick else 100)
     messages_wanted = args.messages or (1_000 if args.quick else 10_000)
@@ -218,7 +286,12 @@ def main() -> int:
         servers = start_servers(args.server, 2, env, workdir)
         print(f"# server pids {' '.join(str(s.process.pid) for s in servers)}; logs in {workdir}", file=sys.stderr)
         redis_rtt = asyncio.run(redis_round_trip(redis_process.url, 300))
-        result = asyncio.run(run_clients(servers, pairs, per_member))
+        commands_before = redis_commands(redis_process.url)
+        pids = [server.process.pid for server in servers]
+        cpu_before = cpu_seconds(pids)
+        result = asyncio.run(run_clients(servers, pairs, per_member, args.rate))
+        server_cpu = cpu_seconds(pids) - cpu_before
+        commands = {k: v - commands_before.get(k, 0) for k, v in redis_commands(redis_process.url).items()}
         from messaging.models import Message
 
         stored = Message.objects.count()
@@ -233,9 +306,14 @@ def main() -> int:
         "p99_ms": round(percentile(result["latencies"], 0.99), 2),
         "msgs_per_s": round(sent / result["seconds"], 1),
         "redis_rtt_ms": round(redis_rtt, 3),
+        "ack_p50_ms": round(percentile(result["ack_ms"], 0.50), 2),  # send to the sender's {"ok": id}
+        "server_cpu_ms_per_message": round(server_cpu * 1000 / max(1, len(result["acknowledged"])), 2),
+        "load_average": os.getloadavg()[0],  # other work on the machine skews every figure above
+        "redis_commands_per_message": round(sum(commands.values()) / max(1, len(result["acknowledged"])), 1),
         "lost": result["lost"],
-        "duplicated": result["repeats"] + max(0, stored - sent),
+        "duplicated": result["repeats"] + max(0, stored - sent - 2 * pairs_wanted),  # less the warm-up
         "server": args.server,
+        "offered_msgs_per_s": args.rate or "as fast as acknowledged",
         "pairs": pairs_wanted,
         "messages": sent,
         "seconds": round(result["seconds"], 2),
@@ -243,6 +321,10 @@ def main() -> int:
     }
     for key, value in figures.items():
         print(f"{key}={value}")
+    print(
+        "# redis commands: " + ", ".join(f"{k}={v}" for k, v in sorted(commands.items(), key=lambda kv: -kv[1])),
+        file=sys.stderr,
+    )
     if result["errors"]:
         print(f"first_error={result['errors'][0]}", file=sys.stderr)
     return 0

@@ -10,7 +10,6 @@ import contextlib
 import functools
 import json
 import logging
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import SyncToAsync
@@ -25,6 +24,7 @@ from django.db import connections
 # Consumers are the top layer (DESIGN.md, Layers): they send through the same service as the page.
 from mentoring.messages import message_send
 from messaging import delivery, selectors
+from messaging.channel_layer import LAYER_LOST, layer_health
 from messaging.models import Conversation
 from messaging.services import (
     MessageRateLimited,
@@ -87,48 +87,15 @@ def database_sync_to_async(func):
 MAX_FRAME = 32 * 1024
 # How many missed messages one catch-up sends at most; a page offline for longer shows the rest on reload.
 RESUME_LIMIT = 500
+# How long a live message whose previous one has not come waits for it before a catch-up, in seconds.
+GAP_WAIT = 2.0
 # A client's reference for a frame, echoed in the answer so a page can tell which send was refused.
 MAX_REF = 64
-
-
-class _LayerOutages:
-    """Failures of the channel layer seen by any socket of this process (one per event loop).
-
-    `epoch` counts them; a socket that last joined its groups in an older epoch joins again and catches up.
-    `changed` wakes every socket waiting on the layer, so all of them learn of a failure one of them saw.
-    """
-
-    def __init__(self):
-        self.epoch = 0
-        self.changed = asyncio.Event()
-
-    def report(self, error: BaseException, *, seen_epoch: int) -> None:
-        if seen_epoch != self.epoch:
-            return  # another socket reported this outage already
-        self.epoch += 1
-        changed, self.changed = self.changed, asyncio.Event()
-        changed.set()
-        logger.warning(
-            "The channel layer failed (%s: %s); sockets stay open and catch up when it is back",
-            type(error).__name__,
-            error,
-        )
-
-
-_outages: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LayerOutages]" = weakref.WeakKeyDictionary()
 
 
 def _retrieve(task: asyncio.Future) -> None:
     if not task.cancelled():
         task.exception()
-
-
-def _outages_here() -> _LayerOutages:
-    loop = asyncio.get_running_loop()
-    outages = _outages.get(loop)
-    if outages is None:
-        outages = _outages[loop] = _LayerOutages()
-    return outages
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -164,23 +131,30 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """Join the socket's groups. With the layer down the socket still opens (sending works); it joins
         when the layer is back."""
         self.groups_joined = tuple(groups)
-        outages = _outages_here()
-        self._layer_epoch = outages.epoch
+        health = layer_health()
+        self._layer_epoch = health.epoch
         try:
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
         except Exception as error:
-            outages.report(error, seen_epoch=self._layer_epoch)
+            health.down(error)
 
     async def _layer_receive(self) -> dict:
         """The next event from the channel layer; after an outage, {"type": "layer.back"} once rejoined."""
-        outages = _outages_here()
+        health = layer_health()
         while True:
-            if self._layer_epoch != outages.epoch:
-                await self._rejoin(outages)
+            if self._layer_epoch != health.epoch or health.is_down:
+                await self._rejoin(health)
                 return {"type": "layer.back"}
+            if getattr(self.channel_layer, "reports_health", False):
+                # This layer wakes its waiting sockets itself when Redis fails (channel_layer.LAYER_LOST);
+                # a receive must not be cancelled there (it would drop the socket's subscription).
+                message = await self.channel_layer.receive(self.channel_name)
+                if message != LAYER_LOST:
+                    return message
+                continue
             receiving = asyncio.ensure_future(self.channel_layer.receive(self.channel_name))
-            woken = asyncio.ensure_future(outages.changed.wait())
+            woken = asyncio.ensure_future(health.changed.wait())
             try:
                 await asyncio.wait((receiving, woken), return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -194,21 +168,30 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 error = receiving.exception()
                 if error is None:
                     return receiving.result()
-                outages.report(error, seen_epoch=self._layer_epoch)
-                if self._layer_epoch == outages.epoch:  # pragma: no cover (report always moves it on)
-                    await asyncio.sleep(1)
+                health.down(error)  # a layer whose receive fails (channels_redis's default one)
 
-    async def _rejoin(self, outages: _LayerOutages) -> None:
+    async def _rejoin(self, health) -> None:
+        """Join the groups again once the layer answers: Redis may have restarted empty."""
+        reports = getattr(self.channel_layer, "reports_health", False)
         delay = 0.2
         while True:
-            epoch = outages.epoch
+            if reports and health.is_down:
+                # The layer says when Redis answers (its subscriptions come back by themselves).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(health.answering.wait(), 5)
+                continue
+            epoch = health.epoch
             try:
                 for group in self.groups_joined:
                     await self.channel_layer.group_add(group, self.channel_name)
-            except Exception:
+            except Exception as error:
+                health.down(error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
-            else:
+                continue
+            if not reports:
+                health.up()  # a group_add that worked is the news that Redis answers
+            if not health.is_down and health.epoch == epoch:
                 self._layer_epoch = epoch
                 return
 
@@ -333,11 +316,17 @@ class ConversationConsumer(LiveConsumer):
     {"error": …}, never a traceback. Close codes: 4401 signed out, 4403 not this member's conversation.
 
     Once the page has resumed, the socket knows the id up to which the page has every message: a live
-    message whose `previous` is newer than that means one was missed (the layer lost it), and the socket
-    sends what is missing first. After an outage of the layer it does the same.
+    message whose `previous` is newer than that means one is missing: the socket sends the message at once
+    (the page orders by id), waits GAP_WAIT for the missing one (two messages sent at once can cross), and
+    then fetches what is still missing from the database. After an outage of the layer it catches up too.
     """
 
     contiguous: int | None = None  # the page has every message up to this id
+    _gap_wait: asyncio.Task | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ahead: dict[int, int] = {}  # sent while one before it is missing: id → the previous one's id
 
     async def connect(self):
         user = self.scope.get("user")
@@ -395,7 +384,7 @@ class ConversationConsumer(LiveConsumer):
         if not _is_id(after):
             await self.send_json({"error": 'Resume with the id of the last message you have: {"after": 123}.'})
             return
-        await self._catch_up(after)
+        await self._catch_up(after, asked=True)
 
     async def _action_read(self, up_to):
         if not _is_id(up_to):
@@ -403,25 +392,52 @@ class ConversationConsumer(LiveConsumer):
             return
         await _mark_read(self.conversation.pk, self.scope["user"], up_to)
 
-    async def _catch_up(self, after: int):
+    async def _catch_up(self, after: int, *, asked: bool = False):
+        """Send the messages after `after` from the database, in order. Asked by the page (resume): all of
+        them. Otherwise (a gap, the layer back): only those the page has not had."""
         payloads, through, partner_read = await _missed(self.conversation, after, self.partner_id)
         for payload in payloads:
-            await self.send_json({"message": payload, "catch_up": True})
+            if asked or not (payload["id"] <= (self.contiguous or 0) or payload["id"] in self.ahead):
+                await self.send_json({"message": payload, "catch_up": True})
         self.contiguous = max(self.contiguous or 0, through)
+        self._advance()
         if partner_read:
             await self.send_json({"read": {"by": self.partner_id, "up_to": partner_read}})
 
+    def _advance(self) -> None:
+        """Messages sent ahead of a missing one join the run once everything before them is here."""
+        self.ahead = {mid: previous for mid, previous in self.ahead.items() if mid > self.contiguous}
+        while joined := [mid for mid, previous in self.ahead.items() if previous <= self.contiguous]:
+            self.contiguous = max(self.contiguous, *joined)
+            self.ahead = {mid: previous for mid, previous in self.ahead.items() if mid > self.contiguous}
+
     async def message_new(self, event):
         message = event["message"]
-        if self.contiguous is not None:
-            if message["id"] <= self.contiguous:
-                return  # the page has it (a catch-up sent it)
-            previous = message.get("previous")
-            if previous is not None and previous > self.contiguous:
-                await self._catch_up(self.contiguous)  # one was missed: send it and this one, in order
-                return
-            self.contiguous = message["id"]
+        if self.contiguous is None:  # the page has not said what it has: pass everything on
+            await self.send_json({"message": message})
+            return
+        if message["id"] <= self.contiguous or message["id"] in self.ahead:
+            return  # the page has it (a catch-up sent it)
+        # At once, even after a gap: the page puts messages in order by id.
         await self.send_json({"message": message})
+        previous = message.get("previous")
+        if previous is None or previous <= self.contiguous:
+            self.contiguous = message["id"]
+            self._advance()
+        else:
+            # The one before it is missing: two messages sent at once can cross on the way (each process
+            # publishes its own), so wait a moment for it before fetching it from the database.
+            self.ahead[message["id"]] = previous
+            if self._gap_wait is None:
+                self._gap_wait = asyncio.ensure_future(self._fill_gap())
+
+    async def _fill_gap(self):
+        try:
+            await asyncio.sleep(GAP_WAIT)
+            if self.ahead:
+                await self._catch_up(self.contiguous)
+        finally:
+            self._gap_wait = None
 
     async def message_read(self, event):
         await self.send_json({"read": {"by": event["reader_id"], "up_to": event["up_to"]}})
@@ -429,3 +445,8 @@ class ConversationConsumer(LiveConsumer):
     async def layer_back(self, event):
         if self.contiguous is not None:
             await self._catch_up(self.contiguous)
+
+    async def disconnect(self, code):
+        if self._gap_wait is not None:
+            self._gap_wait.cancel()
+        await super().disconnect(code)

@@ -14,9 +14,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import override_settings
 
 from mentoring.messages import message_send
+from messaging.consumers import GAP_WAIT
 from messaging.models import ConversationRead, Message, Notification
 from messaging.routing import websocket_urlpatterns
-from messaging.services import sockets_close_for
+from messaging.services import message_payload, sockets_close_for
 from tests import factories
 from tests.messaging.conversation_fixtures import started  # noqa: F401
 
@@ -160,8 +161,9 @@ def test_a_reconnecting_page_gets_what_it_missed_in_order(transactional_db, star
     assert nothing_more
 
 
-def test_a_message_the_layer_lost_is_sent_before_the_next_one(transactional_db, started):
-    # R-MSG-2: each live message names the one before it; a socket that lacks that one catches up first
+def test_a_message_the_layer_lost_is_fetched_when_the_next_one_shows_the_gap(transactional_db, started):
+    # R-MSG-2: each live message names the one before it; a socket that lacks that one sends the new one at
+    # once, waits a moment for the missing one, then fetches it from the database
     conversation_id = started.conversation.pk
 
     async def scenario():
@@ -175,12 +177,40 @@ def test_a_message_the_layer_lost_is_sent_before_the_next_one(transactional_db, 
         )
         after = await send(conversation_id=conversation_id, sender=started.mentor, body="Arrives")
         frames = await frames_until(mentee, lambda f: any("read" in x for x in f))  # the catch-up ends so
-        nothing_more = await mentee.receive_nothing(timeout=0.2)
+        nothing_more = await mentee.receive_nothing(timeout=GAP_WAIT + 0.3)
         await mentee.disconnect()
         return lost.pk, after.pk, frames, nothing_more
 
     lost, after, frames, nothing_more = async_to_sync(scenario)()
-    assert [f["message"]["id"] for f in frames if "message" in f] == [lost, after]
+    got = [(f["message"]["id"], f.get("catch_up", False)) for f in frames if "message" in f]
+    assert got == [(after, False), (lost, True)]  # once each; the page puts them in order
+    assert nothing_more
+
+
+def test_two_messages_that_cross_on_the_way_pass_at_once_without_a_catch_up(transactional_db, started):
+    # Each process publishes its own messages, so the second can arrive first: both go to the page at once
+    # and, once the first has come, nothing is fetched again.
+    conversation_id = started.conversation.pk
+
+    async def scenario():
+        mentee = socket(started.mentee, conversation_id)
+        await mentee.connect()
+        await mentee.send_json_to({"action": "resume", "after": 0})
+        assert await mentee.receive_nothing(timeout=0.2)
+        create = database_sync_to_async(Message.objects.create)
+        first = await create(conversation_id=conversation_id, sender=started.mentor, body="First")
+        second = await create(conversation_id=conversation_id, sender=started.mentee, body="Second")
+        layer, group = get_channel_layer(), f"conversation.{conversation_id}"
+        for message, previous in ((second, first.pk), (first, None)):
+            payload = await database_sync_to_async(message_payload)(message, previous=previous)
+            await layer.group_send(group, {"type": "message.new", "message": payload})
+        frames = [await mentee.receive_json_from(timeout=3) for _ in range(2)]
+        nothing_more = await mentee.receive_nothing(timeout=GAP_WAIT + 0.3)
+        await mentee.disconnect()
+        return first.pk, second.pk, frames, nothing_more
+
+    first, second, frames, nothing_more = async_to_sync(scenario)()
+    assert [(f["message"]["id"], "catch_up" in f) for f in frames] == [(second, False), (first, False)]
     assert nothing_more
 
 

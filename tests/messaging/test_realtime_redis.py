@@ -42,11 +42,12 @@ def redis_url():
     return REDIS_URL
 
 
-@pytest.fixture
-def redis_channel_layer(redis_url):
+# Production's layer (pub/sub, reporting outages: messaging/channel_layer.py) and channels_redis's default.
+@pytest.fixture(params=["messaging.channel_layer.RedisPubSubLayer", "channels_redis.core.RedisChannelLayer"])
+def redis_channel_layer(request, redis_url):
     layers = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": request.param,
             "CONFIG": {"hosts": [redis_url], "prefix": f"test-{os.getpid()}"},
         }
     }
