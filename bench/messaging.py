@@ -15,8 +15,9 @@ measures a raw Redis pub/sub round trip as the floor, and every member sends one
     duplicated       repeat receipts by partners plus rows stored twice (must be 0)
     server           which ASGI server ran
 and, to see where the time goes: ack_p50_ms (a send to the sender's {"ok": id}, the stored-first half),
-server_cpu_ms_per_message (the CPU both servers used per message, which other work on the machine does
-not change much), redis_commands_per_message, load_average (other work on the machine skews latency).
+server_, database_, client_ and redis_cpu_ms_per_message (the CPU each party used per message: together
+they must fit the machine's cores, whatever else runs), redis_commands_per_message, load_average (other
+work on the machine skews latency).
 
 Full run: 100 pairs, 10,000 messages. --quick: 20 pairs, 1,000 messages, within a minute once the
 database is migrated. The database is DATABASE_URL or postgres://postgres@127.0.0.1:5432/mentoring_bench
@@ -31,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import secrets
 import statistics
 import subprocess
@@ -126,12 +128,49 @@ async def redis_round_trip(url: str, samples: int) -> float:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU the processes have used (Linux /proc), in seconds."""
+    """User and system CPU the processes have used (Linux /proc), in seconds; a process gone counts 0."""
     total = 0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (after the command name)
     return total / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU used during the measured part, per party: the two servers, the database's backends serving
+    them, this client process and Redis (all on this machine, so all share its cores)."""
+
+    def __init__(self, servers, env: dict, redis_pid: int):
+        self.servers = [server.process.pid for server in servers]
+        self.database_url = env["DATABASE_URL"]
+        self.redis = redis_pid
+
+    def _database_pids(self) -> list[int]:
+        with psycopg2.connect(self.database_url) as database, database.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [pid for (pid,) in cursor.fetchall()]
+
+    def _sample(self) -> dict[str, float]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "server": cpu_seconds(self.servers),
+            "database": cpu_seconds(self.database),
+            "redis": cpu_seconds([self.redis]),
+            "client": usage.ru_utime + usage.ru_stime,
+        }
+
+    def start(self) -> None:
+        self.database = self._database_pids()  # the servers keep their connections (socket threads)
+        self.before = self._sample()
+
+    def stop(self) -> None:
+        after = self._sample()
+        self.used = {party: after[party] - self.before[party] for party in after}
 
 
 def redis_commands(url: str) -> dict[str, int]:
@@ -196,7 +235,7 @@ class Member:
             await asyncio.wait_for(self.answered.wait(), 30)
 
 
-async def run_clients(servers, pairs: list[dict], per_member: int, rate: float) -> dict:
+async def run_clients(servers, pairs: list[dict], per_member: int, rate: float, cpu: CpuMeter) -> dict:
     sent_at: dict[str, float] = {}
     receipts: dict[str, list[tuple[float, int]]] = {}
     members = []
@@ -219,6 +258,7 @@ async def run_clients(servers, pairs: list[dict], per_member: int, rate: float) 
         member.ack_ms.clear()
     # Paced: each member sends every `interval` seconds, the members spread evenly over one interval.
     interval = len(members) / rate if rate else 0
+    cpu.start()
     started = time.perf_counter()
     await asyncio.gather(
         *(
@@ -230,6 +270,7 @@ async def run_clients(servers, pairs: list[dict], per_member: int, rate: float) 
     deadline = time.perf_counter() + 15
     while time.perf_counter() < deadline and not acknowledged <= receipts.keys():
         await asyncio.sleep(0.05)
+    cpu.stop()
     for member in members:
         await member.ws.close()
         member.reader.cancel()
@@ -287,10 +328,8 @@ def main() -> int:
         print(f"# server pids {' '.join(str(s.process.pid) for s in servers)}; logs in {workdir}", file=sys.stderr)
         redis_rtt = asyncio.run(redis_round_trip(redis_process.url, 300))
         commands_before = redis_commands(redis_process.url)
-        pids = [server.process.pid for server in servers]
-        cpu_before = cpu_seconds(pids)
-        result = asyncio.run(run_clients(servers, pairs, per_member, args.rate))
-        server_cpu = cpu_seconds(pids) - cpu_before
+        cpu = CpuMeter(servers, env, redis_process.process.pid)
+        result = asyncio.run(run_clients(servers, pairs, per_member, args.rate, cpu))
         commands = {k: v - commands_before.get(k, 0) for k, v in redis_commands(redis_process.url).items()}
         from messaging.models import Message
 
@@ -307,7 +346,10 @@ def main() -> int:
         "msgs_per_s": round(sent / result["seconds"], 1),
         "redis_rtt_ms": round(redis_rtt, 3),
         "ack_p50_ms": round(percentile(result["ack_ms"], 0.50), 2),  # send to the sender's {"ok": id}
-        "server_cpu_ms_per_message": round(server_cpu * 1000 / max(1, len(result["acknowledged"])), 2),
+        **{
+            f"{party}_cpu_ms_per_message": round(seconds * 1000 / max(1, sent), 2)
+            for party, seconds in cpu.used.items()
+        },
         "load_average": os.getloadavg()[0],  # other work on the machine skews every figure above
         "redis_commands_per_message": round(sum(commands.values()) / max(1, len(result["acknowledged"])), 1),
         "lost": result["lost"],
