@@ -80,6 +80,16 @@ LAYER_LOST = {"type": "layer.lost"}
 
 
 class _Shard(RedisSingleShardConnection):
+    async def publish_many(self, items: list[tuple[str, bytes]]) -> None:
+        """PUBLISH each (channel, message) in one round trip (channels_redis publishes one at a time, each
+        behind the shard's lock)."""
+        async with self._lock:
+            self._ensure_redis()
+            pipe = self._redis.pipeline(transaction=False)
+            for channel, message in items:
+                pipe.publish(channel, message)
+            await pipe.execute()
+
     async def _do_receiving(self):
         # As channels_redis's loop, but an error is an outage to report (not a traceback a second) and to
         # wake the sockets with; a read that works after one means Redis answers again (redis-py has
@@ -110,6 +120,15 @@ class _LoopLayer(RedisPubSubLoopLayer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._shards = [_Shard(shard.host, self) for shard in self._shards]
+
+    async def group_send_many(self, events: list[tuple[str, dict]]) -> None:
+        """group_send for each (group, message), in order, one round trip per shard."""
+        by_shard: dict[_Shard, list[tuple[str, bytes]]] = {}
+        for group, message in events:
+            channel = self._get_group_channel_name(group)
+            by_shard.setdefault(self._get_shard(channel), []).append((channel, self.channel_layer.serialize(message)))
+        for shard, items in by_shard.items():
+            await shard.publish_many(items)
 
     def wake_all(self) -> None:
         """Every socket of this process waiting on the layer receives LAYER_LOST."""

@@ -76,8 +76,12 @@ async def _send_all(events: list[tuple[str, dict]], what: str) -> None:
     if layer is None:
         return
     try:
-        for group, event in events:
-            await layer.group_send(group, event)
+        send_many = getattr(layer, "group_send_many", None)  # production's layer: one round trip for all
+        if send_many is not None:
+            await send_many(events)
+        else:
+            for group, event in events:
+                await layer.group_send(group, event)
     except Exception as error:
         # Redis down or restarting, a full channel: one line, not a traceback per message.
         logger.warning("Could not push %s: %s: %s", what, type(error).__name__, error)

@@ -1,10 +1,13 @@
-# ruff: noqa: F811  (the fixture imported from conversation_fixtures is a parameter by name)
 """Nothing lost across real processes (issue 8, item 3; R-MSG-2).
 
 Two daphne processes share one Redis of our own (never the shared one on 6379: these stop theirs) and the
 test's PostgreSQL database; clients are real websocket clients signed in with session cookies. They skip
 on SQLite (server processes cannot share its in-memory test database: CI's PostgreSQL pass runs them) and
 without redis-server on a laptop; in CI a missing redis-server fails them.
+
+The servers run for the whole module and cache ContentType ids, so every test starts from the database as
+migrations left it (serialized rollback; the module starts from an empty one): a plain flush between
+tests would make ContentType rows with new ids. At the end the module flushes as other tests expect.
 """
 
 import asyncio
@@ -14,16 +17,16 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from mentoring import services
-from mentoring.models import Pairing, SchemeMembership
+from mentoring.models import Pairing
 from messaging.models import Message
+from messaging.services import conversation_open
 from tests import factories
 from tests.conftest import services_required
 from tests.live_servers import AsgiServer, RedisProcess, open_socket, send_frame, server_env, start_servers
-from tests.messaging.conversation_fixtures import started  # noqa: F401
 
 pytestmark = pytest.mark.services
 
@@ -32,6 +35,35 @@ pytestmark = pytest.mark.services
 class Live:
     redis: RedisProcess
     servers: list[AsgiServer]
+    blocker: object
+
+    def pairs(self, count: int) -> list[dict]:
+        """`count` pairings, committed, each with its conversation and a signed-in session per member."""
+        with self.blocker.unblock():
+            scheme = factories.SchemeFactory(name="Process Mentoring", slug="process")
+            network = factories.LocalNetworkFactory(name="Process", slug="process")
+            made = []
+            for _ in range(count):
+                mentor, mentee = factories.UserFactory(), factories.UserFactory()
+                pairing = Pairing.objects.create(scheme=scheme, mentor=mentor, mentee=mentee, network=network)
+                conversation = conversation_open(pairing=pairing, members=[mentor, mentee])
+                made.append(
+                    {
+                        "conversation": conversation.pk,
+                        "mentor": mentor.pk,
+                        "mentee": mentee.pk,
+                        "keys": (session_key(mentor), session_key(mentee)),
+                    }
+                )
+            return made
+
+    def stored(self, conversation_ids) -> list[tuple[int, int, str]]:
+        with self.blocker.unblock():
+            return list(
+                Message.objects.filter(conversation_id__in=conversation_ids)
+                .order_by("pk")
+                .values_list("pk", "sender_id", "body")
+            )
 
 
 def database_url() -> str:
@@ -40,12 +72,8 @@ def database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-# Each test starts from the database as migrations left it (serialized rollback), so the server
-# processes' cached ContentType ids stay right: a plain flush would let the test process make new ones.
-
-
 @pytest.fixture(scope="module")
-def live(django_db_setup, tmp_path_factory):
+def live(django_db_setup, django_db_blocker, tmp_path_factory):
     if connection.vendor != "postgresql":
         # Not a debt: CI's second pass runs the whole suite on PostgreSQL, where these run.
         pytest.skip("server processes share the test database only on PostgreSQL: CI runs these in that pass")
@@ -63,28 +91,29 @@ def live(django_db_setup, tmp_path_factory):
         MESSAGE_RATE_LIMIT="1000000",
         STATIC_ROOT=str(workdir),
     )
+    # Empty, so each test restores the migrated rows with their own ids (a flush that ran post_migrate
+    # made them again with new ones).
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
     try:
         servers = start_servers("daphne", 2, env, workdir)
     except Exception:
         redis_process.stop()
         raise
-    yield Live(redis=redis_process, servers=servers)
-    for server in servers:
-        server.stop()
-    redis_process.stop()
+    try:
+        yield Live(redis=redis_process, servers=servers, blocker=django_db_blocker)
+    finally:
+        for server in servers:
+            server.stop()
+        redis_process.stop()
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
 
 
 def session_key(user) -> str:
     client = Client()
     client.force_login(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-def pair_up(scheme, network) -> Pairing:
-    mentor = factories.listed_mentor(scheme, network, capacity=2)
-    mentee = factories.eligible_mentee(scheme, network)
-    SchemeMembership.objects.filter(user__in=[mentor, mentee]).update(status=SchemeMembership.Status.ACTIVE)
-    return services.pairing_start(mentor=mentor, mentee=mentee, scheme=scheme, origin=Pairing.Origin.MANUAL)
 
 
 @dataclass
@@ -132,16 +161,15 @@ class Page:
 
 
 def test_two_server_processes_that_share_one_redis_carry_messages_both_ways(
-    transactional_db, django_db_serialized_rollback, live, started
+    transactional_db, django_db_serialized_rollback, live
 ):
     # Issue 8, item 3 (a): a client on each process; each message crosses Redis to the other process.
-    conversation_id = started.conversation.pk
-    mentor_key, mentee_key = session_key(started.mentor), session_key(started.mentee)
+    (pair,) = live.pairs(1)
 
     async def scenario():
         one, two = live.servers
-        mentor = await Page.open(one, conversation_id, mentor_key)
-        mentee = await Page.open(two, conversation_id, mentee_key)
+        mentor = await Page.open(one, pair["conversation"], pair["keys"][0])
+        mentee = await Page.open(two, pair["conversation"], pair["keys"][1])
         hello = await mentor.send("Hello from process one")
         delivered = await mentee.has([hello], timeout=10)
         reply = await mentee.send("And hello from process two")
@@ -152,19 +180,19 @@ def test_two_server_processes_that_share_one_redis_carry_messages_both_ways(
 
     hello, reply, delivered, replied, errors = asyncio.run(scenario())
     assert delivered and replied and not errors
-    assert list(Message.objects.order_by("pk").values_list("pk", "sender")) == [
-        (hello, started.mentor.pk),
-        (reply, started.mentee.pk),
+    assert live.stored([pair["conversation"]]) == [
+        (hello, pair["mentor"], "Hello from process one"),
+        (reply, pair["mentee"], "And hello from process two"),
     ]
 
 
 def test_with_redis_stopped_each_message_is_stored_and_acknowledged_and_delivered_when_it_is_back(
-    transactional_db, django_db_serialized_rollback, live, started
+    transactional_db, django_db_serialized_rollback, live
 ):
     # Issue 8, item 3 (b): broadcast failure never fails the send; the open page catches up by itself,
     # and a page that was closed meanwhile reconnects, resumes after its last id and gets every one.
-    conversation_id = started.conversation.pk
-    mentor_key, mentee_key = session_key(started.mentor), session_key(started.mentee)
+    (pair,) = live.pairs(1)
+    conversation_id, (mentor_key, mentee_key) = pair["conversation"], pair["keys"]
 
     async def scenario():
         one, two = live.servers
@@ -186,30 +214,26 @@ def test_with_redis_stopped_each_message_is_stored_and_acknowledged_and_delivere
 
     first, acknowledged, caught_up, open_received, resumed, reopened_received, errors = asyncio.run(scenario())
     assert None not in acknowledged and not errors
-    assert list(Message.objects.order_by("pk").values_list("pk", flat=True)) == [first, *acknowledged]
+    assert [pk for pk, _, _ in live.stored([conversation_id])] == [first, *acknowledged]
     assert caught_up and open_received == [first, *acknowledged]  # in order, once each
     assert resumed and reopened_received == acknowledged
 
 
 def test_a_thousand_messages_with_redis_restarted_half_way_lose_none_and_duplicate_none(
-    transactional_db, django_db_serialized_rollback, live, scheme, network
+    transactional_db, django_db_serialized_rollback, live
 ):
     # Issue 8, item 3: a scripted run; each side of four pairs sends 125 messages, one at a time, the
     # mentor on one process and the mentee on the other; Redis restarts (empty) after the 500th.
-    pairings = [pair_up(scheme, network) for _ in range(4)]
-    keys = {p.pk: (session_key(p.mentor), session_key(p.mentee)) for p in pairings}
-    conversations = {p.pk: p.conversation.pk for p in pairings}
+    pairs = live.pairs(4)
     per_side = 125
 
     async def scenario():
         one, two = live.servers
         pages = {}
-        for pairing in pairings:
-            mentor_key, mentee_key = keys[pairing.pk]
-            conversation_id = conversations[pairing.pk]
-            pages[pairing.pk] = (
-                await Page.open(one, conversation_id, mentor_key),
-                await Page.open(two, conversation_id, mentee_key),
+        for pair in pairs:
+            pages[pair["conversation"]] = (
+                await Page.open(one, pair["conversation"], pair["keys"][0]),
+                await Page.open(two, pair["conversation"], pair["keys"][1]),
             )
         sent = {pk: [] for pk in pages}
         half_way = asyncio.Event()
@@ -249,10 +273,10 @@ def test_a_thousand_messages_with_redis_restarted_half_way_lose_none_and_duplica
     assert not errors
     acknowledged = [message_id for ids in sent.values() for message_id in ids]
     assert len(acknowledged) == 1000 and None not in acknowledged
-    stored = Message.objects.values_list("pk", "body")
-    bodies = dict(stored)
-    assert len(stored) == 1000 and len({body for _, body in stored}) == 1000  # stored once each
-    assert sorted(pk for pk, _ in stored) == sorted(acknowledged)
+    stored = live.stored(sent)
+    bodies = {pk: body for pk, _, body in stored}
+    assert len(stored) == 1000 and len(set(bodies.values())) == 1000  # stored once each
+    assert sorted(bodies) == sorted(acknowledged)
     for pk, pages in received.items():
         for ids in pages:
             lost = set(sent[pk]) - set(ids)
@@ -261,5 +285,5 @@ def test_a_thousand_messages_with_redis_restarted_half_way_lose_none_and_duplica
             # Each member's own messages arrive in the order sent; the two sides' may cross on the way (each
             # process publishes its own), and the page places every message by id.
             for side in ("mentor", "mentee"):
-                mine = [i for i in ids if i in bodies and f" {side} " in bodies[i]]
+                mine = [i for i in ids if f" {side} " in bodies[i]]
                 assert mine == sorted(mine)
