@@ -153,9 +153,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 MESSAGE_RATE_LIMIT = env.int("MESSAGE_RATE_LIMIT", default=30)
 MESSAGE_RATE_WINDOW = env.int("MESSAGE_RATE_WINDOW", default=60)
 # Threads per server process for the websockets' database work (messaging/consumers.py), each keeping one
-# connection: processes × this stays below PostgreSQL's max_connections. Tests use 1: channels' one
-# thread, so a socket shares the test's database connection.
-SOCKET_DATABASE_THREADS = env.int("SOCKET_DATABASE_THREADS", default=1 if TESTING else 8)
+# connection: processes × this stays below PostgreSQL's max_connections. A few overlap the database's
+# round trips; many leave the event loop too small a share of the interpreter (bench/messaging.py). Tests
+# use 1: channels' one thread, so a socket shares the test's database connection.
+SOCKET_DATABASE_THREADS = env.int("SOCKET_DATABASE_THREADS", default=1 if TESTING else 4)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_RESULT_BACKEND = None

@@ -1,6 +1,6 @@
 """The production configuration boots and serves pages (issue 6, section 8), as CI's `.ci/boot` step checks.
 
-DEBUG off, `collectstatic` with the manifest storage, daphne on loopback: the home page, the
+DEBUG off, `collectstatic` with the manifest storage, uvicorn and daphne on loopback: the home page, the
 sign-in page, the branded 404 and a hashed static file answer as they should.
 """
 
