@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "django_countries",
+    "auditlog",
     "accounts",
     "mentoring",
     "safeguarding",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the signed-in person as the actor of every change history entry written during the request.
+    "auditlog.middleware.AuditlogMiddleware",
     "mentoring.middleware.SignedInPagesNotStoredMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -286,3 +289,7 @@ SITE_NAME = env("SITE_NAME", default="Career Mentoring")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Where members reach the Safeguarding Lead until concerns are reported on the platform (complaints, issue 7).
 SAFEGUARDING_EMAIL = env("SAFEGUARDING_EMAIL", default="safeguarding@example.org")
+
+# The change history (issue 9, item 6) is kept by django-auditlog; what it tracks is declared in
+# safeguarding/change_history.py. Data minimisation: who and when is enough, so no IP addresses are kept.
+AUDITLOG_DISABLE_REMOTE_ADDR = True

@@ -1,8 +1,10 @@
+from auditlog.models import LogEntry
+from auditlog.render import render_logentry_changes_html
 from django import forms
 from django.contrib import admin
 
 from mentoring import permissions
-from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
+from mentoring.admin_scoping import COORDINATORS, HISTORY_ROLES, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
 from safeguarding import complaints, services
 from safeguarding.models import AuditEvent, Complaint, DBSCheck, TrainingRecord
 
@@ -39,6 +41,37 @@ class DBSCheckAdmin(RoleScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         services.dbs_check_save(check=obj, actor=request.user)
+
+
+# django-auditlog registers its own admin for the change history; ours is read-only and by role (HISTORY_ROLES).
+if admin.site.is_registered(LogEntry):
+    admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class ChangeHistoryAdmin(RoleScopedAdmin):
+    """Every recorded change of the tracked records (issue 9, item 6), across the scheme. Read-only; staff and the
+    Safeguarding Lead only, never coordinators (it holds DBS history). Each record's own "History" shows its part."""
+
+    view_roles = HISTORY_ROLES
+    scheme_wide = True
+    list_display = ("timestamp", "actor", "action", "content_type", "object_repr")
+    list_filter = ("action", "content_type")
+    list_select_related = ("actor", "content_type")
+    search_fields = ("object_repr", "actor__email", "actor__last_name")
+    date_hierarchy = "timestamp"
+    fields = ("timestamp", "actor", "action", "content_type", "object_pk", "object_repr", "changes_table")
+    readonly_fields = fields
+
+    @admin.display(description="Changes")
+    def changes_table(self, entry):
+        return render_logentry_changes_html(entry)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AuditEvent)

@@ -48,6 +48,7 @@ SCOPE = {
     "Notification": NETWORK,
     "AuditEvent": NETWORK,
     "DBSCheck": NEVER,
+    "LogEntry": NEVER,  # the change history holds DBS history (issue 9, item 6)
     "Complaint": NETWORK,  # the complainant's networks
     # Registered by Django and allauth.
     "Group": SHARED,
