@@ -49,6 +49,8 @@ SCOPE = {
     "AuditEvent": NETWORK,
     "DBSCheck": NEVER,
     "Complaint": NETWORK,  # the complainant's networks
+    "HeldMessage": NETWORK,  # issue 8: the pairing's network (R-MSG-7)
+    "SpecialCategoryWarningCount": NEVER,  # issue 8: staff's numbers (R-MSG-4)
     # Registered by Django and allauth.
     "Group": SHARED,
     "EmailAddress": NETWORK,
