@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 
 # Consumers are the top layer (DESIGN.md, Layers): they send through the same service as the page.
 from mentoring.messages import message_send
-from messaging.models import Conversation
+from messaging.models import Conversation, Message
 from messaging.services import conversation_group, message_payload, messages_after, user_group
+from messaging.special_category import SpecialCategoryWarning
 
 logger = logging.getLogger(__name__)
 
@@ -51,21 +52,25 @@ def _conversation_for(user, pk: int) -> Conversation | None:
 
 
 @database_sync_to_async
-def _missed(conversation: Conversation, after_id: int) -> list[dict]:
-    return [
-        message_payload(m) for m in messages_after(conversation=conversation, after_id=after_id, limit=RESUME_LIMIT)
-    ]
+def _missed(conversation: Conversation, after_id: int, viewer) -> list[dict]:
+    missed = messages_after(conversation=conversation, after_id=after_id, limit=RESUME_LIMIT, viewer=viewer)
+    return [message_payload(m) for m in missed]
 
 
 @database_sync_to_async
-def _send(conversation_id: int, sender, body: str) -> int:
-    return message_send(conversation_id=conversation_id, sender=sender, body=body).pk
+def _send(conversation_id: int, sender, body: str, confirm_special: bool = False) -> dict:
+    """The sender's answer: the new id, and for a held message (R-MSG-7) the message with the reason it is held."""
+    message = message_send(conversation_id=conversation_id, sender=sender, body=body, confirm_special=confirm_special)
+    if message.status == Message.Status.HELD:
+        return {"ok": message.pk, "held": message_payload(message)}
+    return {"ok": message.pk}
 
 
 class ConversationConsumer(AsyncJsonWebsocketConsumer):
     """One pairing's conversation, live (R-MSG-2). Frames from the page:
-    {"action": "resume", "after": <last id>} and {"action": "send", "body": "..."}; every
-    bad frame gets {"error": ...}, never a traceback."""
+    {"action": "resume", "after": <last id>} and {"action": "send", "body": "...", "confirm_special": true|false};
+    every bad frame gets {"error": ...}, never a traceback. Text that seems to hold special-category data gets
+    {"warning": ..., "needs_confirm": true} (R-MSG-4) until it is resent with "confirm_special": true."""
 
     async def connect(self):
         user = self.scope.get("user")
@@ -94,30 +99,32 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         action = frame.get("action") if isinstance(frame, dict) else None
         if action == "send":
-            await self._action_send(frame.get("body"))
+            await self._action_send(frame.get("body"), confirm_special=frame.get("confirm_special") is True)
         elif action == "resume":
             await self._action_resume(frame.get("after"))
         else:
             await self.send_json({"error": 'Unknown action: use "send" or "resume".'})
 
-    async def _action_send(self, body):
+    async def _action_send(self, body, *, confirm_special: bool = False):
         if not isinstance(body, str):
             await self.send_json({"error": "Write a message before you send it."})
             return
         try:
-            message_id = await _send(self.conversation.pk, self.scope["user"], body)
+            answer = await _send(self.conversation.pk, self.scope["user"], body, confirm_special)
+        except SpecialCategoryWarning as warning:
+            await self.send_json({"warning": warning.text, "needs_confirm": True})
         except ValidationError as refused:
             await self.send_json({"error": " ".join(refused.messages)})
         except Conversation.DoesNotExist:
             await self.close(code=4403)
         else:
-            await self.send_json({"ok": message_id})
+            await self.send_json(answer)
 
     async def _action_resume(self, after):
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             await self.send_json({"error": 'Resume with the id of the last message you have: {"after": 123}.'})
             return
-        for payload in await _missed(self.conversation, after):
+        for payload in await _missed(self.conversation, after, self.scope["user"]):
             await self.send_json({"message": payload})
 
     async def message_new(self, event):

@@ -69,5 +69,9 @@ KINDS = {
         Kind("complaint_status", "Your complaint is now: {obj.status_label}", True),
         # Issue 8: the subject is the Message; the title never quotes it, and it is not emailed.
         Kind("message_received", "New message from {obj.sender.first_name}", False),
+        # Issue 8, contact details (R-MSG-7): the subject is the HeldMessage; no title names anyone or quotes it.
+        Kind("message_held", "A message is held for your decision", True),
+        Kind("message_released", "Your held message was delivered", False),
+        Kind("message_rejected", "Your held message was not delivered", True),
     ]
 }

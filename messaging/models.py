@@ -9,6 +9,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from messaging.contact_details import held_notice, rejected_notice
+
 # A worker that claimed a row and died leaves the claim behind: after this long
 # another run may take the row over. It must exceed the longest a send can take
 # (the SMTP timeout), or a slow send could be taken over and sent twice.
@@ -119,13 +121,43 @@ class Conversation(models.Model):
         return self.second_member if user.pk == self.first_member_id else self.first_member
 
 
+class MessageQuerySet(models.QuerySet):
+    def delivered(self):
+        return self.filter(status=Message.Status.DELIVERED)
+
+    def seen_by(self, user):
+        """What `user` sees of a conversation: delivered messages, and their own held or rejected ones (R-MSG-7).
+        A partner never sees a held message; with no user, only delivered ones."""
+        if user is None:
+            return self.delivered()
+        return self.filter(
+            models.Q(status=Message.Status.DELIVERED)
+            | models.Q(sender=user, status__in=[Message.Status.HELD, Message.Status.REJECTED])
+        )
+
+
 class Message(models.Model):
-    """Plain text, stored before it is delivered (R-MSG-2); escaped when shown."""
+    """Plain text, stored before it is delivered (R-MSG-2); escaped when shown.
+
+    A message that seems to carry contact details, in a scheme that keeps contact on the platform, is stored
+    HELD (R-MSG-7): only its sender sees it until a coordinator decides. Released, it is delivered as a new
+    message (so it arrives after what the partner has already read, and a reconnecting page catches up on it)
+    and this row becomes RELEASED, seen by no one; rejected, only its sender sees it, marked so.
+    """
+
+    class Status(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        HELD = "held", "Held for a coordinator"
+        RELEASED = "released", "Released (delivered as a new message)"
+        REJECTED = "rejected", "Rejected by a coordinator"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.CharField(max_length=MESSAGE_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DELIVERED)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -134,6 +166,15 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"Message {self.pk}"
+
+    @property
+    def status_notice(self) -> str:
+        """What its sender is told about a held or rejected message (R-MSG-7); empty for a delivered one."""
+        if self.status == self.Status.HELD:
+            return held_notice(self.hold.reason_kinds)
+        if self.status == self.Status.REJECTED:
+            return rejected_notice(self.hold.reason_kinds)
+        return ""
 
 
 class ConversationRead(models.Model):
@@ -150,3 +191,78 @@ class ConversationRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} read {self.conversation} up to {self.last_read_id}"
+
+
+class HeldMessageQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(decision=HeldMessage.Decision.PENDING)
+
+
+class HeldMessage(models.Model):
+    """A message held because it seemed to carry contact details (R-MSG-7), and the coordinator's decision.
+
+    The coordinators' queue in the admin: the one place anyone but the two members reads a message's text,
+    and only while it waits. Written by messaging.services.message_post; decided through
+    mentoring.messages.held_message_decide, which checks the coordinator covers the pairing's network.
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Waiting for a decision"
+        RELEASED = "released", "Released"
+        REJECTED = "rejected", "Rejected"
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="hold")
+    # Which kinds of contact detail it seemed to carry (messaging.contact_details.KINDS), comma-separated:
+    # never the matching text itself.
+    reasons = models.CharField(max_length=100)
+    held_at = models.DateTimeField(default=timezone.now)
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    delivered_as = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="released_from"
+    )
+
+    objects = HeldMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["held_at", "pk"]
+        verbose_name = "held message"
+        indexes = [models.Index(fields=["decision", "held_at"], name="held_message_queue_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decision="pending", decided_at__isnull=True)
+                | (~models.Q(decision="pending") & models.Q(decided_at__isnull=False)),
+                name="held_message_decided_with_a_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Held message {self.pk}"
+
+    @property
+    def reason_kinds(self) -> list[str]:
+        return [kind for kind in self.reasons.split(",") if kind]
+
+
+class SpecialCategoryWarningCount(models.Model):
+    """How many special-category warnings messages raised in one scheme on one day, and how many of those
+    the writer sent anyway (R-MSG-4). Only counts: never the text, the words or who wrote it.
+
+    The scheme is named by string: messaging never imports mentoring.
+    """
+
+    scheme = models.ForeignKey("mentoring.Scheme", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    warned = models.PositiveIntegerField(default=0)
+    sent_anyway = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "scheme"]
+        verbose_name = "special-category warning count"
+        constraints = [models.UniqueConstraint(fields=["scheme", "day"], name="one_warning_count_per_scheme_day")]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.day}: {self.warned} warned, {self.sent_anyway} sent anyway"

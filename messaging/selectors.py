@@ -21,12 +21,14 @@ def access_conversation(user, pk: int) -> Conversation:
 
 
 def unread_messages(user):
-    """A subquery: how many messages in the outer conversation arrived after the user's read mark."""
+    """A subquery: how many messages in the outer conversation arrived after the user's read mark (a held
+    message has not arrived: it counts once released, as a new message)."""
     last_read = ConversationRead.objects.filter(conversation=OuterRef("conversation_id"), user=user).values(
         "last_read_id"
     )[:1]
     unread = (
-        Message.objects.filter(conversation=OuterRef("pk"))
+        Message.objects.delivered()
+        .filter(conversation=OuterRef("pk"))
         .exclude(sender=user)
         .filter(pk__gt=Coalesce(Subquery(last_read), Value(0)))
         .order_by()
@@ -39,13 +41,13 @@ def unread_messages(user):
 
 def inbox_for(user) -> list[Conversation]:
     """The user's conversations, newest activity first, each with `unread` and `last_message` (three queries)."""
-    newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    newest = Message.objects.seen_by(user).filter(conversation=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     conversations = list(
         Conversation.objects.for_participant(user)
         .select_related("first_member", "second_member")
         .annotate(unread=unread_messages(user), last_message_id=Subquery(newest))
     )
-    last = Message.objects.select_related("sender").in_bulk(
+    last = Message.objects.select_related("sender", "hold").in_bulk(
         [c.last_message_id for c in conversations if c.last_message_id]
     )
     for conversation in conversations:
@@ -61,9 +63,12 @@ class HistoryPage:
     older_than: int | None  # the id for the "older messages" link, when there are older ones
 
 
-def history_page(conversation: Conversation, *, before_id: int | None = None, size: int = HISTORY_PAGE) -> HistoryPage:
-    """The `size` latest messages (before `before_id` when paging back), oldest first."""
-    messages = conversation.messages.select_related("sender").order_by("-pk")
+def history_page(
+    conversation: Conversation, *, before_id: int | None = None, size: int = HISTORY_PAGE, viewer=None
+) -> HistoryPage:
+    """The `size` latest messages `viewer` may see (before `before_id` when paging back), oldest first.
+    Without a viewer, delivered messages only (R-MSG-7: a held message is its sender's alone)."""
+    messages = conversation.messages.seen_by(viewer).select_related("sender", "hold").order_by("-pk")
     if before_id is not None:
         messages = messages.filter(pk__lt=before_id)
     page = list(messages[: size + 1])

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.validators import single_line
@@ -22,8 +23,17 @@ from accounts.validators import single_line
 # messaging.tasks imports this module too; each imports the other as a module and
 # uses it only at call time, so either may be loaded first.
 from messaging import tasks
+from messaging.contact_details import find_contact_details
 from messaging.kinds import KINDS
-from messaging.models import MESSAGE_MAX_LENGTH, Conversation, ConversationRead, Message, Notification
+from messaging.models import (
+    MESSAGE_MAX_LENGTH,
+    Conversation,
+    ConversationRead,
+    HeldMessage,
+    Message,
+    Notification,
+    SpecialCategoryWarningCount,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -247,13 +257,19 @@ def message_clean(body) -> str:
 
 
 @transaction.atomic(durable=True)
-def message_post(*, conversation_id: int, sender, body: str) -> Message:
+def message_post(
+    *, conversation_id: int, sender, body: str, hold_contact_details: bool = False, reviewers: Iterable = ()
+) -> Message:
     """Store a message from one of the conversation's two members, then, after commit, push it to the
     conversation's open pages (R-MSG-2). The partner gets a notification that never quotes the text.
 
+    With `hold_contact_details` (the scheme keeps all contact on the platform, R-MSG-7), a message that seems
+    to carry contact details is stored HELD instead: it is not pushed, the partner is not told, and each of
+    `reviewers` (the network's coordinators) gets a notification pointing to the queue.
+
     Raises Conversation.DoesNotExist for anyone else (views answer 404), ValidationError when the
-    conversation is read-only or the text is empty or too long. Scheme rules (a suspended member)
-    are checked by mentoring.messages.message_send, which views and consumers call.
+    conversation is read-only or the text is empty or too long. Scheme rules (a suspended member, the
+    special-category warning) are checked by mentoring.messages.message_send, which views and consumers call.
     """
     conversation = (
         Conversation.objects.for_participant(sender)
@@ -263,24 +279,97 @@ def message_post(*, conversation_id: int, sender, body: str) -> Message:
     )
     if conversation.read_only:
         raise ValidationError(READ_ONLY_MESSAGE)
-    message = Message.objects.create(conversation=conversation, sender=sender, body=message_clean(body))
-    # The sender has read what they wrote: it never counts as unread for them.
-    _read_mark(conversation=conversation, user=sender, up_to_id=message.pk)
-    notify(conversation.partner_of(sender), "message_received", message, url=conversation.get_absolute_url())
-    payload = message_payload(message)
-    transaction.on_commit(lambda: _broadcast(conversation.pk, payload), robust=True)
+    text = message_clean(body)
+    reasons = find_contact_details(text) if hold_contact_details else []
+    if reasons:
+        return _message_hold(conversation=conversation, sender=sender, text=text, reasons=reasons, reviewers=reviewers)
+    message = Message.objects.create(conversation=conversation, sender=sender, body=text)
+    _message_deliver(conversation=conversation, message=message)
     return message
 
 
+def _message_deliver(*, conversation: Conversation, message: Message, extra: dict | None = None) -> None:
+    """Inside the writing transaction: the sender has read it, the partner is told, the pages get it after commit."""
+    # The sender has read what they wrote: it never counts as unread for them.
+    _read_mark(conversation=conversation, user=message.sender, up_to_id=message.pk)
+    partner = conversation.partner_of(message.sender)
+    notify(partner, "message_received", message, url=conversation.get_absolute_url())
+    payload = {**message_payload(message), **(extra or {})}
+    transaction.on_commit(lambda: _broadcast(conversation.pk, payload), robust=True)
+
+
+def _message_hold(*, conversation: Conversation, sender, text: str, reasons: list[str], reviewers) -> Message:
+    message = Message.objects.create(conversation=conversation, sender=sender, body=text, status=Message.Status.HELD)
+    held = HeldMessage.objects.create(message=message, reasons=",".join(reasons))
+    _read_mark(conversation=conversation, user=sender, up_to_id=message.pk)
+    # The coordinators' notification names no one and quotes nothing; the queue shows the text.
+    notify_many(reviewers, "message_held", held, url=reverse("admin:messaging_heldmessage_change", args=[held.pk]))
+    return message
+
+
+@transaction.atomic
+def held_message_settle(*, held_id: int, actor, release: bool) -> HeldMessage:
+    """Release (deliver) or reject one held message, recording who decided and when (R-MSG-7).
+
+    Released: delivered as a new message, as if sent now (pushed after commit, the partner told) and the
+    sender told. Rejected: the sender is told; the partner never sees it. Raises ValidationError when it
+    was decided already or the pairing has ended. Checks no permission: mentoring.messages.held_message_release
+    and held_message_reject do, and are what the admin calls.
+    """
+    held = (
+        HeldMessage.objects.select_for_update(of=("self",))
+        .select_related(
+            "message__sender", "message__conversation__first_member", "message__conversation__second_member"
+        )
+        .get(pk=held_id)
+    )
+    if held.decision != HeldMessage.Decision.PENDING:
+        raise ValidationError(f"This message was {held.get_decision_display().lower()} already.")
+    original = held.message
+    conversation = original.conversation
+    if release and conversation.read_only:
+        raise ValidationError("The pairing has ended, so this message cannot be delivered; reject it instead.")
+    held.decided_by = actor
+    held.decided_at = timezone.now()
+    if release:
+        delivered = Message.objects.create(conversation=conversation, sender=original.sender, body=original.body)
+        original.status = Message.Status.RELEASED
+        held.decision = HeldMessage.Decision.RELEASED
+        held.delivered_as = delivered
+        # The sender's open pages swap their held copy for the delivered one.
+        _message_deliver(conversation=conversation, message=delivered, extra={"released_from": original.pk})
+        notify(original.sender, "message_released", held, url=conversation.get_absolute_url())
+    else:
+        original.status = Message.Status.REJECTED
+        held.decision = HeldMessage.Decision.REJECTED
+        notify(original.sender, "message_rejected", held, url=conversation.get_absolute_url())
+    original.save(update_fields=["status"])
+    held.save(update_fields=["decision", "decided_by", "decided_at", "delivered_as"])
+    return held
+
+
+@transaction.atomic
+def special_category_warning_count(*, scheme_id: int, sent_anyway: bool = False) -> None:
+    """Count one special-category warning (or one message sent anyway after it) for the scheme today (R-MSG-4).
+    Only the number is kept: not the text, not the words, not the writer."""
+    row, _ = SpecialCategoryWarningCount.objects.get_or_create(scheme_id=scheme_id, day=timezone.now().date())
+    field = "sent_anyway" if sent_anyway else "warned"
+    SpecialCategoryWarningCount.objects.filter(pk=row.pk).update(**{field: F(field) + 1})
+
+
 def message_payload(message: Message) -> dict:
-    """What a socket receives for one message (the sender's first name only)."""
-    return {
+    """What a socket receives for one message (the sender's first name only). A held or rejected message
+    (only ever sent to its sender) carries its status and a notice that says why."""
+    payload = {
         "id": message.pk,
         "sender": message.sender.first_name,
         "sender_id": message.sender_id,
         "body": message.body,
         "created_at": message.created_at.isoformat(),
     }
+    if message.status != Message.Status.DELIVERED:
+        payload.update(status=message.status, notice=message.status_notice)
+    return payload
 
 
 def _broadcast(conversation_id: int, payload: dict) -> None:
@@ -295,9 +384,10 @@ def _broadcast(conversation_id: int, payload: dict) -> None:
         logger.warning("Could not push message %s to conversation %s", payload["id"], conversation_id, exc_info=True)
 
 
-def messages_after(*, conversation: Conversation, after_id: int, limit: int = 200) -> list[Message]:
-    """Messages a reconnecting page missed, oldest first."""
-    return list(conversation.messages.filter(pk__gt=after_id).select_related("sender").order_by("pk")[:limit])
+def messages_after(*, conversation: Conversation, after_id: int, limit: int = 200, viewer=None) -> list[Message]:
+    """Messages a reconnecting page of `viewer` missed, oldest first: never a held message of the partner's."""
+    messages = conversation.messages.seen_by(viewer).filter(pk__gt=after_id)
+    return list(messages.select_related("sender", "hold").order_by("pk")[:limit])
 
 
 def _read_mark(*, conversation: Conversation, user, up_to_id: int) -> None:
@@ -312,7 +402,7 @@ def conversation_mark_read(*, conversation_id: int, user, up_to_id: int | None =
     """The member has read up to `up_to_id` (with none: everything). Never moves back; an id past the
     conversation's newest message is cut to it. Another member's conversation raises DoesNotExist."""
     conversation = Conversation.objects.for_participant(user).get(pk=conversation_id)
-    newest = conversation.messages.order_by("-pk").values_list("pk", flat=True).first() or 0
+    newest = conversation.messages.seen_by(user).order_by("-pk").values_list("pk", flat=True).first() or 0
     up_to = newest if up_to_id is None else min(int(up_to_id), newest)
     if up_to > 0:
         _read_mark(conversation=conversation, user=user, up_to_id=up_to)

@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -7,8 +8,10 @@ from django.views.decorators.http import require_POST
 
 from mentoring.messages import message_send
 from messaging import selectors
-from messaging.models import MESSAGE_MAX_LENGTH, Notification
+from messaging.contact_details import held_notice
+from messaging.models import MESSAGE_MAX_LENGTH, Message, Notification
 from messaging.services import conversation_mark_read, notification_mark_read
+from messaging.special_category import SpecialCategoryWarning
 
 
 @login_required
@@ -57,17 +60,25 @@ def _before(request) -> int | None:
 def conversation_detail(request, pk: int):
     """History (newest at the bottom) and a composer that works as a plain form. Another person's id gives 404."""
     conversation = selectors.access_conversation(request.user, pk)
-    status, draft, error = 200, "", ""
+    status, draft, error, special_warning = 200, "", "", ""
     if request.method == "POST":
         draft = request.POST.get("body", "")
+        # "Send anyway" after the special-category warning (R-MSG-4).
+        confirm_special = request.POST.get("confirm_special") in ("1", "on", "true")
         try:
-            message_send(conversation_id=conversation.pk, sender=request.user, body=draft)
+            message = message_send(
+                conversation_id=conversation.pk, sender=request.user, body=draft, confirm_special=confirm_special
+            )
+        except SpecialCategoryWarning as warning:
+            status, special_warning = 400, warning.text
         except ValidationError as refused:
             status, error = 400, " ".join(refused.messages)
         else:
+            if message.status == Message.Status.HELD:
+                messages.warning(request, held_notice(message.hold.reason_kinds))  # R-MSG-7: told at once
             return redirect(conversation)
     before = _before(request)
-    page = selectors.history_page(conversation, before_id=before)
+    page = selectors.history_page(conversation, before_id=before, viewer=request.user)
     if before is None and page.messages:
         conversation_mark_read(conversation_id=conversation.pk, user=request.user, up_to_id=page.messages[-1].pk)
     context = {
@@ -77,6 +88,7 @@ def conversation_detail(request, pk: int):
         "paging_back": before is not None,
         "draft": draft,
         "error": error,
+        "special_warning": special_warning,
         "max_length": MESSAGE_MAX_LENGTH,
         "title": f"Messages with {conversation.partner_of(request.user).first_name}",
     }

@@ -8,6 +8,9 @@
   if (!list || list.dataset.live !== "yes" || !window.WebSocket) { return; }
   var textarea = form ? form.querySelector("textarea[name=body]") : null;
   var errorBox = document.getElementById("message-error");
+  // The special-category warning (edit, or send anyway) and its text, rendered hidden by the page.
+  var warningBox = document.getElementById("special-warning");
+  var warningText = document.getElementById("special-warning-text");
   var socket = null;
   var delay = 1000;
 
@@ -23,7 +26,33 @@
     textarea.classList.toggle("is-invalid", !!text);
   }
 
+  function showWarning(text) {
+    if (!warningBox || !warningText) { return; }
+    warningText.textContent = text;
+    warningBox.hidden = !text;
+  }
+
+  // A held or rejected message (only ever its sender's) shows a badge and says why.
+  function markStatus(item, message) {
+    if (!message.status || message.status === "delivered") { return; }
+    item.dataset.status = message.status;
+    item.classList.add("border-start", "border-3", "border-warning", "ps-2");
+    var badge = document.createElement("span");
+    badge.className = "badge ms-1 " + (message.status === "held" ? "text-bg-warning" : "text-bg-secondary");
+    badge.textContent = message.status === "held" ? "Held" : "Not delivered";
+    item.firstChild.appendChild(badge);
+    var notice = document.createElement("p");
+    notice.className = "small mb-0 mt-1";
+    notice.dataset.testid = "message-notice";
+    notice.textContent = message.notice || "";
+    item.appendChild(notice);
+  }
+
   function append(message) {
+    if (message.released_from) {  // a held message was released: its delivered copy replaces it
+      var held = list.querySelector('[data-message-id="' + message.released_from + '"]');
+      if (held) { held.remove(); }
+    }
     if (list.querySelector('[data-message-id="' + message.id + '"]')) { return; }  // already shown
     var empty = document.getElementById("conversation-empty");
     if (empty) { empty.remove(); }
@@ -45,6 +74,7 @@
     body.textContent = message.body;  // never innerHTML: the text is the member's own words
     item.appendChild(meta);
     item.appendChild(body);
+    markStatus(item, message);
     list.appendChild(item);
     if (String(message.sender_id) !== list.dataset.me && live) {
       live.textContent = "New message from " + message.sender + ": " + message.body;
@@ -65,8 +95,17 @@
         append(data.message);
       } else if (data.error) {
         showError(data.error);
+      } else if (data.warning) {
+        showWarning(data.warning);  // nothing was sent: the writer edits it or sends it anyway
+      } else if (data.held) {
+        showError("");
+        showWarning("");
+        append(data.held);
+        if (textarea) { textarea.value = ""; }
+        if (live) { live.textContent = data.held.notice; }
       } else if (typeof data.ok === "number") {
         showError("");
+        showWarning("");
         if (textarea) { textarea.value = ""; }
       }
     };
@@ -83,7 +122,8 @@
       // With no open socket the form posts as usual.
       if (!socket || socket.readyState !== WebSocket.OPEN) { return; }
       event.preventDefault();
-      socket.send(JSON.stringify({ action: "send", body: textarea.value }));
+      var confirmSpecial = !!(event.submitter && event.submitter.name === "confirm_special");
+      socket.send(JSON.stringify({ action: "send", body: textarea.value, confirm_special: confirmSpecial }));
     });
   }
   connect();

@@ -28,6 +28,9 @@ ACTION_ROLES = {
     ("User", "send_password_reset"): {"staff"},
     # allauth's own: a superuser's tool only.
     ("EmailAddress", "make_verified"): set(),
+    # Issue 8 (R-MSG-7): the pairing's coordinators and staff decide on a held message.
+    ("HeldMessage", "release"): {"coordinator_a", "staff"},
+    ("HeldMessage", "reject"): {"coordinator_a", "staff"},
 }
 NOBODY = frozenset()
 

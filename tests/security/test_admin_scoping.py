@@ -50,6 +50,8 @@ SCOPE = {
     "DBSCheck": NEVER,
     "LogEntry": NEVER,  # the change history holds DBS history (issue 9, item 6)
     "Complaint": NETWORK,  # the complainant's networks
+    "HeldMessage": NETWORK,  # issue 8: the pairing's network (R-MSG-7)
+    "SpecialCategoryWarningCount": NEVER,  # issue 8: staff's numbers (R-MSG-4)
     # Registered by Django and allauth.
     "Group": SHARED,
     "EmailAddress": NETWORK,

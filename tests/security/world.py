@@ -44,7 +44,8 @@ from mentoring.models import (
     TermsAcceptance,
     WaitingMentee,
 )
-from messaging.models import Notification
+from messaging.models import ConversationRead, HeldMessage, Message, Notification
+from messaging.services import conversation_open
 from safeguarding.models import AuditEvent, Complaint, DBSCheck, TrainingRecord
 from tests import factories
 
@@ -348,4 +349,22 @@ def build_world() -> World:
             object_repr=f"{text}{user}",
         )
         side[AuditEvent].add(event.pk)
+
+    # A message held for carrying contact details (R-MSG-7) belongs to its pairing's network.
+    for key, network, pairing, text in (
+        ("held_a", a, world.pairing_a_dual, ""),
+        ("held_b", b, world.pairing_b_dual, bravo),
+    ):
+        conversation = conversation_open(pairing=pairing, members=[pairing.mentor, pairing.mentee])
+        message = Message.objects.create(
+            conversation=conversation,
+            sender=pairing.mentee,
+            body=f"{text}Email me at someone@example.org",
+            status=Message.Status.HELD,
+        )
+        held = HeldMessage.objects.create(message=message, reasons="email")
+        # As message_post leaves it: the sender has read what they wrote.
+        ConversationRead.objects.create(conversation=conversation, user=pairing.mentee, last_read_id=message.pk)
+        world.add(network, held)
+        world.things[key] = held
     return world
