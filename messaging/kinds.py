@@ -69,5 +69,10 @@ KINDS = {
         Kind("complaint_status", "Your complaint is now: {obj.status_label}", True),
         # Issue 8: the subject is the Message; the title never quotes it, and it is not emailed.
         Kind("message_received", "New message from {obj.sender.first_name}", False),
+        # Issue 8, reporting (R-MSG-6): the subject is the Concern. The Lead's title marks an urgent one; neither
+        # title names anyone. The reporter's receipt stays on the platform (an email could be read by the person
+        # the concern is about).
+        Kind("concern_raised", "{obj.urgency}A safeguarding concern was raised", True),
+        Kind("concern_received", "We have passed your concern to the Safeguarding Lead", False),
     ]
 }

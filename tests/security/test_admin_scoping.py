@@ -49,6 +49,7 @@ SCOPE = {
     "AuditEvent": NETWORK,
     "DBSCheck": NEVER,
     "Complaint": NETWORK,  # the complainant's networks
+    "ConversationAccessLog": NEVER,  # issue 8 (R-MSG-5): staff and the Safeguarding Lead only
     # Registered by Django and allauth.
     "Group": SHARED,
     "EmailAddress": NETWORK,
