@@ -73,5 +73,10 @@ KINDS = {
         Kind("message_held", "A message is held for your decision", True),
         Kind("message_released", "Your held message was delivered", False),
         Kind("message_rejected", "Your held message was not delivered", True),
+        # Issue 8, reporting (R-MSG-6): the subject is the Concern. The Lead's title marks an urgent one; neither
+        # title names anyone. The reporter's receipt stays on the platform (an email could be read by the person
+        # the concern is about).
+        Kind("concern_raised", "{obj.urgency}A safeguarding concern was raised", True),
+        Kind("concern_received", "We have passed your concern to the Safeguarding Lead", False),
     ]
 }

@@ -266,3 +266,120 @@ class SpecialCategoryWarningCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scheme} {self.day}: {self.warned} warned, {self.sent_anyway} sent anyway"
+
+
+# Confidential access (R-MSG-5): staff and the Safeguarding Lead read a conversation only under a grant that
+# names the complaint or concern it serves and a reason, for at most a day; each read is logged for good.
+ACCESS_GRANT_MAX = datetime.timedelta(hours=24)
+
+
+class ConversationAccessGrant(models.Model):
+    """One reader's leave to read one conversation, for one complaint or one concern, until `expires_at`.
+
+    Made by safeguarding.confidential.conversation_access_grant, which checks the reader's role and that the
+    complaint or concern is about the conversation's people or pairing. The complaint and the concern are
+    named by string: messaging never imports safeguarding.
+    """
+
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="access_grants")
+    complaint = models.ForeignKey(
+        "safeguarding.Complaint", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    concern = models.ForeignKey(
+        "safeguarding.Concern", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(complaint__isnull=False, concern__isnull=True)
+                | models.Q(complaint__isnull=True, concern__isnull=False),
+                name="access_grant_for_one_complaint_or_concern",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")), name="access_grant_ends_after_it_starts"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Access to {self.conversation} for {self.purpose}"
+
+    def save(self, *args, **kwargs):
+        # The 24 hours are the rule itself (R-MSG-5), so no writer may stretch them, whatever path it takes.
+        if self.expires_at is None or self.expires_at - self.created_at > ACCESS_GRANT_MAX:
+            raise ValueError("An access grant lasts at most 24 hours.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("conversation_read", args=[self.pk])
+
+    @property
+    def purpose(self) -> str:
+        """What the grant serves, as staff name it: "complaint 12" or "safeguarding concern 5"."""
+        if self.complaint_id is not None:
+            return f"complaint {self.complaint_id}"
+        return f"safeguarding concern {self.concern_id}"
+
+    @property
+    def purpose_kind(self) -> str:
+        """What a member is told the read was for (no numbers: they mean nothing to them)."""
+        return "A complaint" if self.complaint_id is not None else "A safeguarding concern"
+
+    def is_current(self, now=None) -> bool:
+        return (now or timezone.now()) < self.expires_at
+
+
+class AppendOnlyError(Exception):
+    """A write that would change or remove a row of an append-only log."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are never changed.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are never deleted.")
+
+    # bulk_update goes through update(); these say so in their own words.
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError(f"{self.model.__name__} rows are never changed.")
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are never changed.")
+
+
+class ConversationAccessLog(models.Model):
+    """One read of a conversation under a grant: who, when, which grant and why (R-MSG-5).
+
+    Append-only: the model and its queryset refuse to change or delete a row (and on PostgreSQL a trigger
+    refuses it in the database too). Rows outlive nothing they point at: every reference protects.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="access_log")
+    grant = models.ForeignKey(ConversationAccessGrant, on_delete=models.PROTECT, related_name="reads")
+    reason = models.TextField(max_length=1000)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "conversation access log entry"
+        verbose_name_plural = "conversation access log"
+
+    def __str__(self) -> str:
+        return f"{self.reader} read {self.conversation} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise AppendOnlyError("Conversation access log rows are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Conversation access log rows are never deleted.")

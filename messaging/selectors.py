@@ -8,7 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from messaging.models import Conversation, ConversationRead, Message
+from messaging.models import Conversation, ConversationAccessLog, ConversationRead, Message
 
 HISTORY_PAGE = 50
 
@@ -75,3 +75,34 @@ def history_page(
     older = len(page) > size
     page = page[:size][::-1]
     return HistoryPage(messages=page, older_than=page[0].pk if older and page else None)
+
+
+def reportable_message(user, *, conversation_id: int, message_id: int) -> Message:
+    """A message `user` may report (R-MSG-6): their partner's, in one of their own conversations; else 404."""
+    conversation = access_conversation(user, conversation_id)
+    return get_object_or_404(
+        conversation.messages.exclude(sender=user).select_related("sender", "conversation__pairing"), pk=message_id
+    )
+
+
+# Confidential access (R-MSG-5).
+
+
+def conversation_reads_for_member(user):
+    """Every read of the member's conversations by staff or the Safeguarding Lead under a grant, newest first."""
+    return ConversationAccessLog.objects.filter(
+        conversation__in=Conversation.objects.for_participant(user)
+    ).select_related("reader", "grant", "conversation__first_member", "conversation__second_member")
+
+
+def conversation_was_read(conversation: Conversation) -> bool:
+    """Whether anyone has read this conversation under a grant (the page then links to the member's log)."""
+    return ConversationAccessLog.objects.filter(conversation=conversation).exists()
+
+
+def confidential_reads_count(since=None) -> int:
+    """How many reads of conversations under a grant there have been (since `since`): for staff dashboards."""
+    reads = ConversationAccessLog.objects.all()
+    if since is not None:
+        reads = reads.filter(at__gte=since)
+    return reads.count()

@@ -90,6 +90,7 @@ def conversation_detail(request, pk: int):
         "error": error,
         "special_warning": special_warning,
         "max_length": MESSAGE_MAX_LENGTH,
+        "was_read": selectors.conversation_was_read(conversation),  # R-MSG-5: the member sees who read it
         "title": f"Messages with {conversation.partner_of(request.user).first_name}",
     }
     return render(request, "messaging/conversation_detail.html", context, status=status)

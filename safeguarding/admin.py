@@ -1,11 +1,17 @@
 from auditlog.models import LogEntry
 from auditlog.render import render_logentry_changes_html
 from django import forms
+from django.apps import apps
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from mentoring import permissions
 from mentoring.admin_scoping import COORDINATORS, HISTORY_ROLES, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
-from safeguarding import complaints, services
+from safeguarding import complaints, concerns, confidential, services
+from safeguarding.change_history import LEAD_ONLY
 from safeguarding.models import AuditEvent, Complaint, DBSCheck, TrainingRecord
 
 
@@ -63,6 +69,14 @@ class ChangeHistoryAdmin(RoleScopedAdmin):
     fields = ("timestamp", "actor", "action", "content_type", "object_pk", "object_repr", "changes_table")
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if not concerns.may_see_concerns(request.user):
+            # Concerns are the Safeguarding Lead's alone: staff do not learn from here that one exists.
+            lead_only = [ContentType.objects.get_for_model(apps.get_model(label)) for label in LEAD_ONLY]
+            qs = qs.exclude(content_type__in=lead_only)
+        return qs
+
     @admin.display(description="Changes")
     def changes_table(self, entry):
         return render_logentry_changes_html(entry)
@@ -83,6 +97,13 @@ class AuditEventAdmin(RoleScopedAdmin):
     list_select_related = ("actor", "target_user")
     search_fields = ("target_user__email", "actor__email", "object_repr")
     readonly_fields = ("at", "actor", "action", "target_user", "object_repr", "detail")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if not concerns.may_see_concerns(request.user):
+            # Concerns are the Safeguarding Lead's alone: even that one was raised, or read, is not for staff.
+            qs = qs.exclude(action__startswith=concerns.AUDIT_PREFIX)
+        return qs
 
     def has_add_permission(self, request):
         return False
@@ -121,6 +142,7 @@ class ComplaintAdmin(RoleScopedAdmin):
         "about",
         "person",
         "pairing",
+        "reported_message",
         "text",
         "created_at",
         "status",
@@ -133,11 +155,36 @@ class ComplaintAdmin(RoleScopedAdmin):
         "about",
         "person",
         "pairing",
+        "reported_message",
         "text",
         "created_at",
         "handled_by",
         "status_changed_at",
     )
+
+    @admin.display(description="reported message")
+    def reported_message(self, obj):
+        """When and from whom, never the text (R-MSG-5); staff read the conversation through the access page."""
+        message = obj.message
+        if message is None:
+            return "-"
+        return f"From {message.sender.get_full_name()}, {timezone.localtime(message.created_at):%-d %b %Y, %H:%M}"
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.message_id and confidential.may_read_confidential(request.user):
+            fields.insert(fields.index("reported_message") + 1, "read_conversation")
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "read_conversation")
+
+    @admin.display(description="conversation")
+    def read_conversation(self, obj):
+        url = reverse("conversation_access", args=[obj.message.conversation_id])
+        return format_html(
+            '<a href="{}?complaint={}">Read the conversation</a> (recorded, and the members see it)', url, obj.pk
+        )
 
     def coordinator_scope(self, coordinator):
         return permissions.membership_in_scope(coordinator, member="complainant")

@@ -134,6 +134,16 @@ class Complaint(models.Model):
     pairing = models.ForeignKey(
         "mentoring.Pairing", null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
     )
+    # Reported from a message (R-MSG-6): which one. Handlers see when and from whom, never its text: they read
+    # the conversation only through the audited access page.
+    message = models.ForeignKey(
+        "messaging.Message",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="reported message",
+    )
     text = models.TextField("what happened", max_length=5000)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.RECEIVED)
     outcome = models.TextField(blank=True, max_length=5000)
@@ -165,3 +175,69 @@ class Complaint(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in (self.Status.RESOLVED, self.Status.DISMISSED)
+
+
+class Concern(models.Model):
+    """A safeguarding concern (R-SAFE-1, R-MSG-6): goes to the Safeguarding Lead group and no one else.
+
+    Raised through `concerns.concern_raise`. States (DESIGN): new -> triaged -> action_taken -> closed; only the
+    Safeguarding Lead's pages move them. The reporter gets a receipt, never the case.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        TRIAGED = "triaged", "Triaged"
+        ACTION_TAKEN = "action_taken", "Action taken"
+        CLOSED = "closed", "Closed"
+
+    class Source(models.TextChoices):
+        MESSAGE = "message", "A message"
+        PROFILE = "profile", "A profile"
+        PAGE = "page", "The concern form"
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="concerns_raised")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PAGE)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="concerns_about",
+        verbose_name="about the person",
+    )
+    pairing = models.ForeignKey(
+        "mentoring.Pairing", null=True, blank=True, on_delete=models.PROTECT, related_name="concerns"
+    )
+    message = models.ForeignKey(
+        "messaging.Message",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="reported message",
+    )
+    what_happened = models.TextField(max_length=5000)
+    happened_on = models.DateField("when it happened", null=True, blank=True)
+    immediate_risk = models.BooleanField("someone is at immediate risk")
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # The Lead's queue: urgent first, then the oldest.
+        ordering = ["-immediate_risk", "created_at", "pk"]
+        indexes = [models.Index(fields=["status", "-immediate_risk", "created_at"], name="concern_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"Concern {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("concern_detail", args=[self.pk])
+
+    @property
+    def urgency(self) -> str:
+        """Put before the Lead's notification title: urgent concerns say so first."""
+        return "URGENT: " if self.immediate_risk else ""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED

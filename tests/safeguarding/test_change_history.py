@@ -11,6 +11,7 @@ from django.urls import reverse
 from mentoring.models import Role, SchemeMembership
 from mentoring.services import membership_status_set
 from safeguarding.change_history import TRACKED
+from safeguarding.concerns import concern_raise
 from safeguarding.models import DBSCheck, TrainingRecord
 from tests import factories
 from tests.messaging.conversation_fixtures import started  # noqa: F401
@@ -137,3 +138,20 @@ def test_a_member_never_reaches_the_history(client, mentee):
     client.force_login(mentee)
     response = client.get(reverse("admin:auditlog_logentry_changelist"))
     assert response.status_code in (302, 403)
+
+
+def test_a_concerns_history_is_the_safeguarding_leads_alone(client, scheme_staff, safeguarding_lead, mentee):
+    # Issue 9, item 2: nobody outside the Lead group learns a concern exists, the change history included.
+    concern = concern_raise(
+        reporter=mentee, what_happened="Something worrying happened at a meeting.", immediate_risk=False
+    )
+    entry = entries_for(concern)[-1]
+    assert "Something worrying" not in str(entry.changes)  # the account itself is never copied
+    listing = reverse("admin:auditlog_logentry_changelist")
+    detail = reverse("admin:auditlog_logentry_change", args=[entry.pk])
+    client.force_login(scheme_staff)
+    assert f"/{entry.pk}/change/" not in client.get(listing).content.decode()
+    assert client.get(detail).status_code == 404
+    client.force_login(safeguarding_lead)
+    assert f"/{entry.pk}/change/" in client.get(listing).content.decode()
+    assert client.get(detail).status_code == 200

@@ -52,6 +52,7 @@ SCOPE = {
     "Complaint": NETWORK,  # the complainant's networks
     "HeldMessage": NETWORK,  # issue 8: the pairing's network (R-MSG-7)
     "SpecialCategoryWarningCount": NEVER,  # issue 8: staff's numbers (R-MSG-4)
+    "ConversationAccessLog": NEVER,  # issue 8 (R-MSG-5): staff and the Safeguarding Lead only
     # Registered by Django and allauth.
     "Group": SHARED,
     "EmailAddress": NETWORK,
