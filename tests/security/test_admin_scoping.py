@@ -48,6 +48,10 @@ SCOPE = {
     "Notification": NETWORK,
     "AuditEvent": NETWORK,
     "DBSCheck": NEVER,
+    # Issue 9: the catalogue is shared; events and bookings belong to the event's network.
+    "TrainingCourse": SHARED,
+    "TrainingEvent": NETWORK,
+    "TrainingBooking": NETWORK,
     "Complaint": NETWORK,  # the complainant's networks
     # Registered by Django and allauth.
     "Group": SHARED,
