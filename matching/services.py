@@ -90,7 +90,8 @@ def mentor_profile_review(*, profile_id: int, approve: bool, note: str, actor) -
         memberships = SchemeMembership.objects.filter(user=profile.user, role=Role.MENTOR).select_related("scheme")
         checks = [eligibility.check(profile.user, m.scheme, Role.MENTOR, membership=m) for m in memberships]
         if not any(c.ok for c in checks):
-            reasons = sorted({c.reason for check in checks for c in check.unmet})
+            # The coordinator reads the reasons, but never the mentor's DBS data (R-SAFE-3).
+            reasons = sorted({reason for check in checks for reason in check.reasons_for(actor)})
             raise ValidationError(
                 f"{profile.user.get_full_name()} cannot be listed yet: "
                 + (" ".join(reasons) or "no mentor membership.")

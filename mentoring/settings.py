@@ -174,6 +174,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=0),
     },
     "close-schemes": {"task": "mentoring.closure_tasks.close_schemes", "schedule": crontab(hour=0, minute=5)},
+    # Issue 9: DBS checks past expiry move to expired and lapsed members are told once; then the DBS and
+    # training reminders (each once per record and stage). Daily, early in the UK morning.
+    "sweep-eligibility": {"task": "safeguarding.tasks.sweep_eligibility", "schedule": crontab(hour=4, minute=30)},
+    "send-dbs-reminders": {"task": "safeguarding.tasks.send_dbs_reminders", "schedule": crontab(hour=7, minute=0)},
+    "send-training-expiry-reminders": {
+        "task": "safeguarding.tasks.send_training_expiry_reminders",
+        "schedule": crontab(hour=7, minute=10),
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"

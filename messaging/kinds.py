@@ -78,5 +78,14 @@ KINDS = {
         # the concern is about).
         Kind("concern_raised", "{obj.urgency}A safeguarding concern was raised", True),
         Kind("concern_received", "We have passed your concern to the Safeguarding Lead", False),
+        # Issue 9: DBS checks (the subject is the DBSCheck: titles name nothing of it), training, the daily sweep.
+        Kind("dbs_requested", "Scheme staff ask you for a DBS check", True),
+        Kind("dbs_reminder", "Reminder: your DBS check is waiting for you", True),
+        Kind("dbs_expiring", "Your DBS check expires soon", True),
+        Kind("dbs_outstanding_staff", "A DBS check requested three weeks ago is outstanding", True),
+        Kind("dbs_refused", "A mentor is flagged for removal", True),
+        Kind("training_expiring", "Your {obj.kind_label} expires soon", True),
+        Kind("eligibility_lapsed", "You cannot take part in {obj.scheme} for now", True),
+        Kind("eligibility_lapsed_coordinator", "A member of your network can no longer take part", True),
     ]
 }

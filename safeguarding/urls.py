@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from safeguarding import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("safeguarding/contact/", views.safeguarding_contact, name="safeguarding_contact"),
     path("safeguarding/concerns/", views.concern_list, name="concern_list"),
     path("safeguarding/concerns/<int:pk>/", views.concern_detail, name="concern_detail"),
+    path("", include("safeguarding.training_urls")),  # issue 9: training events
 ]

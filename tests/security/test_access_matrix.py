@@ -27,6 +27,8 @@ from mentoring import agreement
 from mentoring.models import AgreementVersion, CalendarFeed, Meeting, PairingGoal
 from messaging.models import ConversationAccessGrant, Notification
 from messaging.services import conversation_open
+from safeguarding.models import TrainingBooking
+from tests import factories
 from tests.mentoring.agreement_world import agreement_fields, as_post
 
 SIGNED_OUT = "signed out"
@@ -220,6 +222,39 @@ def pairing_a_dual(owners: dict):
     return build
 
 
+def training_event_in_a(owners: dict):
+    """A fresh upcoming event of network A: its members may book it, no one outside A reaches it."""
+
+    def build(world) -> Built:
+        event = factories.TrainingEventFactory(network=world.network_a)
+        return Built({"pk": event.pk}, owners, event)
+
+    return build
+
+
+def training_booking_of_mentor_a(world) -> Built:
+    event = factories.TrainingEventFactory(network=world.network_a)
+    booking = TrainingBooking.objects.create(event=event, member=world.mentor_a)
+    return Built({"pk": booking.pk}, {"mentor_a": 302}, booking)
+
+
+# Issue 9: who is not a member of network A (and so never sees its training events).
+OUTSIDE_NETWORK_A = ("mentee_b", "mentor_b", "waiting_b", "coordinator_a", "coordinator_b", "staff", SIGNED_OUT)
+TRAINING_ROUTES = {
+    "training_event_book": (
+        Case(training_event_in_a({"mentor_a": 302}), forbidden=OUTSIDE_NETWORK_A, methods=("POST",)),
+    ),
+    # A booking is its member's alone, even to the others of the network.
+    "training_booking_cancel": (
+        Case(
+            training_booking_of_mentor_a,
+            forbidden=(*OUTSIDE_NETWORK_A, "other_mentor_a", "mentee_a", "safeguarding_lead"),
+            methods=("POST",),
+        ),
+    ),
+}
+
+
 # Issue 7, agreement part: a member of the pair and nobody else; the mentor's session notes, the mentor alone.
 PAIR_A_DUAL = {"dual": 200, "dual2": 200}
 NOT_THE_PAIR = (*CONFIDENTIAL, "mentee_a", "mentor_a", "superuser")
@@ -364,6 +399,7 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
     ),
     "notification_open": (Case(own_notification, forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),),
     **AGREEMENT_ROUTES,
+    **TRAINING_ROUTES,
     # Issue 7, meetings: only the pairing's two members; answering is for the one who did not propose.
     "meeting_propose": (
         Case(

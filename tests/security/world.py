@@ -53,7 +53,7 @@ from messaging.models import (
     Notification,
 )
 from messaging.services import conversation_open
-from safeguarding.models import AuditEvent, Complaint, Concern, DBSCheck, TrainingRecord
+from safeguarding.models import AuditEvent, Complaint, Concern, DBSCheck, TrainingBooking, TrainingRecord
 from tests import factories
 
 B_MARKER = "Bravo"
@@ -392,6 +392,17 @@ def build_world() -> World:
         world.things[key] = complaint
 
     _confidential(world)
+    # Issue 9: a training event in each network, held yesterday, each with a member's booking.
+    for key, network, member, text in (("a", a, p["mentor_a"], ""), ("b", b, p["mentor_b"], bravo)):
+        starts = timezone.now() - datetime.timedelta(days=1)
+        event = factories.TrainingEventFactory(
+            network=network, starts_at=starts, ends_at=starts + datetime.timedelta(hours=3), place=f"{text}Hall"
+        )
+        booking = TrainingBooking.objects.create(event=event, member=member)
+        world.add(network, event)
+        world.add(network, booking)
+        world.things[f"training_event_{key}"] = event
+        world.things[f"training_booking_{key}"] = booking
 
     # Records that follow the member: A's coordinator sees those of anyone in A.
     a_users, b_users = world.a[User], world.b[User] - {coordinator_b.pk}
