@@ -408,7 +408,11 @@ def cohort_confirm(*, token: str, actor, max_age: int = 3600) -> tuple[list[Pair
         )
     else:
         permissions.require(permissions.covers_network(actor, network_id), "This network is not one you coordinate.")
-    scheme = Scheme.objects.get(pk=data["scheme"])
+    if not data.get("pairs"):
+        raise ValidationError("This preview proposed no pairs, so there is nothing to start.")
+    scheme = Scheme.objects.filter(pk=data["scheme"]).first()
+    if scheme is None:
+        raise ValidationError("This scheme no longer exists.")
     people = get_user_model().objects.in_bulk([i for pair in data["pairs"] for i in pair])
     started, skipped = [], []
     for mentee_id, mentor_id in data["pairs"]:
