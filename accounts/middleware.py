@@ -1,11 +1,8 @@
 import zoneinfo
 
-from allauth.mfa.models import Authenticator
-from allauth.mfa.utils import is_mfa_enabled
-from django.conf import settings
-from django.contrib import messages
-from django.shortcuts import redirect
 from django.utils import timezone
+
+from accounts.two_factor import needs_two_factor, two_factor_setup
 
 
 class UserTimezoneMiddleware:
@@ -36,17 +33,6 @@ class StaffTwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if (
-            settings.MFA_REQUIRED_FOR_STAFF
-            and user is not None
-            and user.is_authenticated
-            and user.is_staff
-            and request.path.startswith("/admin/")
-            and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
-        ):
-            messages.warning(
-                request, "Set up two-factor authentication with an authenticator app to use the administration."
-            )
-            return redirect("mfa_activate_totp")
+        if request.path.startswith("/admin/") and needs_two_factor(getattr(request, "user", None)):
+            return two_factor_setup(request)
         return self.get_response(request)

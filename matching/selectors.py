@@ -4,6 +4,7 @@ permission check (`access_*`, which give 404 to anyone who may not see the row).
 from __future__ import annotations
 
 import datetime
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -238,6 +239,9 @@ class CohortPreview:
     unmatched: list
     total_score: float
     left_out: list[tuple[object, str]]
+    upper_bound: float = 0.0  # no choice of pairs, over every mentee and mentor in the run, scores more
+    gap: float = 0.0  # 1 - total_score / upper_bound: 0 when the total is proven the best possible
+    mentors_with_places: int = 0
 
     def token(self) -> str:
         """A signed list of the previewed pairs, so confirming creates exactly what was shown."""
@@ -250,11 +254,57 @@ class CohortPreview:
             salt=COHORT_SALT,
         )
 
+    @property
+    def where(self) -> str:
+        return str(self.network) if self.network is not None else "this scheme"
+
+    @property
+    def quality(self) -> str:
+        """How good the proposal is, in words, on the scale of one pair's score."""
+        if not self.pairs:
+            return ""
+        scale = f"each pair scores from 0 to {cohort.BEST_PAIR:g}"
+        if self.gap * self.upper_bound < 0.00005:
+            return f"Total fit {self.total_score:,.2f} ({scale}): the best possible; no other choice scores more."
+        # Rounded up, so the claim holds: a gap of 0.31% reads "within 0.4%".
+        percent = max(math.ceil(self.gap * 1000 - 1e-9), 1) / 10
+        return (
+            f"Total fit {self.total_score:,.2f} ({scale}): within {percent:g}% of the best possible "
+            f"(no choice of pairs can score more than {self.upper_bound:,.2f})."
+        )
+
+    @property
+    def notice(self) -> str:
+        """Why nothing is proposed, when nothing is; else empty."""
+        if self.pairs:
+            return ""
+        waiting = len(self.unmatched)
+        if not waiting and not self.left_out:
+            if not self.mentors_with_places:
+                return (
+                    f"Nobody in {self.where} is waiting for a mentor and no mentor has a free place, "
+                    "so there is nothing to match."
+                )
+            return f"Nobody in {self.where} is waiting for a mentor, so there is nothing to match."
+        if not waiting:
+            return "None of the waiting mentees can be matched yet: each is listed below with the reason."
+        people = "The waiting mentee" if waiting == 1 else f"The {waiting} waiting mentees"
+        if not self.mentors_with_places:
+            return (
+                f"No mentor in {self.where} has a free place, so nobody can be matched now. "
+                f"{people} {'stays' if waiting == 1 else 'stay'} on the waiting list."
+            )
+        return (
+            f"{people} cannot be paired with any mentor who has a free place (they were paired before, were "
+            "declined recently, or are waiting for that mentor's answer), so they stay on the waiting list."
+        )
+
 
 def cohort_preview(*, scheme: Scheme, network=None) -> CohortPreview:
     """Propose pairs for every waiting mentee of `scheme` (optionally one network), maximising total fit (R-MATCH-3).
 
-    Reads only: nothing changes until `services.cohort_confirm`.
+    Reads only: nothing changes until `services.cohort_confirm`. An empty network, no one waiting or no free
+    place gives a preview with no pairs and a `notice` that says why.
     """
     inputs = cohort_inputs(scheme, network=network)
     result = cohort.cohort_match(inputs.mentees, inputs.mentors, exclude=inputs.exclude)
@@ -271,7 +321,17 @@ def cohort_preview(*, scheme: Scheme, network=None) -> CohortPreview:
     ]
     pairs.sort(key=lambda p: (-p.score, p.mentee.pk))
     left_out = [(people[user_id], reason) for user_id, reason in inputs.left_out.items()]
-    return CohortPreview(scheme, network, pairs, [people[i] for i in result.unmatched], result.total_score, left_out)
+    return CohortPreview(
+        scheme,
+        network,
+        pairs,
+        [people[i] for i in result.unmatched],
+        result.total_score,
+        left_out,
+        upper_bound=result.upper_bound,
+        gap=result.gap,
+        mentors_with_places=len(inputs.mentors),
+    )
 
 
 def mentee_schemes(user):

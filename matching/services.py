@@ -90,7 +90,8 @@ def mentor_profile_review(*, profile_id: int, approve: bool, note: str, actor) -
         memberships = SchemeMembership.objects.filter(user=profile.user, role=Role.MENTOR).select_related("scheme")
         checks = [eligibility.check(profile.user, m.scheme, Role.MENTOR, membership=m) for m in memberships]
         if not any(c.ok for c in checks):
-            reasons = sorted({c.reason for check in checks for c in check.unmet})
+            # The coordinator reads the reasons, but never the mentor's DBS data (R-SAFE-3).
+            reasons = sorted({reason for check in checks for reason in check.reasons_for(actor)})
             raise ValidationError(
                 f"{profile.user.get_full_name()} cannot be listed yet: "
                 + (" ".join(reasons) or "no mentor membership.")
@@ -407,7 +408,11 @@ def cohort_confirm(*, token: str, actor, max_age: int = 3600) -> tuple[list[Pair
         )
     else:
         permissions.require(permissions.covers_network(actor, network_id), "This network is not one you coordinate.")
-    scheme = Scheme.objects.get(pk=data["scheme"])
+    if not data.get("pairs"):
+        raise ValidationError("This preview proposed no pairs, so there is nothing to start.")
+    scheme = Scheme.objects.filter(pk=data["scheme"]).first()
+    if scheme is None:
+        raise ValidationError("This scheme no longer exists.")
     people = get_user_model().objects.in_bulk([i for pair in data["pairs"] for i in pair])
     started, skipped = [], []
     for mentee_id, mentor_id in data["pairs"]:

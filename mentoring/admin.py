@@ -16,7 +16,13 @@ from django.utils import timezone
 from accounts.models import Language, User
 from matching import admin_views
 from matching.selectors import unmatched_mentees
-from mentoring import closure, ending_admin_views, permissions, services
+from mentoring import (
+    closure,
+    dbs_admin,  # noqa: F401  registers DBS checks (issue 9); mentoring/dbs_admin.py says why here
+    ending_admin_views,
+    permissions,
+    services,
+)
 from mentoring.admin_scoping import (
     COORDINATORS,
     SAFEGUARDING_LEAD,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog as change_log
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,6 +25,9 @@ from mentoring.models import LocalNetwork
 COORDINATORS = settings.GROUP_COORDINATORS
 STAFF = settings.GROUP_STAFF
 SAFEGUARDING_LEAD = settings.GROUP_SAFEGUARDING_LEAD
+
+# Who reads the change history kept by django-auditlog (issue 9, item 6). Not coordinators: it holds DBS history.
+HISTORY_ROLES = (STAFF, SAFEGUARDING_LEAD)
 
 # Ids a database integer column can hold; anything else in a form or a selection is not a row of ours.
 LARGEST_ID = 2**63 - 1
@@ -95,6 +104,26 @@ class RoleScopedAdmin(SafeSelectionMixin, admin.ModelAdmin):
 
     def coordinator_only(self, request) -> bool:
         return permissions.coordinator_only(request.user)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The object's "History": for a tracked model and a reader of HISTORY_ROLES, every recorded change
+        (who, when, what, from and to), newest first, whoever made it and wherever (admin, member pages, jobs)."""
+        if not change_log.contains(self.model) or not permissions.holds_role(request.user, *HISTORY_ROLES):
+            return super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(f"No {self.opts.verbose_name} with that id.")
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        entries = LogEntry.objects.get_for_object(obj).select_related("actor").order_by("-timestamp", "-pk")
+        return admin_page(
+            self,
+            request,
+            "admin/change_history.html",
+            title=f"Change history: {obj}",
+            object=obj,
+            entries=Paginator(entries, 50).get_page(request.GET.get("page")),
+        )
 
     def coordinator_scope(self, coordinator):
         """The condition (Q or Exists) a row meets when it belongs to one of `coordinator`'s networks."""

@@ -21,6 +21,7 @@ from mentoring.selectors import access_pairing
 from messaging.services import conversation_close, notify, notify_many
 from safeguarding import eligibility
 from safeguarding.audit import audit
+from safeguarding.models import DBSCheck
 
 # The reasons a member chooses on the End of Pairing form; the others are set by the platform.
 MEMBER_REASONS = (
@@ -169,6 +170,42 @@ def membership_withdraw(*, membership_id: int, actor, reason: str = "") -> Schem
     Active pairings in that scheme and role end with reason "withdrawal" (partners
     told), pending requests are withdrawn (the other side told). Nothing is deleted.
     """
+    return _membership_withdraw(membership_id=membership_id, actor=actor, reason=reason)
+
+
+# What the member, their partners and the coordinators read when staff remove a mentor whose DBS check was
+# refused: the refusal itself is criminal-offence data, for staff and the Safeguarding Lead only (R-SAFE-3).
+REMOVAL_REASON = "Withdrawn from the scheme by scheme staff."
+
+
+@transaction.atomic
+def refused_mentor_withdraw(*, check_id: int, actor) -> list[SchemeMembership]:
+    """Staff remove a mentor whose DBS check was refused (R-ELIG-4, 000 2.6.4): every mentor membership not yet
+    withdrawn is withdrawn as above (pairings end, partners told), in neutral words; all or none. Audited."""
+    permissions.require(permissions.is_scheme_staff(actor), "Only scheme staff withdraw a mentor.")
+    check = DBSCheck.objects.select_for_update(of=("self",)).select_related("user").get(pk=check_id)
+    if check.status != DBSCheck.Status.REFUSED:
+        raise ValidationError("Only a mentor whose DBS check was refused is withdrawn from here.")
+    memberships = (
+        SchemeMembership.objects.filter(user=check.user, role=Role.MENTOR)
+        .exclude(status=SchemeMembership.Status.WITHDRAWN)
+        .values_list("pk", flat=True)
+    )
+    ids = list(memberships)
+    if not ids:
+        raise ValidationError(f"{check.user.get_full_name()} is withdrawn as a mentor already.")
+    withdrawn = [_membership_withdraw(membership_id=pk, actor=actor, reason=REMOVAL_REASON) for pk in ids]
+    audit(
+        actor=actor,
+        action="dbs.mentor_withdrawn",
+        target_user=check.user,
+        obj=f"DBS check {check.pk}",
+        memberships=ids,
+    )
+    return withdrawn
+
+
+def _membership_withdraw(*, membership_id: int, actor, reason: str = "") -> SchemeMembership:
     membership = (
         SchemeMembership.objects.select_for_update(of=("self",))
         .select_related("user", "scheme", "network")

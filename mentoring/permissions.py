@@ -34,6 +34,11 @@ def is_safeguarding_lead(user) -> bool:
     return holds_role(user, settings.GROUP_SAFEGUARDING_LEAD)
 
 
+def sees_dbs_data(user) -> bool:
+    """DBS data is criminal-offence data: scheme staff and the Safeguarding Lead only, never coordinators (R-SAFE-3)."""
+    return is_scheme_staff(user) or is_safeguarding_lead(user)
+
+
 def coordinator_only(user) -> bool:
     """A coordinator who is not also staff: everything they see is limited to their networks."""
     return is_coordinator(user) and not is_scheme_staff(user)

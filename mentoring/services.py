@@ -184,7 +184,8 @@ def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, actor=None) ->
         try:
             eligibility.require(person, scheme, role)
         except eligibility.NotEligible as refused:
-            reasons = " ".join(c.reason for c in refused.eligibility.unmet)
+            # Whoever asked reads the reasons: a coordinator never reads the mentor's DBS data (R-SAFE-3).
+            reasons = " ".join(refused.eligibility.reasons_for(actor))
             raise PairingRefused(
                 f"{person.first_name} cannot take part as a {Role(role).label.lower()} just now: {reasons}"
             ) from refused

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "django_countries",
+    "auditlog",
     "accounts",
     "mentoring",
     "safeguarding",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the signed-in person as the actor of every change history entry written during the request.
+    "auditlog.middleware.AuditlogMiddleware",
     "mentoring.middleware.SignedInPagesNotStoredMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -180,6 +183,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=0),
     },
     "close-schemes": {"task": "mentoring.closure_tasks.close_schemes", "schedule": crontab(hour=0, minute=5)},
+    # Issue 9: DBS checks past expiry move to expired and lapsed members are told once; then the DBS and
+    # training reminders (each once per record and stage). Daily, early in the UK morning.
+    "sweep-eligibility": {"task": "safeguarding.tasks.sweep_eligibility", "schedule": crontab(hour=4, minute=30)},
+    "send-dbs-reminders": {"task": "safeguarding.tasks.send_dbs_reminders", "schedule": crontab(hour=7, minute=0)},
+    "send-training-expiry-reminders": {
+        "task": "safeguarding.tasks.send_training_expiry_reminders",
+        "schedule": crontab(hour=7, minute=10),
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -295,3 +306,7 @@ SITE_NAME = env("SITE_NAME", default="Career Mentoring")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Where members reach the Safeguarding Lead until concerns are reported on the platform (complaints, issue 7).
 SAFEGUARDING_EMAIL = env("SAFEGUARDING_EMAIL", default="safeguarding@example.org")
+
+# The change history (issue 9, item 6) is kept by django-auditlog; what it tracks is declared in
+# safeguarding/change_history.py. Data minimisation: who and when is enough, so no IP addresses are kept.
+AUDITLOG_DISABLE_REMOTE_ADDR = True

@@ -25,7 +25,7 @@ from django.db import connections
 from mentoring.messages import message_send
 from messaging import delivery, selectors
 from messaging.channel_layer import LAYER_LOST, layer_health
-from messaging.models import Conversation
+from messaging.models import Conversation, Message
 from messaging.services import (
     MessageRateLimited,
     conversation_group,
@@ -36,6 +36,7 @@ from messaging.services import (
     unread_count,
     user_group,
 )
+from messaging.special_category import SpecialCategoryWarning
 
 logger = logging.getLogger(__name__)
 
@@ -273,10 +274,10 @@ def _conversation_for(user, pk: int) -> Conversation | None:
 
 
 @database_sync_to_async
-def _missed(conversation: Conversation, after_id: int, partner_id: int) -> tuple[list[dict], int, int]:
-    """The messages after `after_id` (oldest first, at most RESUME_LIMIT), the id the page then has every
-    message up to, and how far the partner has read."""
-    rows = messages_after(conversation=conversation, after_id=after_id, limit=RESUME_LIMIT)
+def _missed(conversation: Conversation, after_id: int, partner_id: int, viewer) -> tuple[list[dict], int, int]:
+    """The messages after `after_id` that `viewer` sees (oldest first, at most RESUME_LIMIT: never a held
+    message of the partner's), the id the page then has every message up to, and how far the partner has read."""
+    rows = messages_after(conversation=conversation, after_id=after_id, limit=RESUME_LIMIT, viewer=viewer)
     if rows:
         through = rows[-1].pk
     else:
@@ -290,8 +291,12 @@ def _missed(conversation: Conversation, after_id: int, partner_id: int) -> tuple
 
 
 @database_sync_to_async
-def _send(conversation_id: int, sender, body: str) -> int:
-    return message_send(conversation_id=conversation_id, sender=sender, body=body).pk
+def _send(conversation_id: int, sender, body: str, confirm_special: bool = False) -> dict:
+    """The sender's answer: the new id, and for a held message (R-MSG-7) the message with the reason it is held."""
+    message = message_send(conversation_id=conversation_id, sender=sender, body=body, confirm_special=confirm_special)
+    if message.status == Message.Status.HELD:
+        return {"ok": message.pk, "held": message_payload(message)}
+    return {"ok": message.pk}
 
 
 @database_sync_to_async
@@ -308,8 +313,12 @@ class ConversationConsumer(LiveConsumer):
 
     {"action": "resume", "after": <last id>}  the messages after it, each {"message": …, "catch_up": true},
                                               then the partner's read mark {"read": {"by": id, "up_to": id}}
-    {"action": "send", "body": "…"}           {"ok": <id>} once stored, or {"error": …} ("code": "rate_limited"
-                                              and "retry_after" for a flood); "ref" is echoed when given
+    {"action": "send", "body": "…"}           {"ok": <id>} once stored (with "held": the message, for one held
+                                              for carrying contact details, R-MSG-7), or {"error": …}
+                                              ("code": "rate_limited" and "retry_after" for a flood), or
+                                              {"warning": …, "needs_confirm": true} for text that seems to hold
+                                              special-category data (R-MSG-4) until it is resent with
+                                              "confirm_special": true; "ref" is echoed when given
     {"action": "read", "up_to": <id>}         the page showed the messages up to it; both sides' pages get
                                               {"read": …}
     Live: {"message": …} for each new message, {"read": …} when either member reads. Every bad frame gets
@@ -368,7 +377,9 @@ class ConversationConsumer(LiveConsumer):
             await self.send_json({"error": "Write a message before you send it.", **echo})
             return
         try:
-            message_id = await _send(self.conversation.pk, self.scope["user"], body)
+            answer = await _send(self.conversation.pk, self.scope["user"], body, frame.get("confirm_special") is True)
+        except SpecialCategoryWarning as warning:
+            await self.send_json({"warning": warning.text, "needs_confirm": True, **echo})
         except MessageRateLimited as refused:
             await self.send_json(
                 {"error": refused.messages[0], "code": "rate_limited", "retry_after": refused.retry_after, **echo}
@@ -378,7 +389,7 @@ class ConversationConsumer(LiveConsumer):
         except Conversation.DoesNotExist:
             await self.close(code=4403)
         else:
-            await self.send_json({"ok": message_id, **echo})
+            await self.send_json({**answer, **echo})
 
     async def _action_resume(self, after):
         if not _is_id(after):
@@ -395,7 +406,7 @@ class ConversationConsumer(LiveConsumer):
     async def _catch_up(self, after: int, *, asked: bool = False):
         """Send the messages after `after` from the database, in order. Asked by the page (resume): all of
         them. Otherwise (a gap, the layer back): only those the page has not had."""
-        payloads, through, partner_read = await _missed(self.conversation, after, self.partner_id)
+        payloads, through, partner_read = await _missed(self.conversation, after, self.partner_id, self.scope["user"])
         for payload in payloads:
             if asked or not (payload["id"] <= (self.contiguous or 0) or payload["id"] in self.ahead):
                 await self.send_json({"message": payload, "catch_up": True})

@@ -69,5 +69,23 @@ KINDS = {
         Kind("complaint_status", "Your complaint is now: {obj.status_label}", True),
         # Issue 8: the subject is the Message; the title never quotes it, and it is not emailed.
         Kind("message_received", "New message from {obj.sender.first_name}", False),
+        # Issue 8, contact details (R-MSG-7): the subject is the HeldMessage; no title names anyone or quotes it.
+        Kind("message_held", "A message is held for your decision", True),
+        Kind("message_released", "Your held message was delivered", False),
+        Kind("message_rejected", "Your held message was not delivered", True),
+        # Issue 8, reporting (R-MSG-6): the subject is the Concern. The Lead's title marks an urgent one; neither
+        # title names anyone. The reporter's receipt stays on the platform (an email could be read by the person
+        # the concern is about).
+        Kind("concern_raised", "{obj.urgency}A safeguarding concern was raised", True),
+        Kind("concern_received", "We have passed your concern to the Safeguarding Lead", False),
+        # Issue 9: DBS checks (the subject is the DBSCheck: titles name nothing of it), training, the daily sweep.
+        Kind("dbs_requested", "Scheme staff ask you for a DBS check", True),
+        Kind("dbs_reminder", "Reminder: your DBS check is waiting for you", True),
+        Kind("dbs_expiring", "Your DBS check expires soon", True),
+        Kind("dbs_outstanding_staff", "A DBS check requested three weeks ago is outstanding", True),
+        Kind("dbs_refused", "A mentor is flagged for removal", True),
+        Kind("training_expiring", "Your {obj.kind_label} expires soon", True),
+        Kind("eligibility_lapsed", "You cannot take part in {obj.scheme} for now", True),
+        Kind("eligibility_lapsed_coordinator", "A member of your network can no longer take part", True),
     ]
 }

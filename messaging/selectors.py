@@ -8,7 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from messaging.models import Conversation, ConversationRead, Message
+from messaging.models import Conversation, ConversationAccessLog, ConversationRead, Message
 
 HISTORY_PAGE = 50
 
@@ -21,13 +21,14 @@ def access_conversation(user, pk: int) -> Conversation:
 
 
 def unread_messages(user):
-    """A subquery: how many messages in the outer conversation arrived after the user's read mark.
-    `user` may be a user or a user id."""
+    """A subquery: how many messages in the outer conversation arrived after the user's read mark (a held
+    message has not arrived: it counts once released, as a new message). `user` may be a user or a user id."""
     last_read = ConversationRead.objects.filter(conversation=OuterRef("conversation_id"), user=user).values(
         "last_read_id"
     )[:1]
     unread = (
-        Message.objects.filter(conversation=OuterRef("pk"))
+        Message.objects.delivered()
+        .filter(conversation=OuterRef("pk"))
         .exclude(sender=user)
         .filter(pk__gt=Coalesce(Subquery(last_read), Value(0)))
         .order_by()
@@ -40,13 +41,13 @@ def unread_messages(user):
 
 def inbox_for(user) -> list[Conversation]:
     """The user's conversations, newest activity first, each with `unread` and `last_message` (three queries)."""
-    newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    newest = Message.objects.seen_by(user).filter(conversation=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     conversations = list(
         Conversation.objects.for_participant(user)
         .select_related("first_member", "second_member")
         .annotate(unread=unread_messages(user), last_message_id=Subquery(newest))
     )
-    last = Message.objects.select_related("sender").in_bulk(
+    last = Message.objects.select_related("sender", "hold").in_bulk(
         [c.last_message_id for c in conversations if c.last_message_id]
     )
     for conversation in conversations:
@@ -86,12 +87,46 @@ class HistoryPage:
     older_than: int | None  # the id for the "older messages" link, when there are older ones
 
 
-def history_page(conversation: Conversation, *, before_id: int | None = None, size: int = HISTORY_PAGE) -> HistoryPage:
-    """The `size` latest messages (before `before_id` when paging back), oldest first."""
-    messages = conversation.messages.select_related("sender").order_by("-pk")
+def history_page(
+    conversation: Conversation, *, before_id: int | None = None, size: int = HISTORY_PAGE, viewer=None
+) -> HistoryPage:
+    """The `size` latest messages `viewer` may see (before `before_id` when paging back), oldest first.
+    Without a viewer, delivered messages only (R-MSG-7: a held message is its sender's alone)."""
+    messages = conversation.messages.seen_by(viewer).select_related("sender", "hold").order_by("-pk")
     if before_id is not None:
         messages = messages.filter(pk__lt=before_id)
     page = list(messages[: size + 1])
     older = len(page) > size
     page = page[:size][::-1]
     return HistoryPage(messages=page, older_than=page[0].pk if older and page else None)
+
+
+def reportable_message(user, *, conversation_id: int, message_id: int) -> Message:
+    """A message `user` may report (R-MSG-6): their partner's, in one of their own conversations; else 404."""
+    conversation = access_conversation(user, conversation_id)
+    return get_object_or_404(
+        conversation.messages.exclude(sender=user).select_related("sender", "conversation__pairing"), pk=message_id
+    )
+
+
+# Confidential access (R-MSG-5).
+
+
+def conversation_reads_for_member(user):
+    """Every read of the member's conversations by staff or the Safeguarding Lead under a grant, newest first."""
+    return ConversationAccessLog.objects.filter(
+        conversation__in=Conversation.objects.for_participant(user)
+    ).select_related("reader", "grant", "conversation__first_member", "conversation__second_member")
+
+
+def conversation_was_read(conversation: Conversation) -> bool:
+    """Whether anyone has read this conversation under a grant (the page then links to the member's log)."""
+    return ConversationAccessLog.objects.filter(conversation=conversation).exists()
+
+
+def confidential_reads_count(since=None) -> int:
+    """How many reads of conversations under a grant there have been (since `since`): for staff dashboards."""
+    reads = ConversationAccessLog.objects.all()
+    if since is not None:
+        reads = reads.filter(at__gte=since)
+    return reads.count()

@@ -24,8 +24,17 @@ from accounts.validators import single_line
 # messaging.tasks imports this module too; each imports the other as a module and
 # uses it only at call time, so either may be loaded first.
 from messaging import delivery, tasks
+from messaging.contact_details import find_contact_details
 from messaging.kinds import KINDS
-from messaging.models import MESSAGE_MAX_LENGTH, Conversation, ConversationRead, Message, Notification
+from messaging.models import (
+    MESSAGE_MAX_LENGTH,
+    Conversation,
+    ConversationRead,
+    HeldMessage,
+    Message,
+    Notification,
+    SpecialCategoryWarningCount,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -278,7 +287,13 @@ def _rate_refuse(oldest_counted, *, now) -> None:
 
 @transaction.atomic(durable=True)
 def message_post(
-    *, conversation_id: int, sender, body: str, check: Callable[[Conversation], None] | None = None
+    *,
+    conversation_id: int,
+    sender,
+    body: str,
+    check: Callable[[Conversation], None] | None = None,
+    hold_contact_details: bool = False,
+    reviewers: Iterable = (),
 ) -> Message:
     """Store a message from one of the conversation's two members, then, after commit, push it to the
     conversation's open pages and both members' live badges (R-MSG-2, R-MSG-3). The partner gets a
@@ -288,6 +303,10 @@ def message_post(
     conversation is read-only or the text is empty or too long, MessageRateLimited for a flood.
     `check(conversation)` runs inside the transaction, under the conversation's row lock, before anything
     is written: mentoring.messages.message_send passes the scheme's rules (a suspended member) that way.
+
+    With `hold_contact_details` (the scheme keeps all contact on the platform, R-MSG-7), a message that seems
+    to carry contact details is stored HELD instead: it is not pushed, the partner is not told, and each of
+    `reviewers` (the network's coordinators) gets a notification pointing to the queue.
     """
     conversation = _conversation_lock(conversation_id=conversation_id, member_id=sender.pk)
     if conversation.read_only:
@@ -304,16 +323,112 @@ def message_post(
     )
     now = timezone.now()
     _rate_refuse(oldest_counted, now=now)
+    reasons = find_contact_details(text) if hold_contact_details else []
+    if reasons:
+        return _message_hold(
+            conversation=conversation, sender=sender, text=text, reasons=reasons, reviewers=reviewers, now=now
+        )
     message = Message.objects.create(conversation=conversation, sender=sender, body=text, created_at=now)
-    # The sender has read what they wrote: it never counts as unread for them.
-    _read_mark(conversation=conversation, user=sender, up_to_id=message.pk)
-    if not partner_told:
-        notify(conversation.partner_of(sender), "message_received", message, url=url)
-    payload = message_payload(message, previous=previous)
-    transaction.on_commit(
-        lambda: _message_deliver(conversation.pk, payload, sender_id=sender.pk, partner_id=partner_id), robust=True
-    )
+    _message_stored(conversation, message, previous=previous, partner_id=partner_id, partner_told=partner_told)
     return message
+
+
+def _message_stored(
+    conversation: Conversation, message: Message, *, previous, partner_id: int, partner_told: bool, extra=None
+) -> None:
+    """Inside the writing transaction: the sender has read it, the partner is told (once while earlier ones are
+    unread), and after commit the pages and badges get it."""
+    # The sender has read what they wrote: it never counts as unread for them.
+    _read_mark(conversation=conversation, user=message.sender, up_to_id=message.pk)
+    url = reverse("conversation_detail", args=[conversation.pk])
+    if not partner_told:
+        notify(conversation.partner_of(message.sender), "message_received", message, url=url)
+    payload = {**message_payload(message, previous=previous), **(extra or {})}
+    sender_id = message.sender_id
+    transaction.on_commit(
+        lambda: _message_deliver(conversation.pk, payload, sender_id=sender_id, partner_id=partner_id), robust=True
+    )
+
+
+def _message_hold(*, conversation: Conversation, sender, text: str, reasons: list[str], reviewers, now) -> Message:
+    message = Message.objects.create(
+        conversation=conversation, sender=sender, body=text, status=Message.Status.HELD, created_at=now
+    )
+    held = HeldMessage.objects.create(message=message, reasons=",".join(reasons))
+    # The sender's read mark stays where it is: it is shown to the partner (read receipts), who must not learn
+    # of a held message, and the sender's own held message never counts as unread for them anyway.
+    # The coordinators' notification names no one and quotes nothing; the queue shows the text.
+    notify_many(reviewers, "message_held", held, url=reverse("admin:messaging_heldmessage_change", args=[held.pk]))
+    return message
+
+
+@transaction.atomic
+def held_message_settle(*, held_id: int, actor, release: bool) -> HeldMessage:
+    """Release (deliver) or reject one held message, recording who decided and when (R-MSG-7).
+
+    Released: delivered as a new message, as if sent now (pushed after commit, the partner told) and the
+    sender told. Rejected: the sender is told; the partner never sees it. Raises ValidationError when it
+    was decided already or the pairing has ended. Checks no permission: mentoring.messages.held_message_release
+    and held_message_reject do, and are what the admin calls.
+    """
+    held = (
+        HeldMessage.objects.select_for_update(of=("self",))
+        .select_related(
+            "message__sender", "message__conversation__first_member", "message__conversation__second_member"
+        )
+        .get(pk=held_id)
+    )
+    if held.decision != HeldMessage.Decision.PENDING:
+        raise ValidationError(f"This message was {held.get_decision_display().lower()} already.")
+    original = held.message
+    conversation = original.conversation
+    if release and conversation.read_only:
+        raise ValidationError("The pairing has ended, so this message cannot be delivered; reject it instead.")
+    held.decided_by = actor
+    held.decided_at = timezone.now()
+    if release:
+        sender = original.sender
+        # Under the conversation's lock, as a new message would be (message_post).
+        _conversation_lock(conversation_id=conversation.pk, member_id=sender.pk)
+        partner_id = (
+            conversation.second_member_id if sender.pk == conversation.first_member_id else conversation.first_member_id
+        )
+        previous, _, partner_told = _message_facts(
+            conversation_id=conversation.pk,
+            sender_id=sender.pk,
+            partner_id=partner_id,
+            url=reverse("conversation_detail", args=[conversation.pk]),
+        )
+        delivered = Message.objects.create(conversation=conversation, sender=sender, body=original.body)
+        original.status = Message.Status.RELEASED
+        held.decision = HeldMessage.Decision.RELEASED
+        held.delivered_as = delivered
+        # The sender's open pages swap their held copy for the delivered one.
+        _message_stored(
+            conversation,
+            delivered,
+            previous=previous,
+            partner_id=partner_id,
+            partner_told=partner_told,
+            extra={"released_from": original.pk},
+        )
+        notify(sender, "message_released", held, url=conversation.get_absolute_url())
+    else:
+        original.status = Message.Status.REJECTED
+        held.decision = HeldMessage.Decision.REJECTED
+        notify(original.sender, "message_rejected", held, url=conversation.get_absolute_url())
+    original.save(update_fields=["status"])
+    held.save(update_fields=["decision", "decided_by", "decided_at", "delivered_as"])
+    return held
+
+
+@transaction.atomic
+def special_category_warning_count(*, scheme_id: int, sent_anyway: bool = False) -> None:
+    """Count one special-category warning (or one message sent anyway after it) for the scheme today (R-MSG-4).
+    Only the number is kept: not the text, not the words, not the writer."""
+    row, _ = SpecialCategoryWarningCount.objects.get_or_create(scheme_id=scheme_id, day=timezone.now().date())
+    field = "sent_anyway" if sent_anyway else "warned"
+    SpecialCategoryWarningCount.objects.filter(pk=row.pk).update(**{field: F(field) + 1})
 
 
 # The per-message path reads and writes in plain SQL that SQLite and PostgreSQL both run: measured with
@@ -353,11 +468,20 @@ def _message_facts(*, conversation_id: int, sender_id: int, partner_id: int, url
     run (see above)."""
     message, notification = Message._meta.db_table, Notification._meta.db_table
     sql = (
-        f"SELECT (SELECT id FROM {message} WHERE conversation_id = %s ORDER BY id DESC LIMIT 1),"  # noqa: S608
+        # The newest message both members see: a held one is only its sender's (R-MSG-7).
+        f"SELECT (SELECT id FROM {message} WHERE conversation_id = %s AND status = %s ORDER BY id DESC LIMIT 1),"  # noqa: S608
         f" (SELECT created_at FROM {message} WHERE sender_id = %s ORDER BY created_at DESC LIMIT 1 OFFSET %s),"
         f" EXISTS (SELECT 1 FROM {notification} WHERE user_id = %s AND read_at IS NULL AND kind = %s AND url = %s)"
     )
-    params = [conversation_id, sender_id, settings.MESSAGE_RATE_LIMIT - 1, partner_id, "message_received", url]
+    params = [
+        conversation_id,
+        Message.Status.DELIVERED,
+        sender_id,
+        settings.MESSAGE_RATE_LIMIT - 1,
+        partner_id,
+        "message_received",
+        url,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         previous, oldest_counted, partner_told = cursor.fetchone()
@@ -371,8 +495,9 @@ def _message_facts(*, conversation_id: int, sender_id: int, partner_id: int, url
 
 def message_payload(message: Message, *, previous: int | None = None) -> dict:
     """What a socket receives for one message (the sender's first name only). `previous` is the id of the
-    message before it in the conversation, when known (live messages carry it; catch-up ones need not)."""
-    return {
+    message before it in the conversation, when known (live messages carry it; catch-up ones need not).
+    A held or rejected message (only ever sent to its sender) carries its status and a notice that says why."""
+    payload = {
         "id": message.pk,
         "previous": previous,
         "sender": message.sender.first_name,
@@ -380,6 +505,9 @@ def message_payload(message: Message, *, previous: int | None = None) -> dict:
         "body": message.body,
         "created_at": message.created_at.isoformat(),
     }
+    if message.status != Message.Status.DELIVERED:
+        payload.update(status=message.status, notice=message.status_notice)
+    return payload
 
 
 def _summary(payload: dict) -> dict:
@@ -412,9 +540,10 @@ def _message_deliver(conversation_id: int, payload: dict, *, sender_id: int, par
     )
 
 
-def messages_after(*, conversation: Conversation, after_id: int, limit: int = 200) -> list[Message]:
-    """Messages a reconnecting page missed, oldest first."""
-    return list(conversation.messages.filter(pk__gt=after_id).select_related("sender").order_by("pk")[:limit])
+def messages_after(*, conversation: Conversation, after_id: int, limit: int = 200, viewer=None) -> list[Message]:
+    """Messages a reconnecting page of `viewer` missed, oldest first: never a held message of the partner's."""
+    messages = conversation.messages.seen_by(viewer).filter(pk__gt=after_id)
+    return list(messages.select_related("sender", "hold").order_by("pk")[:limit])
 
 
 def _read_mark(*, conversation: Conversation, user, up_to_id: int) -> bool:
@@ -444,7 +573,7 @@ def conversation_mark_read(*, conversation_id: int, user, up_to_id: int | None =
     commit the partner's pages show the read receipt and the member's badges update (R-MSG-3).
     Returns whether the mark moved."""
     conversation = Conversation.objects.for_participant(user).get(pk=conversation_id)
-    newest = conversation.messages.order_by("-pk").values_list("pk", flat=True).first() or 0
+    newest = conversation.messages.seen_by(user).order_by("-pk").values_list("pk", flat=True).first() or 0
     up_to = newest if up_to_id is None else min(int(up_to_id), newest)
     if up_to <= 0 or not _read_mark(conversation=conversation, user=user, up_to_id=up_to):
         return False

@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.models import User
 from mentoring import permissions
 from mentoring.models import Pairing
+from messaging.models import Message
+from messaging.selectors import reportable_message
 from messaging.services import notify, notify_many
 from safeguarding.audit import audit
 from safeguarding.models import Complaint
@@ -45,15 +47,28 @@ def complaint_people(user):
 
 @transaction.atomic(durable=True)
 def complaint_make(
-    *, complainant, about: str, text: str, person: User | None = None, pairing: Pairing | None = None
+    *,
+    complainant,
+    about: str,
+    text: str,
+    person: User | None = None,
+    pairing: Pairing | None = None,
+    message: Message | None = None,
 ) -> Complaint:
-    """A member raises a complaint; it is acknowledged to them at once."""
+    """A member raises a complaint; it is acknowledged to them at once.
+
+    From a message (R-MSG-6) the complaint is about its sender, in their pairing, and names the message:
+    only a message from the complainant's partner in their own conversation (else Http404).
+    """
     text = text.strip()
     if not text:
         raise ValidationError("Tell us what happened.")
     if about not in Complaint.About.values:
         raise ValidationError("Say what the complaint is about.")
-    if about == Complaint.About.PERSON:
+    if message is not None:
+        message = reportable_message(complainant, conversation_id=message.conversation_id, message_id=message.pk)
+        about, person, pairing = Complaint.About.PERSON, message.sender, message.conversation.pairing
+    elif about == Complaint.About.PERSON:
         if person is None or not complaint_people(complainant).filter(pk=person.pk).exists():
             raise ValidationError("Choose the person the complaint is about.")
         pairing = None
@@ -64,7 +79,7 @@ def complaint_make(
     else:
         person = pairing = None
     complaint = Complaint.objects.create(
-        complainant=complainant, about=about, person=person, pairing=pairing, text=text
+        complainant=complainant, about=about, person=person, pairing=pairing, message=message, text=text
     )
     audit(actor=complainant, action="complaint.received", target_user=person, obj=complaint)
     notify(
@@ -79,7 +94,9 @@ def complaint_make(
             handlers,
             "complaint_made",
             complaint,
-            body=f"{complaint.get_about_display()}. Acknowledge it within five working days.",
+            body=f"{complaint.get_about_display()}"
+            + (", about a message in their conversation" if message is not None else "")
+            + ". Acknowledge it within five working days.",
             url=reverse("admin:safeguarding_complaint_change", args=[complaint.pk]),
         )
     return complaint

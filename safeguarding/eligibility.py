@@ -43,11 +43,14 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 
 from accounts.models import ADULT_AGE, MembershipStatus, age_on, local_today
+from mentoring import permissions
 from mentoring.models import Role, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
 from safeguarding.models import DBSCheck, TrainingKind, TrainingRecord
 
 __all__ = [
     "ADULT_AGE",
+    "STAFF_ONLY_CODES",
+    "WITHHELD_REASON",
     "Condition",
     "Criteria",
     "Eligibility",
@@ -57,6 +60,7 @@ __all__ = [
     "eligible_users",
     "judged_on",
     "require",
+    "years_after",
 ]
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -64,6 +68,10 @@ ONE_DAY = datetime.timedelta(days=1)
 # Scheme membership states in which a member takes part; paused, withdrawn and
 # suspended members may not act.
 TAKING_PART = (SchemeMembership.Status.PENDING, SchemeMembership.Status.ACTIVE)
+
+# Conditions whose reasons only the member, staff and the Safeguarding Lead read (R-SAFE-3); what others read.
+STAFF_ONLY_CODES = frozenset({"dbs"})
+WITHHELD_REASON = "A check that scheme staff handle is not complete."
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,13 @@ class Eligibility:
     @property
     def unmet(self) -> list[Condition]:
         return [c for c in self.conditions if not c.met]
+
+    def reasons_for(self, viewer) -> list[str]:
+        """The unmet reasons as `viewer` may read them: the member, staff and the Safeguarding Lead read every
+        one; anyone else (a coordinator) reads a DBS reason in neutral words, as DBS data is criminal-offence
+        data (R-SAFE-3)."""
+        sees_all = viewer is not None and (viewer.pk == self.user_id or permissions.sees_dbs_data(viewer))
+        return [c.reason if sees_all or c.code not in STAFF_ONLY_CODES else WITHHELD_REASON for c in self.unmet]
 
 
 class NotEligible(ValidationError):
@@ -454,6 +469,7 @@ class TrainingCompleted(Rule):
         if self.fact(evidence):
             return Condition(self.code, label, True)
         fix = f"Complete the {self.kind.label}; your Local Network coordinator then records it here."
+        fix_url = reverse("training_events")
         # None is current, so every record (if any) has an expiry date: name the latest.
         expired_on = self.fact(evidence, "latest_expiry")
         if expired_on is not None:
@@ -463,8 +479,11 @@ class TrainingCompleted(Rule):
                 False,
                 f"Your {self.kind.label} expired on {date_format(expired_on, 'j F Y')}.",
                 "Take the refresher. " + fix,
+                fix_url,
             )
-        return Condition(self.code, label, False, f"Mentors complete the {self.kind.label} before they start.", fix)
+        return Condition(
+            self.code, label, False, f"Mentors complete the {self.kind.label} before they start.", fix, fix_url
+        )
 
 
 class DBSCleared(Rule):

@@ -1,6 +1,8 @@
-"""Training records and DBS checks: the evidence the eligibility engine reads."""
+"""Training records and DBS checks: the evidence the eligibility engine reads; the training catalogue and its
+events; the rows that make each reminder and lapse notice happen once."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +13,49 @@ class TrainingKind(models.TextChoices):
     MENTOR_TRAINING = "mentor_training", "Mentor training"
 
 
+class TrainingCourse(models.Model):
+    """A course of the training catalogue (R-ELIG-3, R-COORD-3): what completing it counts as, how it is
+    delivered, and how long a completion stays current.
+
+    The scheme documents name the courses (000 2.6.2: Safeguarding eLearning; 002 5.1 and 003: mentor
+    training as the online programme, a Local Network workshop or the one-day course) but no validity:
+    the catalogue starts with three years for the eLearning and none for mentor training, which staff
+    change here.
+    """
+
+    class Delivery(models.TextChoices):
+        ELEARNING = "elearning", "eLearning module"
+        ONLINE_PROGRAMME = "online_programme", "Online training programme"
+        WORKSHOP = "workshop", "Local Network workshop"
+        ONE_DAY_COURSE = "one_day_course", "One-day mentoring course"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(
+        "counts as", max_length=30, choices=TrainingKind.choices, help_text="The training record it gives."
+    )
+    delivery = models.CharField(max_length=20, choices=Delivery.choices)
+    validity_years = models.PositiveSmallIntegerField(
+        "stays current for (years)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Leave empty if a completion never expires.",
+    )
+    description = models.TextField(blank=True, max_length=2000)
+    is_offered = models.BooleanField("offered", default=True, help_text="Coordinators add events of offered courses.")
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_events(self) -> bool:
+        """The eLearning module is done online at the member's own pace: it has no dated events."""
+        return self.delivery != self.Delivery.ELEARNING
+
+
 class TrainingRecord(models.Model):
     """A completed course, with its expiry (R-ELIG-3). Recorded by a coordinator or staff."""
 
@@ -18,6 +63,9 @@ class TrainingRecord(models.Model):
     kind = models.CharField(max_length=30, choices=TrainingKind.choices)
     completed_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True, help_text="Leave empty if it never expires.")
+    course = models.ForeignKey(
+        TrainingCourse, null=True, blank=True, on_delete=models.PROTECT, related_name="records", help_text="Optional."
+    )
     notes = models.CharField(max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -36,12 +84,18 @@ class TrainingRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} – {self.user} ({self.completed_on})"
 
+    @property
+    def kind_label(self) -> str:
+        return self.get_kind_display()
+
 
 class DBSCheck(models.Model):
     """A Disclosure and Barring Service check (R-ELIG-4, R-SAFE-3).
 
     Criminal-offence data: staff and the Safeguarding Lead only, never coordinators.
-    States: requested -> submitted -> cleared -> expired; requested -> refused.
+    States: requested -> submitted -> cleared -> expired; requested or submitted -> refused.
+    Changed only through safeguarding/dbs.py. The certificate's date (`cleared_on`) and each
+    scheme's recheck interval give the expiry (eligibility.dbs_expires_on); nothing stores it.
     """
 
     class Level(models.TextChoices):
@@ -56,16 +110,30 @@ class DBSCheck(models.Model):
         EXPIRED = "expired", "Expired"
         REFUSED = "refused", "Refused"
 
+    # Each state and the states it may move to; expired and refused are final (a new check starts afresh).
+    NEXT = {
+        Status.REQUESTED: (Status.SUBMITTED, Status.REFUSED),
+        Status.SUBMITTED: (Status.CLEARED, Status.REFUSED),
+        Status.CLEARED: (Status.EXPIRED,),
+        Status.EXPIRED: (),
+        Status.REFUSED: (),
+    }
+    IN_PROGRESS = (Status.REQUESTED, Status.SUBMITTED)
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dbs_checks")
     level = models.CharField(max_length=10, choices=Level.choices, default=Level.BASIC)
     level_reason = models.CharField(
+        "why the role is eligible for this level",
         max_length=200,
-        default="Mentoring adults is not regulated activity: basic check.",
+        help_text="Basic for mentoring adults, which is not regulated activity; standard or enhanced only "
+        "where the role is eligible for it, and why.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     certificate_number = models.CharField(max_length=20, blank=True)
     requested_on = models.DateField(default=timezone.localdate)
-    cleared_on = models.DateField(null=True, blank=True)
+    submitted_on = models.DateField(null=True, blank=True)
+    cleared_on = models.DateField("certificate issued on", null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -82,6 +150,142 @@ class DBSCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} DBS – {self.user} ({self.get_status_display()})"
+
+
+class DBSReminder(models.Model):
+    """One reminder about one DBS check at one stage, written in the transaction that sends it: a second run,
+    or a run retried after a worker died, finds the row and sends nothing (R-SAFE-3)."""
+
+    class Stage(models.TextChoices):
+        OUTSTANDING_7 = "outstanding_7", "Request outstanding 7 days (to the mentor)"
+        OUTSTANDING_14 = "outstanding_14", "Request outstanding 14 days (to the mentor)"
+        OUTSTANDING_21 = "outstanding_21", "Request outstanding 21 days (to staff)"
+        EXPIRY_30 = "expiry_30", "30 days before expiry (to the mentor)"
+
+    dbs_check = models.ForeignKey(DBSCheck, on_delete=models.CASCADE, related_name="reminders")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dbs_check", "stage"], name="remind_each_dbs_stage_once")]
+
+    def __str__(self) -> str:
+        return f"DBS reminder {self.stage} for check {self.dbs_check_id}"
+
+
+class TrainingEvent(models.Model):
+    """A dated event of a course in one Local Network, created by its coordinator (R-COORD-3).
+
+    Times are stored in UTC; every page shows them in the viewer's own time zone.
+    """
+
+    course = models.ForeignKey(TrainingCourse, on_delete=models.PROTECT, related_name="events")
+    network = models.ForeignKey("mentoring.LocalNetwork", on_delete=models.PROTECT, related_name="training_events")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    place = models.CharField(max_length=200, help_text="An address, or “Online” and how to join.")
+    capacity = models.PositiveSmallIntegerField(
+        "places", validators=[MinValueValidator(1), MaxValueValidator(1000)], help_text="How many members can book."
+    )
+    notes = models.TextField(blank=True, max_length=2000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"
+            ),
+            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="event_has_a_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} – {self.network}, {self.starts_at:%d %b %Y}"
+
+
+class TrainingBooking(models.Model):
+    """A member's place on a training event. Cancelling keeps the row; booking again reopens it.
+
+    States: booked -> cancelled -> booked; booked -> attended (marked by the coordinator, which
+    records the training through training_record_save).
+    """
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+        ATTENDED = "attended", "Attended"
+
+    HOLDS_A_PLACE = (Status.BOOKED, Status.ATTENDED)
+
+    event = models.ForeignKey(TrainingEvent, on_delete=models.PROTECT, related_name="bookings")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_bookings")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    booked_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    attended_at = models.DateTimeField(null=True, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    training_record = models.OneToOneField(
+        TrainingRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="booking"
+    )
+
+    class Meta:
+        ordering = ["event__starts_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["event", "member"], name="one_booking_per_member_and_event")]
+
+    def __str__(self) -> str:
+        return f"{self.member} on {self.event}"
+
+
+class TrainingExpiryReminder(models.Model):
+    """One reminder that a training record is about to expire, per record and stage; written as it is sent."""
+
+    class Stage(models.TextChoices):
+        EXPIRY_30 = "expiry_30", "30 days before expiry"
+
+    record = models.ForeignKey(TrainingRecord, on_delete=models.CASCADE, related_name="expiry_reminders")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record", "stage"], name="remind_each_training_expiry_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Training expiry reminder {self.stage} for record {self.record_id}"
+
+
+class EligibilityLapse(models.Model):
+    """A condition a taking-part member stopped meeting (membership lapsed, training or DBS expired), found by the
+    daily sweep, and told to the member and their coordinator once (issue 9, item 5).
+
+    Open while the condition stays unmet (one open lapse per membership and condition, so the sweep tells
+    nobody twice); closed when the sweep finds it met again, so a later lapse is told afresh.
+    """
+
+    membership = models.ForeignKey("mentoring.SchemeMembership", on_delete=models.CASCADE, related_name="lapses")
+    code = models.CharField(max_length=40)  # the eligibility condition's code
+    lapsed_on = models.DateField()
+    notified_at = models.DateTimeField(default=timezone.now)
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-lapsed_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "code"],
+                condition=models.Q(ended_on__isnull=True),
+                name="one_open_lapse_per_condition",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Lapse of {self.code} for membership {self.membership_id} since {self.lapsed_on}"
 
 
 class AuditEvent(models.Model):
@@ -134,6 +338,16 @@ class Complaint(models.Model):
     pairing = models.ForeignKey(
         "mentoring.Pairing", null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
     )
+    # Reported from a message (R-MSG-6): which one. Handlers see when and from whom, never its text: they read
+    # the conversation only through the audited access page.
+    message = models.ForeignKey(
+        "messaging.Message",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="reported message",
+    )
     text = models.TextField("what happened", max_length=5000)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.RECEIVED)
     outcome = models.TextField(blank=True, max_length=5000)
@@ -165,3 +379,69 @@ class Complaint(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in (self.Status.RESOLVED, self.Status.DISMISSED)
+
+
+class Concern(models.Model):
+    """A safeguarding concern (R-SAFE-1, R-MSG-6): goes to the Safeguarding Lead group and no one else.
+
+    Raised through `concerns.concern_raise`. States (DESIGN): new -> triaged -> action_taken -> closed; only the
+    Safeguarding Lead's pages move them. The reporter gets a receipt, never the case.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        TRIAGED = "triaged", "Triaged"
+        ACTION_TAKEN = "action_taken", "Action taken"
+        CLOSED = "closed", "Closed"
+
+    class Source(models.TextChoices):
+        MESSAGE = "message", "A message"
+        PROFILE = "profile", "A profile"
+        PAGE = "page", "The concern form"
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="concerns_raised")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PAGE)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="concerns_about",
+        verbose_name="about the person",
+    )
+    pairing = models.ForeignKey(
+        "mentoring.Pairing", null=True, blank=True, on_delete=models.PROTECT, related_name="concerns"
+    )
+    message = models.ForeignKey(
+        "messaging.Message",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="reported message",
+    )
+    what_happened = models.TextField(max_length=5000)
+    happened_on = models.DateField("when it happened", null=True, blank=True)
+    immediate_risk = models.BooleanField("someone is at immediate risk")
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # The Lead's queue: urgent first, then the oldest.
+        ordering = ["-immediate_risk", "created_at", "pk"]
+        indexes = [models.Index(fields=["status", "-immediate_risk", "created_at"], name="concern_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"Concern {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("concern_detail", args=[self.pk])
+
+    @property
+    def urgency(self) -> str:
+        """Put before the Lead's notification title: urgent concerns say so first."""
+        return "URGENT: " if self.immediate_risk else ""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED

@@ -1,4 +1,5 @@
-"""Recording training, DBS checks and membership checks: the only writers, each audited and notified.
+"""Recording training and membership checks: the only writers, each audited and notified (DBS checks:
+safeguarding/dbs.py).
 
 Each takes the person acting and checks their role and scope itself, so the
 admin, a command and a task get the same rules.
@@ -13,7 +14,7 @@ from mentoring.models import SchemeMembership
 from messaging.services import notify
 from safeguarding import eligibility
 from safeguarding.audit import audit
-from safeguarding.models import DBSCheck, TrainingRecord
+from safeguarding.models import TrainingRecord
 
 # The fields of a member's professional-body membership that staff and coordinators record (R-ELIG-2).
 MEMBERSHIP_FIELDS = ("membership_number", "membership_grade", "membership_status", "membership_expires_on")
@@ -64,35 +65,6 @@ def training_record_save(*, record: TrainingRecord, actor) -> TrainingRecord:
     notify(record.user, "training_recorded", record.get_kind_display(), url="/onboarding/")
     memberships_activate_eligible(user=record.user)
     return record
-
-
-@transaction.atomic
-def dbs_check_save(*, check: DBSCheck, actor) -> DBSCheck:
-    """Save a DBS check and audit any change of status (R-SAFE-3). The member sees only that it changed.
-
-    Criminal-offence data: staff and the Safeguarding Lead only.
-    """
-    permissions.require(
-        permissions.is_scheme_staff(actor) or permissions.is_safeguarding_lead(actor),
-        "Only scheme staff and the Safeguarding Lead record DBS checks.",
-    )
-    previous = DBSCheck.objects.select_for_update().filter(pk=check.pk).values_list("status", flat=True).first()
-    check.recorded_by = actor
-    check.full_clean()
-    check.save()
-    if previous != check.status:
-        audit(
-            actor=actor,
-            action="dbs.status",
-            target_user=check.user,
-            obj=f"DBS check {check.pk}",
-            previous=previous,
-            status=check.status,
-            level=check.level,
-        )
-        notify(check.user, "dbs_updated", url="/onboarding/")
-    memberships_activate_eligible(user=check.user)
-    return check
 
 
 @transaction.atomic

@@ -4,10 +4,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
+from accounts.two_factor import needs_two_factor, two_factor_setup
 from mentoring.models import Pairing
-from safeguarding import complaints
+from safeguarding import complaints, concerns, confidential
+from safeguarding.audit import audit
 from safeguarding.forms import ComplaintForm
 from safeguarding.models import Complaint
 
@@ -52,7 +55,7 @@ def complaint_list(request):
 def complaint_detail(request, pk: int):
     complaint = get_object_or_404(
         Complaint.objects.filter(complainant=request.user).select_related(
-            "person", "pairing__mentor", "pairing__mentee", "pairing__scheme"
+            "person", "pairing__mentor", "pairing__mentee", "pairing__scheme", "message__sender"
         ),
         pk=pk,
     )
@@ -66,3 +69,36 @@ def safeguarding_contact(request):
         "safeguarding/safeguarding_contact.html",
         {"title": "Report a safeguarding concern", "safeguarding_email": settings.SAFEGUARDING_EMAIL},
     )
+
+
+# Until issue 9 builds the Safeguarding Lead's own pages: concerns listed to that group only (R-SAFE-1, R-MSG-6).
+LEAD_PAGES = "see safeguarding concerns"
+
+
+@login_required
+def concern_list(request):
+    """The Safeguarding Lead group's queue: urgent first, then the oldest. Anyone else: 404."""
+    queue = concerns.concern_queue(request.user)
+    if needs_two_factor(request.user):
+        return two_factor_setup(request, LEAD_PAGES)
+    page = Paginator(queue, 50).get_page(request.GET.get("page"))
+    return render(request, "safeguarding/concern_list.html", {"title": "Safeguarding concerns", "page": page})
+
+
+@login_required
+def concern_detail(request, pk: int):
+    """One concern, for the Safeguarding Lead group only (anyone else: 404). Each reading is audited."""
+    concern = concerns.access_concern(request.user, pk)
+    if needs_two_factor(request.user):
+        return two_factor_setup(request, LEAD_PAGES)
+    audit(actor=request.user, action=f"{concerns.AUDIT_PREFIX}viewed", target_user=concern.person, obj=concern)
+    conversation_id = concern.message.conversation_id if concern.message else None
+    if conversation_id is None and concern.pairing_id is not None:
+        conversation_id = getattr(getattr(concern.pairing, "conversation", None), "pk", None)
+    context = {
+        "title": f"Safeguarding concern {concern.pk}",
+        "concern": concern,
+        "conversation_id": conversation_id,
+        "may_read": confidential.may_read_confidential(request.user),
+    }
+    return render(request, "safeguarding/concern_detail.html", context)

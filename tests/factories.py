@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Language, MembershipStatus, User
 from mentoring.models import DocumentKind, LocalNetwork, Role, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
-from safeguarding.models import DBSCheck, TrainingKind, TrainingRecord
+from safeguarding.models import DBSCheck, TrainingCourse, TrainingEvent, TrainingKind, TrainingRecord
 
 PASSWORD = "a-long-test-password-42"
 
@@ -97,8 +97,34 @@ class DBSCheckFactory(factory.django.DjangoModelFactory):
         model = DBSCheck
 
     user = factory.SubFactory(UserFactory)
+    level_reason = "Mentoring adults is not regulated activity: basic check."
     status = DBSCheck.Status.CLEARED
     cleared_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+
+
+class TrainingCourseFactory(factory.django.DjangoModelFactory):
+    """A course of the catalogue; the migration's courses are found by name, so tests share them."""
+
+    class Meta:
+        model = TrainingCourse
+        django_get_or_create = ("name",)
+
+    name = "Mentor training: Local Network workshop"
+    kind = TrainingKind.MENTOR_TRAINING
+    delivery = TrainingCourse.Delivery.WORKSHOP
+    validity_years = None
+
+
+class TrainingEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrainingEvent
+
+    course = factory.SubFactory(TrainingCourseFactory)
+    network = factory.SubFactory(LocalNetworkFactory)
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=14))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(hours=3))
+    place = "IET London: Savoy Place"
+    capacity = 12
 
 
 def accept_current_documents(user) -> None:

@@ -16,6 +16,9 @@
   var errorBox = document.getElementById("message-error");
   var me = list.dataset.me;
   var partnerName = list.dataset.partner || "";
+  // The special-category warning (edit, or send anyway) and its text, rendered hidden by the page.
+  var warningBox = document.getElementById("special-warning");
+  var warningText = document.getElementById("special-warning-text");
   var socket = null;
   var delay = 1000;
   var sent = {};  // ref → text, for the sends not yet answered
@@ -50,6 +53,28 @@
     textarea.classList.toggle("is-invalid", !!text);
   }
 
+  function showWarning(text) {
+    if (!warningBox || !warningText) { return; }
+    warningText.textContent = text;
+    warningBox.hidden = !text;
+  }
+
+  // A held or rejected message (only ever its sender's) shows a badge and says why.
+  function markStatus(item, message) {
+    if (!message.status || message.status === "delivered") { return; }
+    item.dataset.status = message.status;
+    item.classList.add("border-start", "border-3", "border-warning", "ps-2");
+    var badge = document.createElement("span");
+    badge.className = "badge ms-1 " + (message.status === "held" ? "text-bg-warning" : "text-bg-secondary");
+    badge.textContent = message.status === "held" ? "Held" : "Not delivered";
+    item.firstChild.appendChild(badge);
+    var notice = document.createElement("p");
+    notice.className = "small mb-0 mt-1";
+    notice.dataset.testid = "message-notice";
+    notice.textContent = message.notice || "";
+    item.appendChild(notice);
+  }
+
   // As the page shows times: in the member's own time zone, 24-hour.
   function shownTime(iso) {
     var options = { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
@@ -80,11 +105,16 @@
     body.textContent = message.body;  // never innerHTML: the text is the member's own words
     item.appendChild(meta);
     item.appendChild(body);
+    markStatus(item, message);
     return item;
   }
 
   // In id order, once each: a catch-up may repeat a message the page has, or arrive after a newer one.
   function insert(message) {
+    if (message.released_from) {  // a held message was released: its delivered copy replaces it
+      var held = list.querySelector('[data-message-id="' + Number(message.released_from) + '"]');
+      if (held) { held.remove(); }
+    }
     if (list.querySelector('[data-message-id="' + Number(message.id) + '"]')) { return false; }
     var empty = document.getElementById("conversation-empty");
     if (empty) { empty.remove(); }
@@ -154,8 +184,16 @@
     } else if (data.error) {
       if (data.ref === undefined || sent[data.ref] !== undefined) { showError(data.error); }
       delete sent[data.ref];
+    } else if (data.warning) {
+      showWarning(data.warning);  // nothing was sent: the writer edits it or sends it anyway
+      delete sent[data.ref];
     } else if (typeof data.ok === "number") {
       showError("");
+      showWarning("");
+      if (data.held) {  // held for carrying contact details (R-MSG-7): shown to its sender with why
+        insert(data.held);
+        if (live) { live.textContent = data.held.notice; }
+      }
       if (textarea && data.ref !== undefined && textarea.value === sent[data.ref]) { textarea.value = ""; }
       delete sent[data.ref];
     }
@@ -189,7 +227,8 @@
       event.preventDefault();
       var ref = "s" + (nextRef += 1);
       sent[ref] = textarea.value;
-      socket.send(JSON.stringify({ action: "send", body: textarea.value, ref: ref }));
+      var confirmSpecial = !!(event.submitter && event.submitter.name === "confirm_special");
+      socket.send(JSON.stringify({ action: "send", body: textarea.value, ref: ref, confirm_special: confirmSpecial }));
     });
   }
   document.addEventListener("visibilitychange", markRead);

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from bench.baselines import blocking_pairs, greedy_match, stable_match
 from bench.hr_package import package_stable_match
 from matching import cohort
-from matching.suggest import MenteeNeeds, MentorOffer, mask_of, rank
+from matching.suggest import MenteeNeeds, MentorOffer, mask_of, rank, score
 
 
 def mentee(mentee_id, sector=None, areas=(), language=None, country=""):
@@ -53,12 +53,17 @@ def test_with_no_mentors_everyone_waits():
     assert result.pairs == [] and result.unmatched == [1, 2]
 
 
-def test_candidate_lists_rank_exactly_as_suggestions_do():
+def test_candidate_lists_hold_exactly_the_scores_suggestions_rank_by():
+    # R-MATCH-3: the lists keep the same scores as `suggest.rank`, each the one `score` gives with its reasons;
+    # only which of several equally good mentors fill the last places differs (a stable hash, not the lower id).
     rng = random.Random(3)
     mentees, mentors = random_instance(rng, 80, 40)
+    by_id = {r.mentor_id: r for r in mentors}
     lists = cohort.candidate_lists(mentees, mentors, candidates_per_mentee=7)
     for m in mentees:
-        assert lists[m.mentee_id] == rank(m, mentors, limit=7)
+        ranked = rank(m, mentors, limit=7)
+        assert [s.score for s in lists[m.mentee_id]] == [s.score for s in ranked]
+        assert all(s == score(m, by_id[s.mentor_id]) for s in lists[m.mentee_id])
 
 
 def random_instance(rng, n_mentees, n_mentors):

@@ -15,6 +15,7 @@ from matching.models import ConflictBlock, MentorProfile, MentorshipRequest
 from mentoring import services as mentoring_services
 from mentoring.models import Pairing, SchemeMembership
 from messaging.models import Notification
+from safeguarding import dbs
 from safeguarding import services as safeguarding_services
 from safeguarding.models import DBSCheck, TrainingKind, TrainingRecord
 from tests import factories
@@ -159,10 +160,11 @@ def test_members_and_other_coordinators_cannot_use_the_coordinators_services(
 def test_coordinators_never_record_dbs_checks(documents, scheme, network, coordinator, scheme_staff):
     # R-SAFE-3: criminal-offence data is for staff and the Safeguarding Lead only
     mentor = factories.listed_mentor(scheme, network)
+    ask = {"user": mentor, "level": DBSCheck.Level.BASIC, "level_reason": "Mentoring adults: basic."}
     with pytest.raises(PermissionDenied):
-        safeguarding_services.dbs_check_save(check=DBSCheck(user=mentor), actor=coordinator)
+        dbs.dbs_check_request(**ask, actor=coordinator)
     assert not DBSCheck.objects.exists()
-    safeguarding_services.dbs_check_save(check=DBSCheck(user=mentor), actor=scheme_staff)
+    dbs.dbs_check_request(**ask, actor=scheme_staff)
     assert DBSCheck.objects.count() == 1
 
 

@@ -25,8 +25,10 @@ from django.utils import timezone
 
 from mentoring import agreement
 from mentoring.models import AgreementVersion, CalendarFeed, Meeting, PairingGoal
-from messaging.models import Notification
+from messaging.models import ConversationAccessGrant, Notification
 from messaging.services import conversation_open
+from safeguarding.models import TrainingBooking
+from tests import factories
 from tests.mentoring.agreement_world import agreement_fields, as_post
 
 SIGNED_OUT = "signed out"
@@ -170,11 +172,87 @@ def conversation_of_pairing_a_dual(owners: dict):
     return build
 
 
+def message_of_dual2(owners: dict):
+    """dual2's reported message in pairing_a_dual's conversation: only dual, its other member, may report it."""
+
+    def build(world) -> Built:
+        message = world.reported_message_a
+        return Built({"pk": message.conversation_id, "message_pk": message.pk}, owners, message)
+
+    return build
+
+
+def conversation_for_readers(owners: dict):
+    """pairing_a_dual's conversation, which a complaint in the world is about: staff and the Lead may ask."""
+
+    def build(world) -> Built:
+        conversation = world.reported_message_a.conversation
+        return Built({"pk": conversation.pk}, owners, conversation)
+
+    return build
+
+
+def access_grant(owners: dict, *, hours_ago: int = 0):
+    """A fresh grant of staff to read pairing_a_dual's conversation for the world's complaint (or one that ended)."""
+
+    def build(world) -> Built:
+        start = timezone.now() - datetime.timedelta(hours=hours_ago)
+        grant = ConversationAccessGrant.objects.create(
+            reader=world.staff,
+            conversation=world.reported_message_a.conversation,
+            complaint=world.complaint_a_message,
+            reason="Looking into the complaint.",
+            created_at=start,
+            expires_at=start + datetime.timedelta(hours=24),
+        )
+        return Built({"pk": grant.pk}, owners, grant)
+
+    return build
+
+
+def a_concern(world) -> Built:
+    concern = world.concern_b_message
+    return Built({"pk": concern.pk}, {"safeguarding_lead": 200, "superuser": 200}, concern)
+
+
 def pairing_a_dual(owners: dict):
     def build(world) -> Built:
         return Built({"pk": world.pairing_a_dual.pk}, owners, world.pairing_a_dual)
 
     return build
+
+
+def training_event_in_a(owners: dict):
+    """A fresh upcoming event of network A: its members may book it, no one outside A reaches it."""
+
+    def build(world) -> Built:
+        event = factories.TrainingEventFactory(network=world.network_a)
+        return Built({"pk": event.pk}, owners, event)
+
+    return build
+
+
+def training_booking_of_mentor_a(world) -> Built:
+    event = factories.TrainingEventFactory(network=world.network_a)
+    booking = TrainingBooking.objects.create(event=event, member=world.mentor_a)
+    return Built({"pk": booking.pk}, {"mentor_a": 302}, booking)
+
+
+# Issue 9: who is not a member of network A (and so never sees its training events).
+OUTSIDE_NETWORK_A = ("mentee_b", "mentor_b", "waiting_b", "coordinator_a", "coordinator_b", "staff", SIGNED_OUT)
+TRAINING_ROUTES = {
+    "training_event_book": (
+        Case(training_event_in_a({"mentor_a": 302}), forbidden=OUTSIDE_NETWORK_A, methods=("POST",)),
+    ),
+    # A booking is its member's alone, even to the others of the network.
+    "training_booking_cancel": (
+        Case(
+            training_booking_of_mentor_a,
+            forbidden=(*OUTSIDE_NETWORK_A, "other_mentor_a", "mentee_a", "safeguarding_lead"),
+            methods=("POST",),
+        ),
+    ),
+}
 
 
 # Issue 7, agreement part: a member of the pair and nobody else; the mentor's session notes, the mentor alone.
@@ -233,6 +311,9 @@ def a_calendar_feed(world) -> Built:
     feed = CalendarFeed.objects.create(user=world.dual)
     return Built({"token": feed.token}, {SIGNED_OUT: 200, "mentee_a": 200}, feed)
 
+
+# Everyone but the staff member a grant belongs to, the Safeguarding Lead and a superuser included.
+NOT_THE_READER = (*STRANGERS, "coordinator_a", "safeguarding_lead", "superuser", "dual", "dual2", "mentee_a")
 
 # Everyone outside pairing_a_dual (dual2 mentoring dual).
 NOT_IN_DUAL_PAIRING = (*CONFIDENTIAL, "mentee_a", "mentor_a")
@@ -318,6 +399,7 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
     ),
     "notification_open": (Case(own_notification, forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),),
     **AGREEMENT_ROUTES,
+    **TRAINING_ROUTES,
     # Issue 7, meetings: only the pairing's two members; answering is for the one who did not propose.
     "meeting_propose": (
         Case(
@@ -360,6 +442,32 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
             data={"body": "Hello"},
         ),
     ),
+    # Issue 8, reporting (R-MSG-6): the other member of the pair only; the sender cannot report their own message.
+    "message_report": (
+        Case(
+            message_of_dual2({"dual": 200}),
+            forbidden=(*NOT_THE_PAIR, "dual2"),
+            methods=("GET", "POST"),
+            data={"kind": "concern", "what_happened": "It worried me.", "immediate_risk": "no"},
+        ),
+    ),
+    # Issue 8, confidential access (R-MSG-5): staff and the Safeguarding Lead ask; nobody else gets that far,
+    # the pair included. A grant is its reader's alone, and one that has ended is not found even by them.
+    "conversation_access": (
+        Case(
+            conversation_for_readers({"staff": 200, "safeguarding_lead": 200, "superuser": 200}),
+            forbidden=(*STRANGERS, "coordinator_a", "dual", "dual2", "mentee_a", "mentor_a"),
+            methods=("GET", "POST"),
+            data={"purpose": "complaint-0", "reason": "Looking into the complaint.", "hours": "24"},
+        ),
+    ),
+    "conversation_read": (
+        Case(access_grant({"staff": 200}), forbidden=NOT_THE_READER),
+        Case(access_grant({}, hours_ago=25), forbidden=(*NOT_THE_READER, "staff")),
+    ),
+    # Until issue 9: a concern is read by the Safeguarding Lead group only (R-SAFE-1); staff, coordinators, its
+    # reporter and the person it is about get 404.
+    "concern_detail": (Case(a_concern, forbidden=(*STRANGERS, "staff", "coordinator_a", "dual", "mentee_b")),),
 }
 
 

@@ -12,9 +12,11 @@ from django.core import mail
 from django.db import transaction
 from django.test import RequestFactory
 from django.urls import URLResolver, reverse
+from django.utils import timezone
 
 from matching.models import MentorProfile
 from mentoring.models import DocumentKind, TermsVersion
+from safeguarding.models import DBSCheck
 
 ROLES = ("coordinator_a", "staff", "safeguarding_lead", "member")
 
@@ -28,6 +30,13 @@ ACTION_ROLES = {
     ("User", "send_password_reset"): {"staff"},
     # allauth's own: a superuser's tool only.
     ("EmailAddress", "make_verified"): set(),
+    # Issue 8 (R-MSG-7): the pairing's coordinators and staff decide on a held message.
+    ("HeldMessage", "release"): {"coordinator_a", "staff"},
+    ("HeldMessage", "reject"): {"coordinator_a", "staff"},
+    # Issue 9: the coordinator of the event's network marks attendance; only staff withdraw a mentor whose DBS
+    # check was refused (the Safeguarding Lead sees the check but does not withdraw; R-SAFE-3, R-ELIG-4).
+    ("TrainingBooking", "mark_attended"): {"coordinator_a", "staff"},
+    ("DBSCheck", "withdraw_mentor"): {"staff"},
 }
 NOBODY = frozenset()
 
@@ -57,6 +66,14 @@ def target(world, model, name):
     if name == "publish":
         return TermsVersion.objects.create(
             kind=DocumentKind.PRIVACY_NOTICE, version="2027.1", title="Privacy notice", body="New text."
+        )
+    if model is DBSCheck:
+        # Only a refused check's mentor is withdrawn: mentor_a's check, refused.
+        return DBSCheck.objects.create(
+            user=world.mentor_a,
+            level_reason="Basic.",
+            status=DBSCheck.Status.REFUSED,
+            requested_on=timezone.localdate(),
         )
     if model is MentorProfile:
         profile = world.profile_submitted_mentor_a

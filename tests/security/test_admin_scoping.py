@@ -48,7 +48,15 @@ SCOPE = {
     "Notification": NETWORK,
     "AuditEvent": NETWORK,
     "DBSCheck": NEVER,
+    "LogEntry": NEVER,  # the change history holds DBS history (issue 9, item 6)
+    # Issue 9: the catalogue is shared; events and bookings belong to the event's network.
+    "TrainingCourse": SHARED,
+    "TrainingEvent": NETWORK,
+    "TrainingBooking": NETWORK,
     "Complaint": NETWORK,  # the complainant's networks
+    "HeldMessage": NETWORK,  # issue 8: the pairing's network (R-MSG-7)
+    "SpecialCategoryWarningCount": NEVER,  # issue 8: staff's numbers (R-MSG-4)
+    "ConversationAccessLog": NEVER,  # issue 8 (R-MSG-5): staff and the Safeguarding Lead only
     # Registered by Django and allauth.
     "Group": SHARED,
     "EmailAddress": NETWORK,

@@ -37,9 +37,9 @@ from mentoring.models import (
     PairingGoal,
     SessionNote,
 )
-from messaging.models import Notification
+from messaging.models import ConversationAccessGrant, Message, Notification
 from messaging.services import emails_send_pending, notify
-from safeguarding.models import Complaint
+from safeguarding.models import Complaint, Concern
 from tests import factories
 from tests.security.world import model_named
 
@@ -371,5 +371,60 @@ def test_meeting_notes_and_links_are_escaped_on_the_pairing_page_and_in_the_admi
     for meeting in meetings[:2]:
         for url in (admin_url(meeting), admin_url(meeting, "changelist")):
             found[url] = problems(client.get(url).content.decode())
+    found = {url: p for url, p in found.items() if p}
+    assert not found, found
+
+
+def test_reports_and_confidential_reads_escape_what_was_written(client, world):
+    # Issue 8 (R-MSG-6, R-MSG-5): a reported message, the concern's text, the reader's reason: on the report
+    # page, the Lead's concern pages, the reader's page, the member's "who read it" page and the admin's log.
+    pairing = world.pairing_a_dual
+    conversation = world.reported_message_a.conversation
+    lead, staff = world.safeguarding_lead, world.staff
+    now = timezone.now()
+    found, everything = {}, ""
+    for value in packed(1000):
+        message = Message.objects.create(conversation=conversation, sender=pairing.mentor, body=value)
+        concern = Concern.objects.create(
+            reporter=pairing.mentee,
+            source=Concern.Source.MESSAGE,
+            person=pairing.mentor,
+            pairing=pairing,
+            message=message,
+            what_happened=ALL,
+            immediate_risk=True,
+        )
+        grant = ConversationAccessGrant.objects.create(
+            reader=lead,
+            conversation=conversation,
+            concern=concern,
+            reason=value,
+            created_at=now,
+            expires_at=now + datetime.timedelta(hours=1),
+        )
+        pages = [
+            (pairing.mentee, reverse("message_report", args=[conversation.pk, message.pk])),
+            (lead, reverse("concern_detail", args=[concern.pk])),
+            (lead, reverse("conversation_read", args=[grant.pk])),
+            (lead, reverse("conversation_access", args=[conversation.pk])),
+        ]
+        for user, url in pages:
+            html = render(client, user, url)
+            found[url] = problems(html)
+            everything += html
+    for user, url in (
+        (lead, reverse("concern_list")),
+        (pairing.mentee, reverse("conversation_access_log")),
+        (pairing.mentor, reverse("conversation_access_log")),
+        (pairing.mentee, reverse("conversation_detail", args=[conversation.pk])),
+        (lead, reverse("admin:messaging_conversationaccesslog_changelist")),
+        (lead, reverse("admin:messaging_conversationaccesslog_change", args=[world.access_grant_a.reads.get().pk])),
+        (staff, reverse("admin:safeguarding_complaint_change", args=[world.complaint_a_message.pk])),
+    ):
+        html = render(client, user, url)
+        found[url] = problems(html)
+        everything += html
+    missing = [p for p in PAYLOADS if escape(p) not in everything]
+    assert not missing, f"not shown (escaped): {missing[:5]}..."
     found = {url: p for url, p in found.items() if p}
     assert not found, found

@@ -44,8 +44,16 @@ from mentoring.models import (
     TermsAcceptance,
     WaitingMentee,
 )
-from messaging.models import Notification
-from safeguarding.models import AuditEvent, Complaint, DBSCheck, TrainingRecord
+from messaging.models import (
+    ConversationAccessGrant,
+    ConversationAccessLog,
+    ConversationRead,
+    HeldMessage,
+    Message,
+    Notification,
+)
+from messaging.services import conversation_open
+from safeguarding.models import AuditEvent, Complaint, Concern, DBSCheck, TrainingBooking, TrainingRecord
 from tests import factories
 
 B_MARKER = "Bravo"
@@ -171,6 +179,63 @@ def _pairing(world, key, network, *, mentor, mentee, ended=False, text="") -> Pa
         world.things[f"end_{key}"] = end
         world.things[f"feedback_{key}"] = feedback
     return pairing
+
+
+def _confidential(world: World) -> None:
+    """Issue 8 (R-MSG-5, R-MSG-6): a reported message in each network's dual pairing, a complaint about it in A
+    and a concern in B, and a read of each conversation under a grant, written to the access log."""
+    p = world.people
+    now = timezone.now()
+    for key, network, pairing, reader, text in (
+        ("a", world.network_a, world.pairing_a_dual, p["staff"], ""),
+        ("b", world.network_b, world.pairing_b_dual, p["safeguarding_lead"], f"{B_MARKER} "),
+    ):
+        conversation = conversation_open(pairing=pairing, members=[pairing.mentor, pairing.mentee])
+        # Written directly: message_post is durable and the world is built inside one transaction.
+        message = Message.objects.create(
+            conversation=conversation, sender=pairing.mentor, body=f"{text}A message that was reported."
+        )
+        # Both have read it, so opening the conversation page writes no read mark (a GET changes nothing).
+        for member in (pairing.mentor, pairing.mentee):
+            ConversationRead.objects.create(conversation=conversation, user=member, last_read_id=message.pk)
+        if key == "a":
+            matter = {
+                "complaint": Complaint.objects.create(
+                    complainant=pairing.mentee,
+                    about=Complaint.About.PERSON,
+                    person=pairing.mentor,
+                    pairing=pairing,
+                    message=message,
+                    text="A rude message.",
+                )
+            }
+        else:
+            matter = {
+                "concern": Concern.objects.create(
+                    reporter=pairing.mentee,
+                    source=Concern.Source.MESSAGE,
+                    person=pairing.mentor,
+                    pairing=pairing,
+                    message=message,
+                    what_happened=f"{text}A worrying message.",
+                    immediate_risk=False,
+                )
+            }
+        grant = ConversationAccessGrant.objects.create(
+            reader=reader,
+            conversation=conversation,
+            reason=f"{text}Looking into what was reported.",
+            created_at=now,
+            expires_at=now + datetime.timedelta(hours=24),
+            **matter,
+        )
+        read = ConversationAccessLog.objects.create(
+            reader=reader, conversation=conversation, grant=grant, reason=grant.reason
+        )
+        world.add(network, read)
+        world.things[f"reported_message_{key}"] = message
+        world.things[f"access_grant_{key}"] = grant
+        world.things.update({f"{kind}_{key}_message": obj for kind, obj in matter.items()})
 
 
 def role_user(group_name: str | None, **fields) -> User:
@@ -326,6 +391,19 @@ def build_world() -> World:
         world.add(network, complaint)
         world.things[key] = complaint
 
+    _confidential(world)
+    # Issue 9: a training event in each network, held yesterday, each with a member's booking.
+    for key, network, member, text in (("a", a, p["mentor_a"], ""), ("b", b, p["mentor_b"], bravo)):
+        starts = timezone.now() - datetime.timedelta(days=1)
+        event = factories.TrainingEventFactory(
+            network=network, starts_at=starts, ends_at=starts + datetime.timedelta(hours=3), place=f"{text}Hall"
+        )
+        booking = TrainingBooking.objects.create(event=event, member=member)
+        world.add(network, event)
+        world.add(network, booking)
+        world.things[f"training_event_{key}"] = event
+        world.things[f"training_booking_{key}"] = booking
+
     # Records that follow the member: A's coordinator sees those of anyone in A.
     a_users, b_users = world.a[User], world.b[User] - {coordinator_b.pk}
     for user_ids, side in ((a_users, world.a), (b_users, world.b)):
@@ -348,4 +426,24 @@ def build_world() -> World:
             object_repr=f"{text}{user}",
         )
         side[AuditEvent].add(event.pk)
+
+    # A message held for carrying contact details (R-MSG-7) belongs to its pairing's network.
+    for key, network, pairing, text in (
+        ("held_a", a, world.pairing_a_dual, ""),
+        ("held_b", b, world.pairing_b_dual, bravo),
+    ):
+        conversation = conversation_open(pairing=pairing, members=[pairing.mentor, pairing.mentee])
+        message = Message.objects.create(
+            conversation=conversation,
+            sender=pairing.mentee,
+            body=f"{text}Email me at someone@example.org",
+            status=Message.Status.HELD,
+        )
+        held = HeldMessage.objects.create(message=message, reasons="email")
+        # As message_post leaves it: the sender has read what they wrote.
+        ConversationRead.objects.update_or_create(
+            conversation=conversation, user=pairing.mentee, defaults={"last_read_id": message.pk}
+        )
+        world.add(network, held)
+        world.things[key] = held
     return world

@@ -46,8 +46,12 @@ class Command(BaseCommand):
             f"{len(preview.pairs)} pair{'s' if len(preview.pairs) != 1 else ''}, total score "
             f"{preview.total_score:.2f}, {len(preview.unmatched)} left waiting."
         )
+        self.stdout.write(preview.notice or preview.quality)
         if not confirm:
             self.stdout.write("Preview only: run again with --confirm to create these pairings.")
+            return
+        if not preview.pairs:
+            self.stdout.write("Nothing to start.")
             return
         if not actor:
             raise CommandError("Say who confirms: --as <email of a coordinator of the network, or of staff>.")

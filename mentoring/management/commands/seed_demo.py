@@ -29,7 +29,7 @@ from mentoring.models import (
     TermsVersion,
 )
 from mentoring.services import pairing_start_manual
-from safeguarding.models import TrainingKind, TrainingRecord
+from safeguarding.models import TrainingCourse, TrainingEvent, TrainingKind, TrainingRecord
 
 DEMO_PASSWORD = "mentoring-demo-2026"  # noqa: S105  published in README for the demo logins
 
@@ -211,6 +211,25 @@ class Command(BaseCommand):
                     "recorded_by": coordinator,
                 },
             )
+        # Issue 9: mentor training events the new mentor (North West) and London's members can book.
+        for delivery, network, place, days in (
+            (TrainingCourse.Delivery.WORKSHOP, north_west, "IET North West, Manchester", 21),
+            (TrainingCourse.Delivery.ONE_DAY_COURSE, london, "IET London: Savoy Place", 35),
+        ):
+            course = TrainingCourse.objects.filter(delivery=delivery).first()
+            if course is not None:
+                starts = (now + datetime.timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+                TrainingEvent.objects.get_or_create(
+                    course=course,
+                    network=network,
+                    defaults={
+                        "starts_at": starts,
+                        "ends_at": starts + datetime.timedelta(hours=7),
+                        "place": place,
+                        "capacity": 12,
+                        "created_by": coordinator,
+                    },
+                )
         self.seed_matching(
             career=career,
             london=london,

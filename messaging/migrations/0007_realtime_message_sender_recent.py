@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0004_conversations_for_existing_pairings'),
+        ('messaging', '0006_confidential_access'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
