@@ -86,7 +86,7 @@ def test_a_mentor_and_a_mentee_talk_live(asgi_live_server, new_page, started):
     # Too long: the socket's answer is shown as the form's error, and the draft is kept.
     mentee.get_by_label("Message to David").fill("x" * 2001)
     mentee.get_by_role("button", name="Send").click()
-    expect(mentee.get_by_role("alert")).to_contain_text("at most 2,000 characters")
+    expect(mentee.locator("#message-error")).to_contain_text("at most 2,000 characters")
     expect(mentee.get_by_label("Message to David")).to_have_value("x" * 2001)
     assert_accessible(mentee)
 
