@@ -8,6 +8,7 @@ urlpatterns = [
     path("mentors/", views.mentor_list, name="mentor_list"),
     path("mentors/<int:pk>/", views.mentor_detail, name="mentor_detail"),
     path("mentors/<int:pk>/report/", views.profile_report, name="profile_report"),
+    path("mentors/<int:pk>/concern/", views.profile_concern, name="profile_concern"),
     path("mentors/<int:pk>/request/", views.request_create, name="request_create"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/accept/", views.request_accept, name="request_accept"),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,7 +20,9 @@ from matching.forms import (
 from matching.models import MenteeProfile, MentorProfile
 from mentoring.models import Role, Scheme
 from mentoring.selectors import active_mentee_count, mentor_limit_message, mentor_limit_reached
-from safeguarding import eligibility
+from safeguarding import concerns, eligibility
+from safeguarding.forms import ConcernForm
+from safeguarding.models import Concern
 
 DISCLAIMERS = (
     "The institution has not verified any member's mentoring skills or experience (terms 3.4).",
@@ -138,6 +141,39 @@ def profile_report(request, pk: int):
         {"form": form, "profile": profile, "title": "Report a profile"},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+def profile_concern(request, pk: int):
+    """Raise a safeguarding concern about a profile's mentor (R-SAFE-1): the concern form with the person fixed.
+    Only someone who may read the profile reaches it (anyone else: 404)."""
+    profile = selectors.access_mentor_profile(request.user, pk)
+    if profile.user_id == request.user.pk:
+        raise Http404("No such mentor.")
+    form = ConcernForm(request.POST if request.method == "POST" else None, user=request.user, fixed_person=profile.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            concern = concerns.concern_raise(
+                reporter=request.user,
+                what_happened=data["what_happened"],
+                immediate_risk=data["immediate_risk"] == "yes",
+                happened_on=data["happened_on"],
+                person=profile.user,
+                source=Concern.Source.PROFILE,
+            )
+        except ValidationError as refused:
+            form.add_error(None, refused)
+        else:
+            messages.success(request, concerns.receipt_text(concern))
+            return redirect("concern_received")
+    context = {
+        "title": f"Raise a safeguarding concern about {profile.user.first_name}",
+        "form": form,
+        "profile": profile,
+        "safeguarding_email": settings.SAFEGUARDING_EMAIL,
+    }
+    return render(request, "safeguarding/concern_new.html", context, status=400 if form.is_bound else 200)
 
 
 @login_required

@@ -252,6 +252,7 @@ class PairingAdmin(RoleScopedAdmin):
         "started_at",
         "ended_at",
         "end_reason",
+        "paused_at",  # while a member is suspended (mentoring/suspension.py)
     )
     fields = readonly_fields
 

@@ -195,7 +195,7 @@ def agreement_reminders_send(*, now: datetime.datetime | None = None) -> int:
     once) sends nothing new. Returns how many pairings were reminded."""
     now = now or timezone.now()
     due = (
-        Pairing.objects.active()
+        Pairing.objects.running()
         .filter(started_at__lte=now - datetime.timedelta(days=reminder_after_days()), agreement_reminder__isnull=True)
         .exclude(agreement__status=Agreement.Status.AGREED)
         .values_list("pk", flat=True)

@@ -29,6 +29,8 @@ LATEST_PROPOSAL = datetime.timedelta(days=366)
 FEED_HISTORY = datetime.timedelta(days=90)
 # The reminder goes out once a meeting is this close; the job runs hourly, so about a day before.
 REMINDER_AHEAD = datetime.timedelta(hours=24)
+# What a member of a paused pairing reads (a member is suspended: neither is told why).
+PAUSED = "Your mentoring is paused for now, so no meetings can be arranged. The scheme will be in touch."
 PRODID = "-//Mentoring platform//Meetings//EN"
 
 
@@ -136,6 +138,8 @@ def meeting_propose(
     )
     if pairing.status != Pairing.Status.ACTIVE:
         raise MeetingRefused("This pairing has ended, so no new meetings can be arranged.", code="ended")
+    if pairing.paused_at is not None:
+        raise MeetingRefused(PAUSED, code="paused")
     meeting = _create(
         pairing=pairing,
         actor=actor,
@@ -172,6 +176,8 @@ def meeting_accept(*, meeting_id: int, actor) -> Meeting:
     now = timezone.now()
     if meeting.pairing.status != Pairing.Status.ACTIVE:
         raise MeetingRefused("This pairing has ended, so the meeting cannot be agreed.", code="ended")
+    if meeting.pairing.paused_at is not None:
+        raise MeetingRefused(PAUSED, code="paused")
     if meeting.starts_at <= now:
         raise MeetingRefused("This time has already passed: propose another time instead.", code="past")
     _touch(meeting, Meeting.Status.ACCEPTED, now, accepted_at=now)
@@ -207,6 +213,8 @@ def meeting_reschedule(
         raise MeetingRefused("Only a meeting that has not started yet can be moved.", code="closed")
     if old.pairing.status != Pairing.Status.ACTIVE:
         raise MeetingRefused("This pairing has ended, so no new meetings can be arranged.", code="ended")
+    if old.pairing.paused_at is not None:
+        raise MeetingRefused(PAUSED, code="paused")
     new = _create(
         pairing=old.pairing,
         actor=actor,
@@ -232,6 +240,17 @@ def meeting_cancel(*, meeting_id: int, actor) -> Meeting:
     _touch(meeting, Meeting.Status.CANCELLED, now)
     _tell(_partner(meeting.pairing, actor), "meeting_cancelled", meeting, f"{actor.first_name} cancelled ")
     return meeting
+
+
+def meetings_cancel_for_pause(pairing: Pairing, now: datetime.datetime) -> int:
+    """Cancel a pausing pairing's meetings that have not started (mentoring/suspension.py). Nobody is told of each
+    one: the members are told their mentoring is paused. Calendar feeds see the cancellation. Returns how many."""
+    upcoming = Meeting.objects.select_for_update().filter(pairing=pairing, status__in=Meeting.OPEN, starts_at__gt=now)
+    cancelled = 0
+    for meeting in upcoming:
+        _touch(meeting, Meeting.Status.CANCELLED, now)
+        cancelled += 1
+    return cancelled
 
 
 @transaction.atomic(durable=True)
@@ -261,7 +280,10 @@ def meeting_reminders_send(*, now: datetime.datetime | None = None) -> int:
     """Remind both members of each agreed meeting starting within the next day. Returns how many were sent."""
     now = now or timezone.now()
     due = Meeting.objects.filter(
-        status=Meeting.Status.ACCEPTED, starts_at__gt=now, starts_at__lte=now + REMINDER_AHEAD
+        status=Meeting.Status.ACCEPTED,
+        starts_at__gt=now,
+        starts_at__lte=now + REMINDER_AHEAD,
+        pairing__paused_at__isnull=True,
     ).select_related("pairing__mentor", "pairing__mentee")
     sent = 0
     for meeting in due:
@@ -309,7 +331,7 @@ def inactivity_nudges_send(*, now: datetime.datetime | None = None) -> int:
     tell the network's coordinators. Once per quiet spell. Returns how many nudges were sent."""
     now = now or timezone.now()
     pairings = (
-        Pairing.objects.active()
+        Pairing.objects.running()  # a paused pairing is quiet on purpose
         .annotate(last_activity=last_activity_column())
         .select_related("scheme", "mentor", "mentee", "network")
     )
@@ -436,5 +458,5 @@ def meetings_for_pairing(pairing: Pairing, user) -> dict:
             key=lambda m: m.starts_at,
             reverse=True,
         )[:5],
-        "can_propose": pairing.status == Pairing.Status.ACTIVE,
+        "can_propose": pairing.status == Pairing.Status.ACTIVE and pairing.paused_at is None,
     }

@@ -30,17 +30,18 @@ SILENCED = {
     SchemeMembership.Status.SUSPENDED: "suspended",
     SchemeMembership.Status.WITHDRAWN: "withdrawn",
 }
+PAUSED_MESSAGE = "Your mentoring is paused for now, so messages cannot be sent. The scheme will be in touch."
 
 
 def message_send(*, conversation_id: int, sender, body: str, confirm_special: bool = False) -> Message:
     """Send a message in a pairing's conversation: what views and the consumer call.
 
     Adds the scheme's rules to messaging.services.message_post: a member whose membership for the
-    pairing's scheme and role is suspended or withdrawn cannot send; text that seems to hold special-category
-    data raises SpecialCategoryWarning (counted, R-MSG-4) unless the writer confirmed it; in a scheme that keeps
-    contact on the platform, a message that seems to carry contact details is held for the network's
-    coordinators (R-MSG-7). Not atomic itself (message_post owns the durable transaction). Another person's
-    conversation raises Conversation.DoesNotExist.
+    pairing's scheme and role is suspended or withdrawn cannot send, nor can either member of a paused pairing;
+    text that seems to hold special-category data raises SpecialCategoryWarning (counted, R-MSG-4) unless the
+    writer confirmed it; in a scheme that keeps contact on the platform, a message that seems to carry contact
+    details is held for the network's coordinators (R-MSG-7). Not atomic itself (message_post owns the durable
+    transaction). Another person's conversation raises Conversation.DoesNotExist.
     """
     conversation = (
         Conversation.objects.for_participant(sender).select_related("pairing__scheme").get(pk=conversation_id)
@@ -61,6 +62,9 @@ def message_send(*, conversation_id: int, sender, body: str, confirm_special: bo
     may_send(conversation)
     if conversation.read_only:
         raise ValidationError(READ_ONLY_MESSAGE)  # before any warning: there is nothing to confirm
+    if pairing.paused_at is not None:
+        # One of the pair is suspended (R-SAFE-2); the partner is not told why.
+        raise ValidationError(PAUSED_MESSAGE)
     findings = find_special_category(message_clean(body))
     if findings and not confirm_special:
         special_category_warning_count(scheme_id=pairing.scheme_id)

@@ -31,7 +31,11 @@ from mentoring.selectors import active_mentee_count, mentor_limit_reached
 from messaging.services import conversation_open, notify, notify_many
 from safeguarding import eligibility
 from safeguarding.audit import audit
+from safeguarding.models import Suspension
 from safeguarding.services import memberships_activate_eligible
+
+SUSPENDED_JOIN = "Your participation in the mentoring scheme is paused for now. The scheme will be in touch with you."
+LEAD_SUSPENSION = "Only the Safeguarding Lead can change this member's state while they are suspended."
 
 
 @transaction.atomic
@@ -54,6 +58,9 @@ def membership_join(*, user, scheme: Scheme, role: str, network: LocalNetwork) -
     """Join `scheme` in `role` (R-SCHEME-1). Joining again after withdrawing reopens the membership."""
     if not scheme.is_open:
         raise ValidationError(f"{scheme} is not taking new members.")
+    if Suspension.objects.filter(member=user, lifted_at__isnull=True).exists():
+        # Suspended by the Safeguarding Lead (R-SAFE-2): no way back in through another scheme or role.
+        raise ValidationError(SUSPENDED_JOIN)
     membership, created = SchemeMembership.objects.select_for_update().get_or_create(
         user=user, scheme=scheme, role=role, defaults={"network": network}
     )
@@ -122,6 +129,12 @@ def membership_status_set(*, membership_id: int, status: str, network: LocalNetw
     )
     if status not in SchemeMembership.Status.values:
         raise ValidationError(f"“{status}” is not a membership state.")
+    if (
+        status != membership.status
+        and Suspension.objects.filter(member=membership.user, lifted_at__isnull=True).exists()
+    ):
+        # Only the Safeguarding Lead lifts their suspension, and with it every membership it suspended.
+        raise ValidationError(LEAD_SUSPENSION)
     if status == SchemeMembership.Status.WITHDRAWN and membership.status != status:
         # Withdrawal ends pairings and tells partners: mentoring.ending.membership_withdraw does it.
         raise ValidationError("Withdraw a member through the withdrawal page, which ends their pairings.")

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("mentoring.ending_urls")),  # issue 7: ending, withdrawal, feedback
     path("", include("mentoring.agreement_urls")),  # issue 7: agreement, goals, session notes, CPD log
     path("", include("mentoring.meeting_urls")),  # issue 7: meetings and calendar feeds
+    path("", include("mentoring.suspension_urls")),  # issue 9: the Safeguarding Lead suspends a member
     path("accounts/details/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("messaging.urls")),

@@ -87,5 +87,11 @@ KINDS = {
         Kind("training_expiring", "Your {obj.kind_label} expires soon", True),
         Kind("eligibility_lapsed", "You cannot take part in {obj.scheme} for now", True),
         Kind("eligibility_lapsed_coordinator", "A member of your network can no longer take part", True),
+        # Issue 9, suspension by the Safeguarding Lead (R-SAFE-2): neutral words, to the member (no subject) and
+        # to each partner (the subject is the Pairing); nobody is told why.
+        Kind("participation_suspended", "Your participation in the mentoring scheme is paused for now", True),
+        Kind("participation_resumed", "You can take part in the mentoring scheme again", True),
+        Kind("pairing_paused", "Your mentoring is paused for now", True),
+        Kind("pairing_resumed", "Your mentoring can carry on", True),
     ]
 }

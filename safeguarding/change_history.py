@@ -43,14 +43,17 @@ TRACKED = (
     _spec("safeguarding.DBSCheck", mask=("certificate_number",)),
     _spec("safeguarding.TrainingRecord"),
     _spec("safeguarding.Complaint", leave_out=("text",)),
-    # Listed to the Safeguarding Lead group only (ChangeHistoryAdmin); the account itself is never copied here.
-    _spec("safeguarding.Concern", leave_out=("what_happened",)),
+    # Listed to the Safeguarding Lead group only (ChangeHistoryAdmin); the account itself is never copied here,
+    # nor what the Lead wrote: the history says who triaged, noted, closed, suspended and lifted, and when.
+    _spec("safeguarding.Concern", leave_out=("what_happened", "person_name", "outcome")),
+    _spec("safeguarding.ConcernNote", leave_out=("text",)),
+    _spec("safeguarding.Suspension", m2m=("paused_pairings",)),
 )
 # Not here, on purpose: a conversation access grant never changes once made, and the access log is itself an
 # append-only record of every read (R-MSG-5), shown read-only in the admin.
 
 # Whose history only the Safeguarding Lead group reads.
-LEAD_ONLY = ("safeguarding.Concern",)
+LEAD_ONLY = ("safeguarding.Concern", "safeguarding.ConcernNote", "safeguarding.Suspension")
 
 
 def tracked_fields(model, spec) -> list[str]:

@@ -420,16 +420,35 @@ class Concern(models.Model):
         related_name="+",
         verbose_name="reported message",
     )
+    # Who it is about when the reporter could not pick them (someone they were never paired with).
+    person_name = models.CharField("named by the reporter", max_length=200, blank=True)
     what_happened = models.TextField(max_length=5000)
     happened_on = models.DateField("when it happened", null=True, blank=True)
     immediate_risk = models.BooleanField("someone is at immediate risk")
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
+    outcome = models.TextField(blank=True, max_length=5000)
     created_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    # Each state and the states the Lead may move it to (DESIGN); a closed concern stays closed. A concern that
+    # needs nothing done may close from triage, with its outcome saying so.
+    NEXT = {
+        Status.NEW: (Status.TRIAGED,),
+        Status.TRIAGED: (Status.ACTION_TAKEN, Status.CLOSED),
+        Status.ACTION_TAKEN: (Status.CLOSED,),
+        Status.CLOSED: (),
+    }
+    OPEN = (Status.NEW, Status.TRIAGED, Status.ACTION_TAKEN)
 
     class Meta:
         # The Lead's queue: urgent first, then the oldest.
         ordering = ["-immediate_risk", "created_at", "pk"]
         indexes = [models.Index(fields=["status", "-immediate_risk", "created_at"], name="concern_queue_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | ~models.Q(outcome=""), name="closed_concern_has_outcome"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Concern {self.pk}"
@@ -445,3 +464,88 @@ class Concern(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
+
+    @property
+    def about(self) -> str:
+        """Whom it is about, as the Lead's pages name them."""
+        if self.person_id is not None:
+            return self.person.get_full_name() or self.person.email
+        return self.person_name or "Not named"
+
+
+class ConcernNote(models.Model):
+    """What the Safeguarding Lead wrote on a concern: a note, or an action taken (R-SAFE-2). Append-only: written
+    by `concerns.concern_note_add` (and by a suspension), never changed or deleted."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        ACTION = "action", "Action taken"
+
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTE)
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on concern {self.concern_id}"
+
+
+class Suspension(models.Model):
+    """The Safeguarding Lead suspended a member at once over a concern (R-SAFE-2), until lifted.
+
+    While open: the member's memberships are suspended (each one's earlier state kept in SuspendedMembership, to
+    restore on lift), their running pairings paused, so no messages or meetings, and their profile unlisted
+    (the eligibility engine reads the membership). One open suspension per member. Made and lifted only through
+    mentoring/suspension.py. Its existence tells of a concern: the Lead group alone sees it.
+    """
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="suspensions")
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="suspensions")
+    suspended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    suspended_at = models.DateTimeField(default=timezone.now)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    # The running pairings it holds paused (a pairing both of whose members are suspended is held by both).
+    paused_pairings = models.ManyToManyField("mentoring.Pairing", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-suspended_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=models.Q(lifted_at__isnull=True), name="one_open_suspension_per_member"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lifted_at__isnull=True, lifted_by__isnull=True)
+                | models.Q(lifted_at__isnull=False, lifted_by__isnull=False),
+                name="suspension_lifted_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Suspension {self.pk} of {self.member}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.lifted_at is None
+
+
+class SuspendedMembership(models.Model):
+    """A membership a suspension suspended, and the state it goes back to when the suspension is lifted."""
+
+    suspension = models.ForeignKey(Suspension, on_delete=models.CASCADE, related_name="memberships")
+    membership = models.ForeignKey("mentoring.SchemeMembership", on_delete=models.CASCADE, related_name="+")
+    previous_status = models.CharField(max_length=10)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["suspension", "membership"], name="suspend_each_membership_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Membership {self.membership_id} ({self.previous_status}) in suspension {self.suspension_id}"

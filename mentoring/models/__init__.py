@@ -198,6 +198,10 @@ class PairingQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Pairing.Status.ACTIVE)
 
+    def running(self):
+        """Active and not paused: the pairings whose members meet, write and are reminded."""
+        return self.active().filter(paused_at__isnull=True)
+
 
 class Pairing(models.Model):
     """A mentor and a mentee working together in one scheme. Started only by `services.pairing_start`."""
@@ -233,6 +237,9 @@ class Pairing(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=30, choices=EndReason.choices, blank=True)
+    # Set while one of its members is suspended by the Safeguarding Lead (mentoring/suspension.py): still active
+    # (it keeps its place), but no messages, no meetings and no reminders until the suspension is lifted.
+    paused_at = models.DateTimeField(null=True, blank=True)
 
     objects = PairingQuerySet.as_manager()
 
@@ -252,6 +259,10 @@ class Pairing(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("pairing_detail", args=[self.pk])
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status == self.Status.ACTIVE and self.paused_at is not None
 
 
 class WaitingMentee(SchemeMembership):

@@ -79,7 +79,7 @@ def test_an_empty_complaint_is_refused_with_a_clear_message_and_nothing_stored(c
 def test_someone_at_risk_is_sent_to_the_safeguarding_lead_and_no_complaint_is_stored(client, mentee):
     client.force_login(mentee)
     response = client.post(reverse("complaint_new"), {"at_risk": "yes", "about": "service", "text": "He hit me."})
-    assert response.status_code == 302 and response.url == reverse("safeguarding_contact")
+    assert response.status_code == 302 and response.url == reverse("concern_new")
     assert not Complaint.objects.exists()
     page = client.get(response.url).content.decode()
     assert "Safeguarding Lead" in page and "999" in page

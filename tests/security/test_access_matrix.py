@@ -23,7 +23,7 @@ from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from mentoring import agreement
+from mentoring import agreement, suspension
 from mentoring.models import AgreementVersion, CalendarFeed, Meeting, PairingGoal
 from messaging.models import ConversationAccessGrant, Notification
 from messaging.services import conversation_open
@@ -215,6 +215,19 @@ def a_concern(world) -> Built:
     return Built({"pk": concern.pk}, {"safeguarding_lead": 200, "superuser": 200}, concern)
 
 
+def concern_handled_by(owners: dict, *, suspended: bool = False):
+    """Issue 9: the world's concern (about dual, raised by mentee_b), for the Lead's actions on it; with dual
+    suspended already, to lift it."""
+
+    def build(world) -> Built:
+        concern = world.concern_b_message
+        if suspended:
+            suspension.member_suspend(member=world.dual, actor=world.safeguarding_lead, concern=concern)
+        return Built({"pk": concern.pk}, owners, concern)
+
+    return build
+
+
 def pairing_a_dual(owners: dict):
     def build(world) -> Built:
         return Built({"pk": world.pairing_a_dual.pk}, owners, world.pairing_a_dual)
@@ -314,6 +327,10 @@ def a_calendar_feed(world) -> Built:
 
 # Everyone but the staff member a grant belongs to, the Safeguarding Lead and a superuser included.
 NOT_THE_READER = (*STRANGERS, "coordinator_a", "safeguarding_lead", "superuser", "dual", "dual2", "mentee_a")
+
+# Who never reaches the world's concern: all but the Safeguarding Lead group, its reporter (mentee_b) and the person
+# it is about (dual) included.
+NOT_THE_LEAD = (*STRANGERS, "staff", "coordinator_a", "dual", "mentee_b")
 
 # Everyone outside pairing_a_dual (dual2 mentoring dual).
 NOT_IN_DUAL_PAIRING = (*CONFIDENTIAL, "mentee_a", "mentor_a")
@@ -465,9 +482,65 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
         Case(access_grant({"staff": 200}), forbidden=NOT_THE_READER),
         Case(access_grant({}, hours_ago=25), forbidden=(*NOT_THE_READER, "staff")),
     ),
-    # Until issue 9: a concern is read by the Safeguarding Lead group only (R-SAFE-1); staff, coordinators, its
+    # A concern is read by the Safeguarding Lead group only (R-SAFE-1, R-SAFE-2); staff, coordinators, its
     # reporter and the person it is about get 404.
-    "concern_detail": (Case(a_concern, forbidden=(*STRANGERS, "staff", "coordinator_a", "dual", "mentee_b")),),
+    "concern_detail": (Case(a_concern, forbidden=NOT_THE_LEAD),),
+    # Issue 9, the Lead's own pages (R-SAFE-2): the same people get 404, and nothing is written.
+    "concern_note_add": (
+        Case(
+            concern_handled_by({"safeguarding_lead": 302}),
+            forbidden=NOT_THE_LEAD,
+            methods=("POST",),
+            data={"note-text": "Spoke to the reporter."},
+        ),
+    ),
+    "concern_action_add": (
+        Case(
+            concern_handled_by({"safeguarding_lead": 302}),
+            forbidden=NOT_THE_LEAD,
+            methods=("POST",),
+            data={"action-text": "Told the police."},
+        ),
+    ),
+    "concern_status_set": (
+        Case(
+            concern_handled_by({"safeguarding_lead": 302}),
+            forbidden=NOT_THE_LEAD,
+            methods=("POST",),
+            data={"move-status": "triaged"},
+        ),
+    ),
+    "member_suspend": (
+        Case(
+            concern_handled_by({"safeguarding_lead": 302}),
+            forbidden=NOT_THE_LEAD,
+            methods=("POST",),
+            data={"suspend-confirm": "on"},
+        ),
+    ),
+    "suspension_lift": (
+        Case(
+            concern_handled_by({"safeguarding_lead": 302}, suspended=True),
+            forbidden=NOT_THE_LEAD,
+            methods=("POST",),
+            data={"lift-confirm": "on"},
+        ),
+    ),
+    # Issue 9 (R-SAFE-1): a concern about a profile's mentor, from whoever may read the profile; not its mentor.
+    "profile_concern": (
+        Case(
+            profile_for({"mentee_a": 200}),
+            forbidden=(*NOT_MENTEES, "mentor_a"),
+            methods=("GET", "POST"),
+            data={"what_happened": "It worried me.", "immediate_risk": "no"},
+        ),
+        Case(
+            unlisted_profile_nobody_may_ask,
+            forbidden=(*NOT_MENTEES, "mentee_a", "submitted_mentor_a"),
+            methods=("GET", "POST"),
+            data={"what_happened": "It worried me.", "immediate_risk": "no"},
+        ),
+    ),
 }
 
 

@@ -64,6 +64,7 @@ OLDER_FORMS = {"scheme_join", "documents_accept", "account_details", "mentee_goa
 FORMS_WITHOUT_AN_ID = {
     "cpd_log": (own("dual2", {"date": "2020-01-01", "activity": "Mentoring", "hours": "1"}),),
     "complaint_new": (own("mentee_a", {"about": "service", "text": "x"}),),
+    "concern_new": (own("mentee_a", {"what_happened": "x", "immediate_risk": "no"}),),  # issue 9 (R-SAFE-1)
     "calendar_page": (own("dual"),),
     "calendar_revoke": (own("dual"),),
     "notification_read_all": (own("mentee_a"),),

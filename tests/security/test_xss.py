@@ -39,7 +39,7 @@ from mentoring.models import (
 )
 from messaging.models import ConversationAccessGrant, Message, Notification
 from messaging.services import emails_send_pending, notify
-from safeguarding.models import Complaint, Concern
+from safeguarding.models import Complaint, Concern, ConcernNote
 from tests import factories
 from tests.security.world import model_named
 
@@ -389,11 +389,16 @@ def test_reports_and_confidential_reads_escape_what_was_written(client, world):
             reporter=pairing.mentee,
             source=Concern.Source.MESSAGE,
             person=pairing.mentor,
+            person_name=value[:200],
             pairing=pairing,
             message=message,
             what_happened=ALL,
             immediate_risk=True,
+            status=Concern.Status.CLOSED,
+            outcome=value,
         )
+        # Issue 9: what the Lead writes on the case is shown on it too.
+        ConcernNote.objects.create(concern=concern, author=lead, kind=ConcernNote.Kind.ACTION, text=value)
         grant = ConversationAccessGrant.objects.create(
             reader=lead,
             conversation=conversation,
