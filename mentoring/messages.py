@@ -49,22 +49,22 @@ def message_send(*, conversation_id: int, sender, body: str, confirm_special: bo
     pairing = conversation.pairing
 
     def may_send(locked) -> None:
-        status, role = _standing(pairing_id=locked.pairing_id, member_id=sender.pk)
+        status, role, paused = _standing(pairing_id=locked.pairing_id, member_id=sender.pk)
         if status in SILENCED:
             raise ValidationError(
                 f"Your membership of {pairing.scheme} as a {Role(role).label.lower()} is {SILENCED[status]}, "
                 "so you cannot send messages. Your coordinator can tell you more."
             )
+        if paused and not locked.read_only:
+            # One of the pair is suspended (R-SAFE-2); the partner is not told why.
+            raise ValidationError(PAUSED_MESSAGE)
 
     # Refusals first, before any warning: there is nothing to confirm. message_post checks again under the
     # conversation's row lock, in the transaction that stores the message (a suspension or a withdrawal that
     # lands in between is never overtaken).
-    may_send(conversation)
     if conversation.read_only:
         raise ValidationError(READ_ONLY_MESSAGE)  # before any warning: there is nothing to confirm
-    if pairing.paused_at is not None:
-        # One of the pair is suspended (R-SAFE-2); the partner is not told why.
-        raise ValidationError(PAUSED_MESSAGE)
+    may_send(conversation)
     findings = find_special_category(message_clean(body))
     if findings and not confirm_special:
         special_category_warning_count(scheme_id=pairing.scheme_id)
@@ -125,19 +125,19 @@ def held_message_reject(*, held_id: int, actor) -> HeldMessage:
     return _held_message_decide(held_id=held_id, actor=actor, release=False)
 
 
-def _standing(*, pairing_id: int, member_id: int) -> tuple[str | None, str]:
+def _standing(*, pairing_id: int, member_id: int) -> tuple[str | None, str, bool]:
     """The status of the member's membership in the pairing's scheme, in the role they hold in the pairing
-    (None without one), and that role: one short statement, run for every message. Plain SQL, as
-    messaging.services does on that path: bench/messaging.py found building the ORM's version cost more
-    than running it."""
+    (None without one), that role, and whether the pairing is paused: one short statement, run for every
+    message. Plain SQL, as messaging.services does on that path: bench/messaging.py found building the ORM's
+    version cost more than running it."""
     pairing, membership = Pairing._meta.db_table, SchemeMembership._meta.db_table
     sql = (
-        f"SELECT m.status, p.mentor_id FROM {pairing} p"  # noqa: S608
+        f"SELECT m.status, p.mentor_id, p.paused_at FROM {pairing} p"  # noqa: S608
         f" LEFT JOIN {membership} m ON m.scheme_id = p.scheme_id AND m.user_id = %s"
         " AND m.role = CASE WHEN p.mentor_id = %s THEN %s ELSE %s END"
         " WHERE p.id = %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [member_id, member_id, Role.MENTOR.value, Role.MENTEE.value, pairing_id])
-        status, mentor_id = cursor.fetchone()
-    return status, Role.MENTOR if mentor_id == member_id else Role.MENTEE
+        status, mentor_id, paused_at = cursor.fetchone()
+    return status, Role.MENTOR if mentor_id == member_id else Role.MENTEE, paused_at is not None
