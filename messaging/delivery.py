@@ -104,4 +104,8 @@ def layer_send(events: list[tuple[str, dict]], *, what: str, key=None) -> None:
         else:
             loop.call_soon_threadsafe(_lanes_for(loop).submit, lane, events, what)
         return
-    async_to_sync(_send_all)(events, what)
+    try:
+        async_to_sync(_send_all)(events, what)
+    except RuntimeError as error:
+        # Called from a thread that runs an event loop of its own (a test driving a browser): not ours to use.
+        logger.warning("Could not push %s: %s", what, error)
