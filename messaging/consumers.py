@@ -113,6 +113,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.channel_layer is None:
             return await super().__call__(scope, receive, send)
         self.scope = scope
+        self._layer_epoch = layer_health().epoch  # outages before this socket opened are not its own
         delivery.serve_from(asyncio.get_running_loop())  # sends after this socket's writes go to this loop
         self.channel_name = await self.channel_layer.new_channel()
         self.channel_receive = self._layer_receive
@@ -145,8 +146,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         health = layer_health()
         while True:
             if self._layer_epoch != health.epoch or health.is_down:
-                await self._rejoin(health)
-                return {"type": "layer.back"}
+                if self.groups_joined:
+                    await self._rejoin(health)
+                    return {"type": "layer.back"}
+                # Not joined (not accepted yet, or refused): nothing to catch up on; wait for Redis.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(health.answering.wait(), 1)
+                self._layer_epoch = health.epoch
+                continue
             if getattr(self.channel_layer, "reports_health", False):
                 # This layer wakes its waiting sockets itself when Redis fails (channel_layer.LAYER_LOST);
                 # a receive must not be cancelled there (it would drop the socket's subscription).

@@ -293,7 +293,7 @@ def message_post(
     body: str,
     check: Callable[[Conversation], None] | None = None,
     hold_contact_details: bool = False,
-    reviewers: Iterable = (),
+    reviewers: Iterable | Callable[[], Iterable] = (),
 ) -> Message:
     """Store a message from one of the conversation's two members, then, after commit, push it to the
     conversation's open pages and both members' live badges (R-MSG-2, R-MSG-3). The partner gets a
@@ -306,7 +306,8 @@ def message_post(
 
     With `hold_contact_details` (the scheme keeps all contact on the platform, R-MSG-7), a message that seems
     to carry contact details is stored HELD instead: it is not pushed, the partner is not told, and each of
-    `reviewers` (the network's coordinators) gets a notification pointing to the queue.
+    `reviewers` (the network's coordinators, or a callable that returns them) gets a notification pointing
+    to the queue.
     """
     conversation = _conversation_lock(conversation_id=conversation_id, member_id=sender.pk)
     if conversation.read_only:
@@ -358,6 +359,8 @@ def _message_hold(*, conversation: Conversation, sender, text: str, reasons: lis
     # The sender's read mark stays where it is: it is shown to the partner (read receipts), who must not learn
     # of a held message, and the sender's own held message never counts as unread for them anyway.
     # The coordinators' notification names no one and quotes nothing; the queue shows the text.
+    if callable(reviewers):
+        reviewers = reviewers()
     notify_many(reviewers, "message_held", held, url=reverse("admin:messaging_heldmessage_change", args=[held.pk]))
     return message
 

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import override_settings
 
 from mentoring.messages import message_send
+from messaging.channel_layer import layer_health
 from messaging.consumers import GAP_WAIT
 from messaging.models import ConversationRead, Message, Notification
 from messaging.routing import websocket_urlpatterns
@@ -460,4 +461,24 @@ def test_sockets_outlive_an_outage_of_the_layer_and_catch_up(transactional_db, s
     assert [f["message"]["id"] for f in frames if "message" in f] == stored[:3]
     assert [f["message"]["id"] for f in live if "message" in f] == stored[3:]
     assert "The channel layer failed" in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+def test_a_socket_opened_after_an_outage_is_not_caught_up_for_it(transactional_db, started, caplog):
+    # An outage the process had before a socket opened is not that socket's: no catch-up, no stray frames,
+    # and a refused socket closes cleanly.
+    async def scenario():
+        health = layer_health()
+        health.down(ConnectionError("an earlier outage"))
+        health.up()
+        refused = await bell(AnonymousUser()).connect()
+        member = bell(started.mentee)
+        await member.connect()
+        quiet = await member.receive_nothing(timeout=0.3)
+        await member.disconnect()
+        return refused, quiet
+
+    refused, quiet = async_to_sync(scenario)()
+    assert refused == (False, 4401)
+    assert quiet
     assert "Traceback" not in caplog.text
