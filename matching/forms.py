@@ -2,8 +2,7 @@ from django import forms
 from django_countries import countries
 
 from accounts.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
-from accounts.models import Language
-from matching.models import MAX_CAPACITY, ConflictDeclaration, ExpertiseArea, MenteeProfile, MentorProfile, Sector
+from matching.models import MAX_CAPACITY, ConflictDeclaration, MenteeProfile, MentorProfile
 from messaging.special_category import find_special_category, warning_text
 
 
@@ -161,17 +160,24 @@ class ReportForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    sector = SafeModelChoiceField(queryset=None, required=False, empty_label="Any sector")
-    expertise = SafeModelChoiceField(queryset=None, required=False, empty_label="Any area", label="Expertise")
-    language = SafeModelChoiceField(queryset=None, required=False, empty_label="Any language")
+    """The mentor search's filters. Choices come from the cached names (`matching.listing.names`), so
+    neither rendering nor checking the form reads a table; each filter is an id (or a country code)."""
+
+    sector = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    expertise = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Expertise")
+    language = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     country = forms.ChoiceField(required=False)
     availability = forms.ChoiceField(
         required=False, choices=[("", "Any"), *MentorProfile.Availability.choices], label="Availability"
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, names, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sector"].queryset = Sector.objects.all()
-        self.fields["expertise"].queryset = ExpertiseArea.objects.all()
-        self.fields["language"].queryset = Language.objects.all()
+
+        def by_name(mapping, empty):
+            return [("", empty), *sorted(mapping.items(), key=lambda item: (item[1].casefold(), item[0]))]
+
+        self.fields["sector"].choices = by_name(names.sectors, "Any sector")
+        self.fields["expertise"].choices = by_name(names.areas, "Any area")
+        self.fields["language"].choices = by_name(names.languages, "Any language")
         self.fields["country"].choices = [("", "Any country"), *list(countries)]

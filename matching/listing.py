@@ -1,29 +1,58 @@
-"""Who is listed, and the in-process index of listed mentors that suggestions rank.
+"""Who is listed, kept in a table that requests read in a few milliseconds (R-PROFILE-3, R-ELIG-6, R-MATCH-1).
 
-`listed_profiles` is the one definition of a listed mentor: an approved profile
-whose mentor the eligibility engine finds eligible today (R-PROFILE-3, R-ELIG-6).
-The index keeps those mentors as plain data in each process and rebuilds when
-`listing_changed` was called (matching/signals.py), on a new day, or after
-LISTING_TTL_SECONDS as a safety net.
+`listed_profiles` is the one definition of a listed mentor: an approved profile whose mentor the
+eligibility engine finds eligible today. The table `MentorListing` is derived from it and from
+nothing else:
+
+- `refresh(mentor_ids=...)` recomputes those mentors' rows in every scheme they take part in. The
+  signals in matching/signals.py call it on every save of something a listing depends on, inside the
+  same transaction, so a change to one mentor rewrites that mentor's rows only, and a rolled-back
+  change leaves the table as it was.
+- `refresh_all()` recomputes whole schemes, writing only the rows that differ. A listing also changes
+  as days pass (a DBS check or a membership expires at midnight where the mentor lives), so the
+  scheduler runs it every LISTING_REFRESH_MINUTES; a change of terms or of a scheme's rules calls it too.
+
+Requests only read the table (search, suggestions, the cards): no request rebuilds anything.
+tests/matching/test_listing_table.py proves the table agrees with `listed_profiles` after each kind of write.
 """
 
 from __future__ import annotations
 
 import datetime
-import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.db.models import Count, F, FloatField, Q, Window
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Substr
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django_countries import countries
 
 from accounts.models import Language
-from matching.models import MentorProfile, Sector
-from matching.suggest import MentorOffer, Names, mask_of
+from matching.models import ExpertiseArea, ListingState, MentorListing, MentorProfile, Sector
+from matching.suggest import WEIGHTS, MenteeNeeds, MentorOffer, Names, ids_of, mask_of
 from mentoring.models import Role, Scheme
 from mentoring.selectors import active_mentees_column
 from safeguarding import eligibility
+
+LISTING_REFRESH_MINUTES = 15
+# The listing's columns a refresh compares and writes (besides the keys).
+COLUMNS = (
+    "mentor_id",
+    "first_name",
+    "role_title",
+    "sector_id",
+    "country",
+    "availability",
+    "capacity",
+    "active_mentees",
+    "expertise_bits",
+    "language_bits",
+)
 
 
 def listed_profiles(scheme: Scheme, *, today: datetime.date | None = None):
@@ -39,45 +68,11 @@ def with_places(profiles):
     return profiles.annotate(active_mentees=active_mentees_column("user"))
 
 
-LISTING_VERSION_KEY = "matching:listing-version"
-LISTING_TTL_SECONDS = 300
-_listing_cache: dict[tuple[int, datetime.date], tuple[str, float, dict[int, MentorOffer]]] = {}
-_names_cache: dict[str, tuple[str, Names]] = {}
-
-
-def listing_changed() -> None:
-    """Something a listing depends on changed: every process rebuilds its index on next use.
-
-    The version lives in the shared cache (Redis in production), so one change
-    reaches every web process; a random token, so a cleared cache never matches
-    an old index.
-    """
-    cache.set(LISTING_VERSION_KEY, uuid.uuid4().hex, None)
-
-
-def _version() -> str:
-    return cache.get_or_set(LISTING_VERSION_KEY, lambda: uuid.uuid4().hex, None)
-
-
-def offers_for(scheme: Scheme) -> dict[int, MentorOffer]:
-    """Every listed, accepting mentor of `scheme` as plain data, keyed by mentor (user) id.
-
-    Do not modify the returned dict: it is shared by every request of this process.
-    """
-    version = _version()
-    key = (scheme.pk, timezone.localdate())
-    cached = _listing_cache.get(key)
-    if cached and cached[0] == version and time.monotonic() - cached[1] < LISTING_TTL_SECONDS:
-        return cached[2]
-    offers = load_offers(scheme)
-    if len(_listing_cache) > 64:  # old days and schemes: start afresh rather than grow
-        _listing_cache.clear()
-    _listing_cache[key] = (version, time.monotonic(), offers)
-    return offers
-
-
 def load_offers(scheme: Scheme) -> dict[int, MentorOffer]:
-    """Fresh from the database, in three queries: profiles with their free places, expertise, languages."""
+    """Every listed, accepting mentor of `scheme` as plain data, keyed by mentor id, fresh from the engine.
+
+    Cohort matching reads this rather than the table, so it sees every place exactly as it is now.
+    """
     profiles = with_places(listed_profiles(scheme).filter(availability=MentorProfile.Availability.ACCEPTING))
     rows = list(profiles.values_list("pk", "user_id", "sector_id", "country", "capacity", "active_mentees"))
     profile_ids = [row[0] for row in rows]
@@ -104,9 +99,295 @@ def load_offers(scheme: Scheme) -> dict[int, MentorOffer]:
     }
 
 
+# --- Sets of ids as strings of "0"/"1" ---------------------------------------------------------
+
+
+def bits_of(ids: Iterable[int]) -> str:
+    """ "0"/"1" characters where position n (from 1) says whether id n is in `ids`: {2, 4} -> "0101"."""
+    ids = set(ids)
+    return "".join("1" if n in ids else "0" for n in range(1, max(ids, default=0) + 1))
+
+
+def ids_in(bits: str) -> list[int]:
+    return [n for n, flag in enumerate(bits, start=1) if flag == "1"]
+
+
+def has_id(column: str, pk: int) -> Exact:
+    """Rows whose id set in `column` holds `pk`: one substr, the same on SQLite and PostgreSQL."""
+    return Exact(Substr(column, pk, 1), "1")
+
+
+# --- Keeping the table in line with the engine ----------------------------------------------------
+
+
+def _desired(scheme: Scheme, mentor_ids: list[int] | None) -> dict[int, MentorListing]:
+    """The rows `listed_profiles` says `scheme` should have (for these mentors, or all), keyed by profile."""
+    profiles = with_places(listed_profiles(scheme))
+    if mentor_ids is not None:
+        profiles = profiles.filter(user_id__in=mentor_ids)
+    rows = list(
+        profiles.values_list(
+            "pk",
+            "user_id",
+            "user__first_name",
+            "role_title",
+            "sector_id",
+            "country",
+            "availability",
+            "capacity",
+            "active_mentees",
+        )
+    )
+    profile_ids = [row[0] for row in rows]
+    expertise, languages = defaultdict(set), defaultdict(set)
+    if profile_ids:
+        for profile_id, area_id in MentorProfile.expertise.through.objects.filter(
+            mentorprofile_id__in=profile_ids
+        ).values_list("mentorprofile_id", "expertisearea_id"):
+            expertise[profile_id].add(area_id)
+        for profile_id, language_id in MentorProfile.languages.through.objects.filter(
+            mentorprofile_id__in=profile_ids
+        ).values_list("mentorprofile_id", "language_id"):
+            languages[profile_id].add(language_id)
+    return {
+        pk: MentorListing(
+            scheme=scheme,
+            profile_id=pk,
+            mentor_id=user_id,
+            first_name=first_name,
+            role_title=role_title,
+            sector_id=sector_id,
+            country=str(country or ""),
+            availability=availability,
+            capacity=capacity,
+            active_mentees=active,
+            expertise_bits=bits_of(expertise[pk]),
+            language_bits=bits_of(languages[pk]),
+        )
+        for pk, user_id, first_name, role_title, sector_id, country, availability, capacity, active in rows
+    }
+
+
+def _refresh_scheme(scheme: Scheme, mentor_ids: list[int] | None) -> int:
+    """Write the rows of `scheme` that differ from what the engine says; delete the ones it no longer lists.
+    Returns how many rows were written or deleted."""
+    desired = _desired(scheme, mentor_ids)
+    current = MentorListing.objects.filter(scheme=scheme)
+    if mentor_ids is not None:
+        current = current.filter(mentor_id__in=mentor_ids)
+    existing = {row["profile_id"]: row for row in current.values("profile_id", *COLUMNS)}
+    changed = [  # in profile order, so concurrent refreshes lock rows in the same order
+        row
+        for pk, row in sorted(desired.items())
+        if pk not in existing or any(getattr(row, c) != existing[pk][c] for c in COLUMNS)
+    ]
+    if changed:
+        MentorListing.objects.bulk_create(
+            changed,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["scheme", "profile"],
+            update_fields=[c.removesuffix("_id") for c in COLUMNS],
+        )
+    gone = [pk for pk in existing if pk not in desired]
+    if gone:
+        MentorListing.objects.filter(scheme=scheme, profile_id__in=gone).delete()
+    return len(changed) + len(gone)
+
+
+def refresh(*, mentor_ids: Iterable[int]) -> int:
+    """Bring these mentors' rows in every scheme in line with the engine (called on each relevant save)."""
+    mentor_ids = sorted({int(pk) for pk in mentor_ids if pk is not None})
+    if not mentor_ids:
+        return 0
+    schemes = Scheme.objects.filter(
+        Q(memberships__user_id__in=mentor_ids, memberships__role=Role.MENTOR)
+        | Q(pk__in=MentorListing.objects.filter(mentor_id__in=mentor_ids).values("scheme_id"))
+    ).distinct()
+    return sum(_refresh_scheme(scheme, mentor_ids) for scheme in schemes)
+
+
+def refresh_all(schemes: Iterable[Scheme] | None = None) -> int:
+    """Bring whole schemes (default: every scheme) in line with the engine, writing only what differs."""
+    written = 0
+    for scheme in Scheme.objects.all() if schemes is None else schemes:
+        written += _refresh_scheme(scheme, None)
+        ListingState.objects.update_or_create(scheme=scheme, defaults={"refreshed_at": timezone.now()})
+        cache.set(_listed_key(scheme), True, None)
+    return written
+
+
+def _listed_key(scheme: Scheme) -> str:
+    return f"matching:listing-built:{scheme.pk}"
+
+
+def ensure_built(scheme: Scheme) -> None:
+    """Build a scheme's listing the first time it is read (a new deployment with mentors already in it).
+
+    Asked of the shared cache first, so a request reads no table for it; from then on the
+    signals and the scheduled refresh keep the table current.
+    """
+    if cache.get(_listed_key(scheme)):
+        return
+    if ListingState.objects.filter(scheme=scheme).exists():
+        cache.set(_listed_key(scheme), True, None)
+        return
+    refresh_all([scheme])
+
+
+# --- Reading it -------------------------------------------------------------------------------------------
+
+
+def search(scheme: Scheme, *, sector=None, expertise=None, language=None, country="", availability=""):
+    """Listed mentors of `scheme` filtered as the search form asks (sector, area and language by id), by first name."""
+    rows = MentorListing.objects.filter(scheme=scheme)
+    if sector:
+        rows = rows.filter(sector_id=sector)
+    if expertise:
+        rows = rows.filter(has_id("expertise_bits", expertise))
+    if language:
+        rows = rows.filter(has_id("language_bits", language))
+    if country:
+        rows = rows.filter(country=country)
+    if availability:
+        rows = rows.filter(availability=availability)
+    return rows.order_by("first_name", "profile_id")
+
+
+@dataclass
+class ListingPage:
+    """One page of a search, counted by the same query that reads it (a window count), 1-based."""
+
+    rows: list
+    number: int
+    count: int
+    per_page: int
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    def has_other_pages(self) -> bool:
+        return self.num_pages > 1
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+MAX_PAGE = 100_000  # a larger number reads as past the end; an offset must fit the database's integers
+
+
+def page_of(rows, number, *, per_page: int = 20) -> ListingPage:
+    """Page `number` of `rows` (a bad number reads as 1; past the end, the last page) in one query."""
+    try:
+        number = min(max(int(number), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        number = 1
+    counted = rows.annotate(total=Window(Count("pk")))
+    start = (number - 1) * per_page
+    found = list(counted[start : start + per_page])
+    if found:
+        return ListingPage(found, number, found[0].total, per_page)
+    total = rows.count()
+    if total == 0 or number == 1:
+        return ListingPage([], 1, total, per_page)
+    last = -(-total // per_page)
+    return ListingPage(list(counted[(last - 1) * per_page : last * per_page]), last, total, per_page)
+
+
+def offer_of(row: MentorListing) -> MentorOffer:
+    return MentorOffer(
+        mentor_id=row.mentor_id,
+        sector_id=row.sector_id,
+        expertise_mask=mask_of(ids_in(row.expertise_bits)),
+        language_mask=mask_of(ids_in(row.language_bits)),
+        country=row.country,
+        capacity=row.capacity,
+        free_places=max(row.capacity - row.active_mentees, 0),
+    )
+
+
+def score_sql(needs: MenteeNeeds) -> RawSQL:
+    """`suggest.score` written in SQL over the listing's columns: the same terms, weights and rounding.
+
+    Computed in double precision, as Python does. Every score is a sum of a few small fractions (areas
+    matched of at most a few dozen wanted, places free of at most ten), so no exact score lies within 1e-9
+    of a rounding boundary at four decimals, and ROUND(total * 10000) / 10000 gives Python's
+    `round(total, 4)` exactly, ties included. tests/matching/test_listing_table.py checks the ranking
+    against `suggest.rank` on generated data, on both databases.
+    """
+    t = MentorListing._meta.db_table
+    weight = "CAST(%s AS DOUBLE PRECISION)"
+    parts, params = [], []
+    if needs.sector_id is not None:
+        parts.append(f'CASE WHEN "{t}"."sector_id" = %s THEN {weight} ELSE 0 END')
+        params += [needs.sector_id, WEIGHTS["sector"]]
+    wanted = ids_of(needs.expertise_mask)
+    if wanted:
+        one = f"""CASE WHEN substr("{t}"."expertise_bits", %s, 1) = '1' THEN 1 ELSE 0 END"""
+        matched = " + ".join(one for _ in wanted)
+        parts.append(f"{weight} * ({matched}) / {weight}")
+        params += [WEIGHTS["expertise"], *wanted, len(wanted)]
+    if needs.language_id is not None:
+        parts.append(f"""CASE WHEN substr("{t}"."language_bits", %s, 1) = '1' THEN {weight} ELSE 0 END""")
+        params += [needs.language_id, WEIGHTS["language"]]
+    if needs.country:
+        parts.append(f'CASE WHEN "{t}"."country" = %s THEN {weight} ELSE 0 END')
+        params += [needs.country, WEIGHTS["country"]]
+    free = f'("{t}"."capacity" - "{t}"."active_mentees")'
+    parts.append(
+        f'CASE WHEN "{t}"."active_mentees" < "{t}"."capacity" THEN {weight} * {free} / "{t}"."capacity" ELSE 0 END'
+    )
+    params.append(WEIGHTS["places"])
+    # Only constant SQL text is joined; every value is a parameter.
+    total = " + ".join(parts)
+    return RawSQL(f"ROUND(({total}) * 10000) / 10000", params, output_field=FloatField())  # noqa: S611
+
+
+def ranked(scheme: Scheme, needs: MenteeNeeds, *, exclude, limit: int = 10) -> list[MentorListing]:
+    """The best `limit` listed mentors with a free place, best first (ties: lower mentor id), in one query.
+
+    `exclude` is a queryset of mentor ids not to propose (matching.selectors.excluded_mentor_ids).
+    """
+    rows = (
+        MentorListing.objects.filter(
+            scheme=scheme, availability=MentorProfile.Availability.ACCEPTING, active_mentees__lt=F("capacity")
+        )
+        .exclude(mentor_id__in=exclude)
+        .annotate(score=score_sql(needs))
+        .order_by("-score", "mentor_id")
+    )
+    return list(rows[:limit])
+
+
+# --- Words for ids -------------------------------------------------------------------------------------------
+
+NAMES_VERSION_KEY = "matching:names-version"
+_names_cache: dict[str, tuple[str, Names]] = {}
+
+
+def names_changed() -> None:
+    cache.delete(NAMES_VERSION_KEY)
+
+
 def names() -> Names:
-    """Sector, language and country names for the reasons, cached like the index."""
-    version = _version()
+    """Sector, language, expertise and country names: reference data, read once per process and change."""
+    version = cache.get_or_set(NAMES_VERSION_KEY, lambda: uuid.uuid4().hex, None)
     cached = _names_cache.get("names")
     if cached and cached[0] == version:
         return cached[1]
@@ -114,6 +395,42 @@ def names() -> Names:
         sectors=dict(Sector.objects.values_list("pk", "name")),
         languages=dict(Language.objects.values_list("pk", "name")),
         countries=dict(countries),
+        areas=dict(ExpertiseArea.objects.values_list("pk", "name")),
     )
     _names_cache["names"] = (version, value)
     return value
+
+
+@dataclass
+class MentorCard:
+    """What a mentor's card shows, read from the listing row and the names (no further query)."""
+
+    pk: int  # the profile's id, for its link
+    mentor_id: int
+    first_name: str
+    role_title: str
+    sector: str
+    areas: list[str]
+    languages: list[str]
+    country: str
+    availability: str
+    active_mentees: int
+    capacity: int
+    reasons: list[str] = field(default_factory=list)
+
+
+def card_of(row: MentorListing, lookup: Names, reasons: list[str] | None = None) -> MentorCard:
+    return MentorCard(
+        pk=row.profile_id,
+        mentor_id=row.mentor_id,
+        first_name=row.first_name,
+        role_title=row.role_title,
+        sector=lookup.sectors.get(row.sector_id, ""),
+        areas=sorted(lookup.areas.get(pk, "") for pk in ids_in(row.expertise_bits)),
+        languages=sorted(lookup.languages.get(pk, "") for pk in ids_in(row.language_bits)),
+        country=lookup.countries.get(row.country, row.country),
+        availability=row.availability,
+        active_mentees=row.active_mentees,
+        capacity=row.capacity,
+        reasons=reasons or [],
+    )

@@ -241,3 +241,43 @@ class ConflictBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mentee.first_name} and {self.mentor.first_name}: {self.get_kind_display()}"
+
+
+class MentorListing(models.Model):
+    """One listed mentor in one scheme, with the facts search and suggestions read (R-PROFILE-3, R-MATCH-1).
+
+    Derived, never edited by hand: `matching.listing.refresh` writes it from the eligibility engine
+    (`listed_profiles`) whenever something a listing depends on is saved, and a scheduled job
+    refreshes every scheme as dates pass. Sets of ids are strings of "0"/"1" where position n
+    (from 1) is id n, so SQL on either database tests an id with one `substr`.
+    """
+
+    scheme = models.ForeignKey("mentoring.Scheme", on_delete=models.CASCADE, related_name="+")
+    profile = models.ForeignKey(MentorProfile, on_delete=models.CASCADE, related_name="listings")
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    first_name = models.CharField(max_length=150)
+    role_title = models.CharField(max_length=120)
+    sector = models.ForeignKey(Sector, on_delete=models.CASCADE, related_name="+")
+    country = CountryField(blank=True)
+    availability = models.CharField(max_length=10, choices=MentorProfile.Availability.choices)
+    capacity = models.PositiveSmallIntegerField()
+    active_mentees = models.PositiveSmallIntegerField()
+    expertise_bits = models.TextField(blank=True)
+    language_bits = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scheme", "profile"], name="one_listing_per_scheme_profile")]
+        indexes = [models.Index(fields=["scheme", "first_name", "profile"], name="listing_scheme_name")]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} in scheme {self.scheme_id}"
+
+
+class ListingState(models.Model):
+    """When a scheme's whole listing was last brought in line with the engine."""
+
+    scheme = models.OneToOneField("mentoring.Scheme", on_delete=models.CASCADE, related_name="+")
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Listing of scheme {self.scheme_id}, refreshed {self.refreshed_at:%Y-%m-%d %H:%M}"

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from matching import cohort
-from matching.listing import listed_profiles, load_offers, names, offers_for, with_places
-from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
-from matching.suggest import MenteeNeeds, MentorOffer, Suggestion, explain, mask_of, rank
+from matching import cohort, listing
+from matching.listing import MentorCard, card_of, names
+from matching.models import MenteeProfile, MentorListing, MentorProfile, MentorshipRequest
+from matching.suggest import MenteeNeeds, MentorOffer, explain, mask_of, score
 from mentoring.models import Pairing, Role, Scheme, SchemeMembership
 from safeguarding import eligibility
 
@@ -27,24 +28,16 @@ DECLINE_COOLDOWN = datetime.timedelta(days=90)
 
 
 def mentor_search(scheme: Scheme, *, sector=None, expertise=None, language=None, country="", availability=""):
-    """Listed mentors of `scheme` filtered as the search form asks, ready to render."""
-    profiles = listed_profiles(scheme)
-    if sector:
-        profiles = profiles.filter(sector=sector)
-    if expertise:
-        profiles = profiles.filter(expertise=expertise)
-    if language:
-        profiles = profiles.filter(languages=language)
-    if country:
-        profiles = profiles.filter(country=country)
-    if availability:
-        profiles = profiles.filter(availability=availability)
-    return (
-        with_places(profiles)
-        .select_related("user", "sector")
-        .prefetch_related("expertise", "languages")
-        .order_by("user__first_name", "pk")
+    """Listed mentors of `scheme` filtered as the search form asks, by first name (rows of the listing table)."""
+    listing.ensure_built(scheme)
+    return listing.search(
+        scheme, sector=sector, expertise=expertise, language=language, country=country, availability=availability
     )
+
+
+def mentor_cards(rows) -> list[MentorCard]:
+    lookup = names()
+    return [card_of(row, lookup) for row in rows]
 
 
 def needs_for(mentee) -> MenteeNeeds | None:
@@ -60,52 +53,94 @@ def needs_for(mentee) -> MenteeNeeds | None:
     )
 
 
+@dataclass(frozen=True)
+class MenteeGoals:
+    needs: MenteeNeeds | None  # None until they set out their goals
+    active_mentors: int  # their active pairings in the scheme (R-MATCH-8)
+
+
+def mentee_goals(mentee, scheme: Scheme) -> MenteeGoals:
+    """What the mentor search needs to know of the mentee, in two queries."""
+    active = (
+        Pairing.objects.active()
+        .filter(mentee=OuterRef("user"), scheme=scheme)
+        .order_by()
+        .values("mentee")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    profile = (
+        MenteeProfile.objects.filter(user=mentee)
+        .annotate(active_mentors=Coalesce(Subquery(active, output_field=IntegerField()), Value(0)))
+        .first()
+    )
+    if profile is None:
+        return MenteeGoals(None, Pairing.objects.active().filter(mentee=mentee, scheme=scheme).count())
+    areas = profile.expertise.through.objects.filter(menteeprofile_id=profile.pk).values_list(
+        "expertisearea_id", flat=True
+    )
+    needs = MenteeNeeds(
+        mentee_id=mentee.pk,
+        sector_id=profile.sector_id,
+        expertise_mask=mask_of(areas),
+        language_id=profile.language_id,
+        country=str(profile.country or ""),
+    )
+    return MenteeGoals(needs, profile.active_mentors)
+
+
+def _partners(mentee_ids):
+    return Pairing.objects.filter(mentee_id__in=mentee_ids)
+
+
+def _asked(mentee_ids, scheme: Scheme, now: datetime.datetime):
+    return MentorshipRequest.objects.filter(mentee_id__in=mentee_ids, scheme=scheme).filter(
+        Q(status=MentorshipRequest.Status.PENDING)
+        | Q(status=MentorshipRequest.Status.DECLINED, responded_at__gte=now - DECLINE_COOLDOWN)
+    )
+
+
 def exclusions(mentee_ids: list[int], scheme: Scheme, *, now: datetime.datetime | None = None) -> dict[int, set[int]]:
     """For each mentee, the mentors not to propose (R-MATCH-7): anyone they were ever paired with, anyone who
     declined them in this scheme in the last DECLINE_COOLDOWN, anyone they are waiting on, and themselves.
     A former partner can still be asked by name; this only keeps them out of suggestions and cohort runs."""
     now = now or timezone.now()
     excluded: dict[int, set[int]] = {mentee_id: {mentee_id} for mentee_id in mentee_ids}
-    partners = Pairing.objects.filter(mentee_id__in=mentee_ids).values_list("mentee_id", "mentor_id")
-    asked = (
-        MentorshipRequest.objects.filter(mentee_id__in=mentee_ids, scheme=scheme)
-        .filter(
-            Q(status=MentorshipRequest.Status.PENDING)
-            | Q(status=MentorshipRequest.Status.DECLINED, responded_at__gte=now - DECLINE_COOLDOWN)
-        )
-        .values_list("mentee_id", "mentor_id")
-    )
+    partners = _partners(mentee_ids).values_list("mentee_id", "mentor_id")
+    asked = _asked(mentee_ids, scheme, now).values_list("mentee_id", "mentor_id")
     for mentee_id, mentor_id in [*partners, *asked]:
         excluded[mentee_id].add(mentor_id)
     return excluded
+
+
+def excluded_mentor_ids(mentee, scheme: Scheme, *, now: datetime.datetime | None = None):
+    """`exclusions` for one mentee as a query of mentor ids, for SQL to leave out (the same two sources)."""
+    now = now or timezone.now()
+    partners = _partners([mentee.pk]).order_by().values("mentor_id")
+    asked = _asked([mentee.pk], scheme, now).order_by().values("mentor_id")
+    return partners.union(asked, get_user_model().objects.filter(pk=mentee.pk).order_by().values("pk"))
 
 
 def excluded_mentors(mentee, scheme: Scheme, *, now: datetime.datetime | None = None) -> set[int]:
     return exclusions([mentee.pk], scheme, now=now)[mentee.pk]
 
 
-@dataclass
-class SuggestedMentor:
-    profile: MentorProfile
-    suggestion: Suggestion
-    reasons: list[str]
+def suggestions_for(mentee, scheme: Scheme, *, limit: int = 5, needs: MenteeNeeds | None = None) -> list[MentorCard]:
+    """Ranked mentors for this mentee with the reasons in words; empty until they set their goals.
 
-
-def suggestions_for(mentee, scheme: Scheme, *, limit: int = 5) -> list[SuggestedMentor]:
-    """Ranked mentors for this mentee with the reasons in words; empty until they set their goals."""
-    needs = needs_for(mentee)
+    Ranked in the database over the listing table (`listing.ranked`, the same score as `suggest.score`);
+    the reasons come from `suggest.score` itself for the few it keeps.
+    """
+    needs = needs or needs_for(mentee)
     if needs is None:
         return []
-    offers = offers_for(scheme)
-    ranked = rank(needs, offers.values(), limit=limit, exclude=excluded_mentors(mentee, scheme))
-    profiles = {
-        p.user_id: p
-        for p in with_places(MentorProfile.objects.filter(user_id__in=[s.mentor_id for s in ranked]))
-        .select_related("user", "sector")
-        .prefetch_related("expertise", "languages")
-    }
+    listing.ensure_built(scheme)
     lookup = names()
-    return [SuggestedMentor(profiles[s.mentor_id], s, explain(s, lookup)) for s in ranked]
+    cards = []
+    for row in listing.ranked(scheme, needs, exclude=excluded_mentor_ids(mentee, scheme), limit=limit):
+        suggestion = score(needs, listing.offer_of(row))
+        cards.append(card_of(row, lookup, explain(suggestion, lookup)))
+    return cards
 
 
 @dataclass
@@ -208,7 +243,7 @@ def cohort_inputs(scheme: Scheme, *, network=None) -> CohortInputs:
         .order_by("user_id")
         .values_list("user_id", "sector_id", "language_id", "country")
     ]
-    offers = load_offers(scheme)  # fresh: cohort matching must see every place as it is now
+    offers = listing.load_offers(scheme)  # fresh: cohort matching must see every place as it is now
     if network is not None:
         in_network = set(
             SchemeMembership.objects.filter(scheme=scheme, role=Role.MENTOR, network=network).values_list(
@@ -344,9 +379,9 @@ def access_mentor_profile(user, pk: int) -> MentorProfile:
     profile = get_object_or_404(MentorProfile.objects.select_related("user", "sector"), pk=pk)
     if profile.user_id == user.pk:
         return profile
-    for scheme in mentee_schemes(user):
-        if listed_profiles(scheme).filter(pk=pk).exists():
-            return profile
+    # The listing table, derived from the engine (matching/listing.py): listed in one of the user's mentee schemes.
+    if MentorListing.objects.filter(profile_id=pk, scheme__in=mentee_schemes(user)).exists():
+        return profile
     raise Http404("No such mentor.")
 
 

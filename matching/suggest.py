@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 WEIGHTS: Mapping[str, float] = {
     "sector": 3.0,  # same sector
@@ -124,11 +124,12 @@ def rank(
 
 @dataclass(frozen=True)
 class Names:
-    """What ids mean, for the words: sector and language names, country names."""
+    """What ids mean, for the words: sector, language and expertise names, country names."""
 
     sectors: Mapping[int, str]
     languages: Mapping[int, str]
     countries: Mapping[str, str]
+    areas: Mapping[int, str] = field(default_factory=dict)
 
 
 def explain(suggestion: Suggestion, names: Names) -> list[str]:

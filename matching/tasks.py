@@ -6,3 +6,11 @@ from matching import services
 @shared_task(acks_late=True)
 def expire_requests() -> int:
     return services.requests_expire()
+
+
+@shared_task(acks_late=True)
+def refresh_listings() -> int:
+    """Bring every scheme's listing in line with the engine as dates pass (matching/listing.py)."""
+    from matching import listing  # noqa: PLC0415
+
+    return listing.refresh_all()

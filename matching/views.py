@@ -2,12 +2,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from matching import selectors, services
+from matching import listing, selectors, services
 from matching.forms import (
     AcceptForm,
     DeclineForm,
@@ -18,8 +17,8 @@ from matching.forms import (
     SearchForm,
 )
 from matching.models import MenteeProfile, MentorProfile
-from mentoring.models import Role, Scheme
-from mentoring.selectors import active_mentee_count, mentor_limit_message, mentor_limit_reached
+from mentoring.models import Role, Scheme, SchemeMembership
+from mentoring.selectors import active_mentee_count, mentor_limit_message
 from safeguarding import concerns, eligibility
 from safeguarding.forms import ConcernForm
 from safeguarding.models import Concern
@@ -81,30 +80,45 @@ def mentee_goals_edit(request):
 
 @login_required
 def mentor_list(request):
-    """Search listed mentors, with ranked suggestions first (R-MATCH-1)."""
-    scheme = mentee_scheme(request)
-    context = {"title": "Find a mentor", "scheme": scheme}
-    if scheme is None:
-        return render(request, "matching/mentor_list.html", context)
-    check = eligibility.check(request.user, scheme, Role.MENTEE)
-    form = SearchForm(request.GET or None)
+    """Search listed mentors, with ranked suggestions first (R-MATCH-1).
+
+    A fixed, small number of queries whatever the number of mentors: the member's schemes with
+    their memberships, their eligibility, their goals, the ranking, and the page with its count
+    (tests/matching/test_search.py holds it to 10 with the site's own bell and badges).
+    """
+    memberships = list(
+        SchemeMembership.objects.filter(user=request.user, role=Role.MENTEE)
+        .select_related("scheme")
+        .order_by("scheme__name")
+    )
+    context = {"title": "Find a mentor", "schemes": [m.scheme for m in memberships]}
+    if not memberships:
+        return render(request, "matching/mentor_list.html", context | {"scheme": None})
+    slug = request.GET.get("scheme")
+    membership = next((m for m in memberships if m.scheme.slug == slug), None) if slug else memberships[0]
+    if membership is None:
+        raise Http404("You are not a mentee in that scheme.")
+    scheme = membership.scheme
+    check = eligibility.check(request.user, scheme, Role.MENTEE, membership=membership)
+    form = SearchForm(request.GET or None, names=listing.names())
     filters = form.cleaned_data if form.is_valid() else {}
     filters = {k: v for k, v in filters.items() if v}
-    results = selectors.mentor_search(scheme, **filters)
-    page = Paginator(results, 20).get_page(request.GET.get("page"))
+    page = listing.page_of(selectors.mentor_search(scheme, **filters), request.GET.get("page"))
+    goals = selectors.mentee_goals(request.user, scheme)
+    at_limit = goals.active_mentors >= scheme.max_mentors_per_mentee
+    suggest = check.ok and not filters and not at_limit and goals.needs is not None
     query = request.GET.copy()
     query.pop("page", None)
-    at_limit = mentor_limit_reached(request.user, scheme)
-    suggest = check.ok and not filters and not at_limit
     context.update(
+        scheme=scheme,
         at_limit_message=mentor_limit_message(scheme) if at_limit else "",
         eligibility=check,
         form=form,
         page=page,
+        cards=selectors.mentor_cards(page),
         query=query.urlencode(),
-        schemes=selectors.mentee_schemes(request.user),
-        suggestions=selectors.suggestions_for(request.user, scheme) if suggest else [],
-        has_goals=MenteeProfile.objects.filter(user=request.user).exists(),
+        suggestions=selectors.suggestions_for(request.user, scheme, needs=goals.needs) if suggest else [],
+        has_goals=goals.needs is not None,
     )
     return render(request, "matching/mentor_list.html", context)
 

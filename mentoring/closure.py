@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -42,8 +43,28 @@ def closing_schemes(*, today: datetime.date | None = None):
     return Scheme.objects.filter(closes_on__gte=today, closes_on__lte=today + datetime.timedelta(days=NOTICE_DAYS))
 
 
+CLOSE_DATES_KEY = "mentoring:any-scheme-close-date"
+
+
+def any_close_date() -> bool:
+    """Whether any scheme has a close date: asked of the shared cache, so most pages read no table for it."""
+    known = cache.get(CLOSE_DATES_KEY)
+    if known is None:
+        known = Scheme.objects.filter(closes_on__isnull=False).exists()
+        cache.set(CLOSE_DATES_KEY, known, 3600)
+    return known
+
+
+def close_dates_changed(**kwargs) -> None:
+    """A scheme was saved: forget the answer now, and again after commit so no process keeps an older one."""
+    cache.delete(CLOSE_DATES_KEY)
+    transaction.on_commit(lambda: cache.delete(CLOSE_DATES_KEY), robust=True)
+
+
 def closure_banners_for(user, *, today: datetime.date | None = None) -> list[dict]:
     """What each scheme `user` takes part in says of its closing: from two weeks before, and after."""
+    if not any_close_date():
+        return []
     today = today or timezone.localdate()
     schemes = Scheme.objects.filter(
         closes_on__lte=today + datetime.timedelta(days=NOTICE_DAYS),

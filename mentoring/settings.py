@@ -169,6 +169,9 @@ CELERY_BEAT_SCHEDULE = {
     # Catches important notifications whose email failed or whose task was lost.
     "send-pending-notification-emails": {"task": "messaging.tasks.send_notification_emails", "schedule": 300.0},
     "expire-mentorship-requests": {"task": "matching.tasks.expire_requests", "schedule": 3600.0},
+    # Issue 10: the listing table follows every save at once; this catches what only the date changes
+    # (a DBS check, a membership or a course expiring at midnight where the mentor lives). 15 minutes.
+    "refresh-mentor-listings": {"task": "matching.tasks.refresh_listings", "schedule": 900.0},
     # Issue 7 (feedback): ask at the midpoint and after an ending, remind once; daily.
     "send-feedback-requests": {"task": "mentoring.ending_tasks.send_feedback_requests", "schedule": 86400.0},
     # Issue 7, agreement part: the one reminder of an agreement not agreed in time.

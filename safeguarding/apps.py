@@ -9,3 +9,11 @@ class SafeguardingConfig(AppConfig):
         from safeguarding import change_history  # noqa: PLC0415
 
         change_history.register_all()
+
+        from django.db.models.signals import post_delete, post_save  # noqa: PLC0415
+
+        from mentoring.models import TermsVersion  # noqa: PLC0415
+        from safeguarding.eligibility import documents_changed  # noqa: PLC0415
+
+        post_save.connect(documents_changed, sender=TermsVersion, dispatch_uid="eligibility-documents-save")
+        post_delete.connect(documents_changed, sender=TermsVersion, dispatch_uid="eligibility-documents-delete")

@@ -30,12 +30,16 @@ from __future__ import annotations
 import datetime
 import functools
 import operator
+import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -128,6 +132,34 @@ class NotEligible(ValidationError):
         return (type(self), (self.eligibility,))
 
 
+# --- The documents every member accepts ----------------------------------------------------
+
+DOCUMENTS_VERSION_KEY = "eligibility:documents-version"
+DOCUMENTS_TTL_SECONDS = 60  # a version published for a later moment is current within this long of it
+_documents: dict[str, tuple[str, float, tuple[TermsVersion, ...]]] = {}
+
+
+def current_documents() -> tuple[TermsVersion, ...]:
+    """The current version of each document a member must accept, read once per process and change.
+
+    A save of any version clears the shared version key (safeguarding/apps.py), so every process
+    reads them again at once; nothing else changes them but time, hence the short TTL.
+    """
+    version = cache.get_or_set(DOCUMENTS_VERSION_KEY, lambda: uuid.uuid4().hex, None)
+    cached = _documents.get("current")
+    if cached and cached[0] == version and time.monotonic() - cached[1] < DOCUMENTS_TTL_SECONDS:
+        return cached[2]
+    documents = tuple(TermsVersion.objects.current_to_accept())
+    _documents["current"] = (version, time.monotonic(), documents)
+    return documents
+
+
+def documents_changed(**kwargs) -> None:
+    """Now, for this process's next read; and after commit, so no process keeps what it read before."""
+    cache.delete(DOCUMENTS_VERSION_KEY)
+    transaction.on_commit(lambda: cache.delete(DOCUMENTS_VERSION_KEY), robust=True)
+
+
 # --- The date a rule is judged on ------------------------------------------------------
 
 
@@ -197,7 +229,7 @@ class Criteria:
     @classmethod
     def on(cls, today: datetime.date, scheme: Scheme, role: str, *, documents=None) -> Criteria:
         if documents is None:
-            documents = tuple(TermsVersion.objects.current_to_accept())
+            documents = current_documents()
         return cls(scheme=scheme, role=role, today=today, documents=tuple(documents))
 
     @cached_property
@@ -599,7 +631,7 @@ def eligible_users(scheme: Scheme, role: str, *, today: datetime.date | None = N
     Runs two queries to build it (the current documents), and one more without `today`
     (the candidates' time zones).
     """
-    documents = tuple(TermsVersion.objects.current_to_accept())
+    documents = current_documents()
     users = get_user_model().objects.all()
     if today is not None:
         return users.filter(Criteria.on(today, scheme, role, documents=documents).q())

@@ -52,7 +52,7 @@ def suspend(concern, lead):
 
 def listed(client, searcher, mentor) -> bool:
     client.force_login(searcher)
-    shown = [p.user_id for p in client.get(reverse("mentor_list")).context["page"]]
+    shown = [p.mentor_id for p in client.get(reverse("mentor_list")).context["page"]]
     return mentor.pk in shown
 
 

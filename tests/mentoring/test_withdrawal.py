@@ -19,8 +19,12 @@ from tests.mentoring.ending_fixtures import membership, pair  # noqa: F401
 NO_CONFLICT = {"kind": "none", "details": "", "manageable": True}
 
 
+# Derived data, rewritten from the records whenever they change: a withdrawn mentor's listing row goes.
+DERIVED = {"matching.MentorListing"}
+
+
 def row_counts() -> dict:
-    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models() if m._meta.label not in DERIVED}
 
 
 def test_pausing_keeps_the_pairing_but_stops_listing_and_new_requests(client, pair, scheme, network):

@@ -1,0 +1,235 @@
+"""The listing table: derived from the one eligibility engine, kept in line by every write, ranked in SQL with the
+same score as `suggest` (issue 10 items 1 and 2; R-PROFILE-3, R-ELIG-6, R-MATCH-1)."""
+
+import datetime
+import random
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import Language
+from matching import listing, selectors, services
+from matching.models import MentorListing, MentorProfile
+from matching.suggest import MenteeNeeds, mask_of, rank
+from mentoring.models import Pairing, Role, SchemeMembership
+from safeguarding.models import DBSCheck, TrainingRecord
+from tests import factories
+
+COLUMNS = ("mentor_id", *listing.COLUMNS[1:])
+
+
+def table(scheme) -> dict[int, tuple]:
+    rows = MentorListing.objects.filter(scheme=scheme).values_list("profile_id", *COLUMNS)
+    return {row[0]: row[1:] for row in rows}
+
+
+def engine(scheme) -> dict[int, tuple]:
+    """What the engine says the table should hold, computed afresh (listed_profiles, with places)."""
+    return {pk: tuple(getattr(row, c) for c in COLUMNS) for pk, row in listing._desired(scheme, None).items()}
+
+
+def assert_agrees(*schemes):
+    for scheme in schemes:
+        assert table(scheme) == engine(scheme)
+        assert set(MentorListing.objects.filter(scheme=scheme).values_list("mentor_id", flat=True)) == set(
+            listing.listed_profiles(scheme).values_list("user_id", flat=True)
+        )
+
+
+@pytest.fixture
+def mentors(documents, scheme, dbs_scheme, network):
+    areas = [factories.ExpertiseAreaFactory(name=f"Area {i}") for i in range(3)]
+    people = [factories.listed_mentor(scheme, network, expertise=areas[: i % 3 + 1], capacity=2) for i in range(4)]
+    factories.MembershipFactory(user=people[0], scheme=dbs_scheme, network=network, role=Role.MENTOR)
+    factories.DBSCheckFactory(user=people[0])
+    return people
+
+
+def test_every_kind_of_write_keeps_the_table_in_line_with_the_engine(mentors, scheme, dbs_scheme, network):
+    # Issue 10 item 1: derived from the one set of rules, after each write that can change a listing
+    first, second, third, fourth = mentors
+    assert_agrees(scheme, dbs_scheme)
+    assert len(table(scheme)) == 4 and len(table(dbs_scheme)) == 1
+    steps = [
+        lambda: services_profile(first, status=MentorProfile.Status.CHANGES_REQUESTED),
+        lambda: services_profile(first, status=MentorProfile.Status.APPROVED, availability="paused"),
+        lambda: second.mentor_profile.expertise.clear(),
+        lambda: second.mentor_profile.languages.add(Language.objects.get(code="fr")),
+        lambda: Pairing.objects.create(
+            scheme=scheme, mentor=third, mentee=factories.eligible_mentee(scheme, network), network=network
+        ),
+        lambda: Pairing.objects.get(mentor=third).delete(),
+        lambda: save(SchemeMembership.objects.get(user=fourth, scheme=scheme), status="paused"),
+        lambda: save(SchemeMembership.objects.get(user=fourth, scheme=scheme), status="active"),
+        lambda: save(fourth, membership_status="lapsed"),
+        lambda: save(fourth, membership_status="active", first_name="Renamed"),
+        lambda: TrainingRecord.objects.filter(user=second).first().delete(),
+        lambda: DBSCheck.objects.filter(user=first).first().delete(),
+        lambda: factories.DBSCheckFactory(user=first),
+        lambda: save(dbs_scheme, dbs_recheck_years=1),
+        lambda: factories.TermsVersionFactory(kind="terms", version="2027.1"),  # nobody has accepted it yet
+        lambda: factories.accept_current_documents(first),
+    ]
+    for step in steps:
+        step()
+        assert_agrees(scheme, dbs_scheme)
+    assert len(table(scheme)) == 1  # only `first` accepted the new terms
+
+
+def services_profile(user, **fields):
+    profile = MentorProfile.objects.get(user=user)
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.save()
+
+
+def save(obj, **fields):
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.save()
+
+
+def test_a_change_to_one_mentor_rewrites_that_mentors_row_only(mentors, scheme):
+    # Issue 10 item 1: no whole rebuild; nothing else differs afterwards
+    before = table(scheme)
+    profile = mentors[1].mentor_profile
+    profile.role_title = "Chief engineer"
+    with CaptureQueriesContext(connection) as captured:
+        profile.save()
+    writes = [
+        q["sql"] for q in captured.captured_queries if "matching_mentorlisting" in q["sql"] and "INSERT" in q["sql"]
+    ]
+    assert len(writes) == 1
+    after = table(scheme)
+    assert {pk for pk in before if before[pk] != after[pk]} == {profile.pk}
+    assert listing.refresh_all([scheme]) == 0  # the signal already wrote everything there was
+
+
+def test_what_only_the_date_changes_is_caught_by_the_scheduled_refresh(mentors, scheme):
+    # A course expiring at midnight is not a save: the scheduled job (every 15 minutes) catches it.
+    lapsed = mentors[2]
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    TrainingRecord.objects.filter(user=lapsed).update(expires_on=yesterday)  # as if the date had passed
+    assert lapsed.pk in {row[0] for row in table(scheme).values()}
+    assert listing.refresh_all() == 1
+    assert_agrees(scheme)
+    assert lapsed.pk not in {row[0] for row in table(scheme).values()}
+
+
+def test_a_scheme_is_built_on_its_first_read_after_a_deployment(mentors, scheme, seeker):
+    MentorListing.objects.all().delete()
+    listing.ListingState.objects.all().delete()
+    listing.cache.clear()
+    assert len(selectors.suggestions_for(seeker, scheme)) == 4
+    assert_agrees(scheme)
+
+
+# --- Ranking in SQL agrees with suggest.rank -------------------------------------------------------------------
+
+
+def needs_strategy(area_ids, language_ids, sector_ids):
+    return st.builds(
+        MenteeNeeds,
+        mentee_id=st.just(0),
+        sector_id=st.one_of(st.none(), st.sampled_from(sector_ids)),
+        expertise_mask=st.lists(st.sampled_from(area_ids), max_size=5).map(mask_of),
+        language_id=st.one_of(st.none(), st.sampled_from(language_ids)),
+        country=st.sampled_from(["", "GB", "FR"]),
+    )
+
+
+@pytest.fixture
+def ranked_world(documents, scheme, network):
+    sectors = [factories.SectorFactory(name=f"Sector {i}") for i in range(3)]
+    areas = [factories.ExpertiseAreaFactory(name=f"Area {i}") for i in range(7)]
+    for i in range(12):
+        factories.listed_mentor(scheme, network, sector=sectors[i % 3], capacity=1 + i % 10)
+    return scheme, sectors, areas
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_sql_ranking_gives_the_same_mentors_scores_and_order_as_suggest(ranked_world, data):
+    # Issue 10 item 2: `suggest` is the reference; the database ranks with the same score and ties
+    scheme, sectors, areas = ranked_world
+    area_ids = [a.pk for a in areas]
+    language_ids = list(Language.objects.values_list("pk", flat=True)[:6])
+    rng = random.Random(data.draw(st.integers(0, 10_000)))
+    rows = list(MentorListing.objects.filter(scheme=scheme))
+    for row in rows:  # random facts straight into the table: the ranking reads nothing else
+        row.sector_id = rng.choice(sectors).pk
+        row.country = rng.choice(["GB", "FR", "DE"])
+        row.capacity = rng.randint(1, 10)
+        row.active_mentees = rng.randint(0, row.capacity)
+        row.availability = rng.choice(["accepting", "accepting", "paused"])
+        row.expertise_bits = listing.bits_of(rng.sample(area_ids, rng.randint(0, 4)))
+        row.language_bits = listing.bits_of(rng.sample(language_ids, rng.randint(0, 3)))
+    MentorListing.objects.bulk_update(
+        rows,
+        ["sector", "country", "capacity", "active_mentees", "availability", "expertise_bits", "language_bits"],
+    )
+    needs = data.draw(needs_strategy(area_ids, language_ids, [s.pk for s in sectors]))
+    excluded = {rows[0].mentor_id}
+    ranked = listing.ranked(
+        scheme, needs, exclude=MentorListing.objects.filter(mentor_id__in=excluded).values("mentor_id"), limit=8
+    )
+    offers = [listing.offer_of(row) for row in rows if row.availability == "accepting"]
+    expected = rank(needs, offers, limit=8, exclude=excluded)
+    assert [(r.mentor_id, float(r.score)) for r in ranked] == [(s.mentor_id, s.score) for s in expected]
+
+
+def test_bits_hold_any_id():
+    assert listing.bits_of([2, 4]) == "0101"
+    assert listing.ids_in(listing.bits_of({1, 70, 300})) == [1, 70, 300]
+    assert listing.bits_of([]) == ""
+
+
+# --- The page --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [10, 120])
+def test_the_find_a_mentor_page_runs_at_most_ten_queries_whatever_the_number_of_mentors(
+    client, seeker, scheme, network, count, django_assert_max_num_queries
+):
+    # Issue 10 item 2: constant in the number of mentors and at most 10, with and without filters
+    sector = factories.SectorFactory(name="Energy")
+    area = factories.ExpertiseAreaFactory(name="Power systems")
+    for i in range(count):
+        factories.listed_mentor(scheme, network, sector=sector, expertise=[area] if i % 2 else [], country="GB")
+    client.force_login(seeker)
+    client.get(reverse("mentor_list"))  # the first read of the day: names and documents come from the cache after
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("mentor_list"))
+    assert response.status_code == 200 and len(response.context["suggestions"]) == 5
+    assert f"{count} mentors found" in response.content.decode()
+    filters = {"sector": sector.pk, "expertise": area.pk, "language": Language.objects.get(code="en").pk}
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("mentor_list"), filters | {"country": "GB"})
+    assert response.status_code == 200
+    assert f"{count // 2} mentors found" in response.content.decode()
+
+
+def test_a_page_past_the_end_shows_the_last_page_and_a_bad_number_the_first(client, seeker, scheme, network):
+    for _ in range(25):
+        factories.listed_mentor(scheme, network)
+    client.force_login(seeker)
+    last = client.get(reverse("mentor_list"), {"page": "99"})
+    assert "Page 2 of 2" in last.content.decode() and len(last.context["cards"]) == 5
+    first = client.get(reverse("mentor_list"), {"page": "-3"})
+    assert "Page 1 of 2" in first.content.decode() and len(first.context["cards"]) == 20
+
+
+def test_the_search_filters_read_the_listing(client, seeker, scheme, network):
+    services.listed_profiles(scheme)  # the engine stays the definition; the page reads the table
+    french = Language.objects.get(code="fr")
+    shown = factories.listed_mentor(scheme, network, languages=[french], role_title="Speaks French")
+    factories.listed_mentor(scheme, network, role_title="English only")
+    client.force_login(seeker)
+    page = client.get(reverse("mentor_list"), {"language": french.pk}).content.decode()
+    assert "Speaks French" in page and "English only" not in page
+    assert f'href="{reverse("mentor_detail", args=[shown.mentor_profile.pk])}' in page
