@@ -155,6 +155,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # so every server process agrees. bench/messaging.py raises it: it measures throughput, not the limit.
 MESSAGE_RATE_LIMIT = env.int("MESSAGE_RATE_LIMIT", default=30)
 MESSAGE_RATE_WINDOW = env.int("MESSAGE_RATE_WINDOW", default=60)
+# At most this many HTTP requests run Django's views at once in each server process, each holding one
+# database connection; the rest wait in the event loop (mentoring/asgi.py). Two cores: 8 keeps them busy.
+WEB_DATABASE_THREADS = env.int("WEB_DATABASE_THREADS", default=8)
 # Threads per server process for the websockets' database work (messaging/consumers.py), each keeping one
 # connection: processes × this stays below PostgreSQL's max_connections. A few overlap the database's
 # round trips; many leave the event loop too small a share of the interpreter (bench/messaging.py). Tests
