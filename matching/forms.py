@@ -1,5 +1,7 @@
 from django import forms
-from django_countries import countries
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
 from matching.models import MAX_CAPACITY, ConflictDeclaration, MenteeProfile, MentorProfile
@@ -159,16 +161,37 @@ class ReportForm(forms.Form):
     )
 
 
+class QuickSelect(forms.Select):
+    """A select whose options are written in Python rather than through one template per option: the
+    country list alone has 250, and the stock widget spent most of the search page's time on them."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((key, mark_safe(" selected") if str(key) in chosen else "", label) for key, label in self.choices),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
 class SearchForm(forms.Form):
     """The mentor search's filters. Choices come from the cached names (`matching.listing.names`), so
     neither rendering nor checking the form reads a table; each filter is an id (or a country code)."""
 
-    sector = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    expertise = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Expertise")
-    language = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    country = forms.ChoiceField(required=False)
+    sector = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, widget=QuickSelect)
+    expertise = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Expertise", widget=QuickSelect
+    )
+    language = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, widget=QuickSelect)
+    country = forms.ChoiceField(required=False, widget=QuickSelect)
     availability = forms.ChoiceField(
-        required=False, choices=[("", "Any"), *MentorProfile.Availability.choices], label="Availability"
+        required=False,
+        choices=[("", "Any"), *MentorProfile.Availability.choices],
+        label="Availability",
+        widget=QuickSelect,
     )
 
     def __init__(self, *args, names, **kwargs):
@@ -180,4 +203,4 @@ class SearchForm(forms.Form):
         self.fields["sector"].choices = by_name(names.sectors, "Any sector")
         self.fields["expertise"].choices = by_name(names.areas, "Any area")
         self.fields["language"].choices = by_name(names.languages, "Any language")
-        self.fields["country"].choices = [("", "Any country"), *list(countries)]
+        self.fields["country"].choices = [("", "Any country"), *names.countries.items()]

@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, F, FloatField, Q, Window
+from django.db import transaction
+from django.db.models import F, FloatField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.db.models.lookups import Exact
@@ -192,6 +193,8 @@ def _refresh_scheme(scheme: Scheme, mentor_ids: list[int] | None) -> int:
     gone = [pk for pk in existing if pk not in desired]
     if gone:
         MentorListing.objects.filter(scheme=scheme, profile_id__in=gone).delete()
+    if changed:
+        counts_changed(scheme.pk)
     return len(changed) + len(gone)
 
 
@@ -256,7 +259,7 @@ def search(scheme: Scheme, *, sector=None, expertise=None, language=None, countr
 
 @dataclass
 class ListingPage:
-    """One page of a search, counted by the same query that reads it (a window count), 1-based."""
+    """One page of a search, 1-based, with the number of rows in all."""
 
     rows: list
     number: int
@@ -290,24 +293,39 @@ class ListingPage:
 
 
 MAX_PAGE = 100_000  # a larger number reads as past the end; an offset must fit the database's integers
+COUNT_TTL_SECONDS = 300
 
 
-def page_of(rows, number, *, per_page: int = 20) -> ListingPage:
-    """Page `number` of `rows` (a bad number reads as 1; past the end, the last page) in one query."""
+def _count_key(scheme_id: int) -> str:
+    return f"matching:listed-count:{scheme_id}"
+
+
+def counts_changed(scheme_id: int) -> None:
+    """Forget a scheme's cached count now, and after commit, so no process keeps one read before the change.
+    Called for every row written here, and for every row deleted however (matching/signals.py)."""
+    cache.delete(_count_key(scheme_id))
+    transaction.on_commit(lambda: cache.delete(_count_key(scheme_id)), robust=True)
+
+
+def page_of(rows, number, *, per_page: int = 20, scheme: Scheme | None = None) -> ListingPage:
+    """Page `number` of `rows` (a bad number reads as 1; past the end, the last page).
+
+    The page is read through the (scheme, first name) index, 20 rows whatever the size. The count is one
+    COUNT; with `scheme` (the unfiltered listing) it comes from the shared cache, which every write to the
+    scheme's listing clears, so most pages run the one query.
+    """
     try:
         number = min(max(int(number), 1), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
-    counted = rows.annotate(total=Window(Count("pk")))
+    total = cache.get(_count_key(scheme.pk)) if scheme is not None else None
+    if total is None:
+        total = rows.count()
+        if scheme is not None:
+            cache.set(_count_key(scheme.pk), total, COUNT_TTL_SECONDS)
+    number = min(number, max(1, -(-total // per_page)))
     start = (number - 1) * per_page
-    found = list(counted[start : start + per_page])
-    if found:
-        return ListingPage(found, number, found[0].total, per_page)
-    total = rows.count()
-    if total == 0 or number == 1:
-        return ListingPage([], 1, total, per_page)
-    last = -(-total // per_page)
-    return ListingPage(list(counted[(last - 1) * per_page : last * per_page]), last, total, per_page)
+    return ListingPage(list(rows[start : start + per_page]), number, total, per_page)
 
 
 def offer_of(row: MentorListing) -> MentorOffer:
@@ -394,7 +412,7 @@ def names() -> Names:
     value = Names(
         sectors=dict(Sector.objects.values_list("pk", "name")),
         languages=dict(Language.objects.values_list("pk", "name")),
-        countries=dict(countries),
+        countries={code: str(name) for code, name in countries},  # plain strings: no lazy lookups per page
         areas=dict(ExpertiseArea.objects.values_list("pk", "name")),
     )
     _names_cache["names"] = (version, value)

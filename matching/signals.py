@@ -11,7 +11,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from accounts.models import Language
 from matching import listing
-from matching.models import ExpertiseArea, MentorProfile, Sector
+from matching.models import ExpertiseArea, MentorListing, MentorProfile, Sector
 from mentoring.models import Pairing, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
 from safeguarding import eligibility
 from safeguarding.models import DBSCheck, TrainingRecord
@@ -56,6 +56,11 @@ def _scheme_saved(sender, instance, **kwargs):
     listing.refresh_all([instance])  # its DBS rule may have changed; a deleted scheme's rows go with it
 
 
+def _listing_row_deleted(sender, instance, **kwargs):
+    # However it goes (a refresh, or with its profile, mentor or scheme), the scheme's count changes.
+    listing.counts_changed(instance.scheme_id)
+
+
 def _names_changed(sender, **kwargs):
     listing.names_changed()
 
@@ -78,3 +83,4 @@ def connect() -> None:
     for model in (Sector, ExpertiseArea, Language):
         post_save.connect(_names_changed, sender=model, dispatch_uid=f"listing-names-{model._meta.label}")
     post_delete.connect(_area_deleted, sender=ExpertiseArea, dispatch_uid="listing-area-deleted")
+    post_delete.connect(_listing_row_deleted, sender=MentorListing, dispatch_uid="listing-row-deleted")

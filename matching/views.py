@@ -103,7 +103,9 @@ def mentor_list(request):
     form = SearchForm(request.GET or None, names=listing.names())
     filters = form.cleaned_data if form.is_valid() else {}
     filters = {k: v for k, v in filters.items() if v}
-    page = listing.page_of(selectors.mentor_search(scheme, **filters), request.GET.get("page"))
+    page = listing.page_of(
+        selectors.mentor_search(scheme, **filters), request.GET.get("page"), scheme=None if filters else scheme
+    )
     goals = selectors.mentee_goals(request.user, scheme)
     at_limit = goals.active_mentors >= scheme.max_mentors_per_mentee
     suggest = check.ok and not filters and not at_limit and goals.needs is not None
