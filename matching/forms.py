@@ -162,19 +162,49 @@ class ReportForm(forms.Form):
 
 
 class QuickSelect(forms.Select):
-    """A select whose options are written in Python rather than through one template per option: the
-    country list alone has 250, and the stock widget spent most of the search page's time on them."""
+    """A select whose options' HTML is written once for a set of choices (`options_html`, given by the
+    form), not through one template per option on every page: the country list alone has 250, and the
+    stock widget spent most of the search page's time on them. The chosen option is marked on that text."""
+
+    options_html: str | None = None
 
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
-        chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((key, mark_safe(" selected") if str(key) in chosen else "", label) for key, label in self.choices),
-        )
-        return format_html("<select{}>{}</select>", flatatt(final), options)
+        options = self.options_html
+        if options is None:
+            options = options_of(self.choices)
+        for chosen in self.format_value(value):
+            marker = format_html('<option value="{}">', chosen)
+            options = options.replace(marker, marker[:-1] + " selected>", 1)
+        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308 (escaped)
+
+
+def options_of(choices) -> str:
+    return format_html_join("", '<option value="{}">{}</option>', ((key, label) for key, label in choices))
+
+
+# The search form's choices and their options' HTML, for the names object they were made from.
+_prepared: dict = {}
+
+
+def _prepared_for(names) -> dict:
+    current = _prepared.get("current")
+    if current is None or current["names"] is not names:
+
+        def by_name(mapping, empty):
+            return [("", empty), *sorted(mapping.items(), key=lambda item: (item[1].casefold(), item[0]))]
+
+        choices = {
+            "sector": by_name(names.sectors, "Any sector"),
+            "expertise": by_name(names.areas, "Any area"),
+            "language": by_name(names.languages, "Any language"),
+            "country": [("", "Any country"), *names.countries.items()],
+        }
+        html = {field: options_of(field_choices) for field, field_choices in choices.items()}
+        current = {"names": names, "choices": choices, "html": html}
+        _prepared["current"] = current  # one assignment: a thread sees the old set or the new, never half
+    return current
 
 
 class SearchForm(forms.Form):
@@ -196,11 +226,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, names, **kwargs):
         super().__init__(*args, **kwargs)
-
-        def by_name(mapping, empty):
-            return [("", empty), *sorted(mapping.items(), key=lambda item: (item[1].casefold(), item[0]))]
-
-        self.fields["sector"].choices = by_name(names.sectors, "Any sector")
-        self.fields["expertise"].choices = by_name(names.areas, "Any area")
-        self.fields["language"].choices = by_name(names.languages, "Any language")
-        self.fields["country"].choices = [("", "Any country"), *names.countries.items()]
+        prepared = _prepared_for(names)
+        for field, choices in prepared["choices"].items():
+            self.fields[field].choices = choices
+            self.fields[field].widget.options_html = prepared["html"][field]

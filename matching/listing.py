@@ -53,7 +53,10 @@ COLUMNS = (
     "active_mentees",
     "expertise_bits",
     "language_bits",
+    "expertise_mask",
+    "language_mask",
 )
+MASK_IDS = 63  # ids below this are also bits of the *_mask integers (a signed 64-bit column)
 
 
 def listed_profiles(scheme: Scheme, *, today: datetime.date | None = None):
@@ -113,9 +116,16 @@ def ids_in(bits: str) -> list[int]:
     return [n for n, flag in enumerate(bits, start=1) if flag == "1"]
 
 
-def has_id(column: str, pk: int) -> Exact:
-    """Rows whose id set in `column` holds `pk`: one substr, the same on SQLite and PostgreSQL."""
-    return Exact(Substr(column, pk, 1), "1")
+def small_mask(ids: Iterable[int]) -> int:
+    """The ids below MASK_IDS as bits of one integer (bit n = id n)."""
+    return sum(1 << n for n in set(ids) if 0 < n < MASK_IDS)
+
+
+def has_id(column: str, pk: int):
+    """Rows whose id set `column` ("expertise" or "language") holds `pk`, the same on SQLite and PostgreSQL."""
+    if pk < MASK_IDS:
+        return Exact(F(f"{column}_mask").bitand(1 << pk), 1 << pk)
+    return Exact(Substr(f"{column}_bits", pk, 1), "1")
 
 
 # --- Keeping the table in line with the engine ----------------------------------------------------
@@ -164,6 +174,8 @@ def _desired(scheme: Scheme, mentor_ids: list[int] | None) -> dict[int, MentorLi
             active_mentees=active,
             expertise_bits=bits_of(expertise[pk]),
             language_bits=bits_of(languages[pk]),
+            expertise_mask=small_mask(expertise[pk]),
+            language_mask=small_mask(languages[pk]),
         )
         for pk, user_id, first_name, role_title, sector_id, country, availability, capacity, active in rows
     }
@@ -247,9 +259,9 @@ def search(scheme: Scheme, *, sector=None, expertise=None, language=None, countr
     if sector:
         rows = rows.filter(sector_id=sector)
     if expertise:
-        rows = rows.filter(has_id("expertise_bits", expertise))
+        rows = rows.filter(has_id("expertise", expertise))
     if language:
-        rows = rows.filter(has_id("language_bits", language))
+        rows = rows.filter(has_id("language", language))
     if country:
         rows = rows.filter(country=country)
     if availability:
@@ -351,18 +363,26 @@ def score_sql(needs: MenteeNeeds) -> RawSQL:
     """
     t = MentorListing._meta.db_table
     weight = "CAST(%s AS DOUBLE PRECISION)"
+
+    def holds(column: str) -> str:  # 1 if the row's set `column` holds the parameter's id, else 0
+        if column.endswith("_mask"):
+            return f'(("{t}"."{column}" >> %s) & 1)'
+        return f"""CASE WHEN substr("{t}"."{column}", %s, 1) = '1' THEN 1 ELSE 0 END"""
+
+    def column_for(kind: str, pk: int) -> str:
+        return f"{kind}_mask" if pk < MASK_IDS else f"{kind}_bits"
+
     parts, params = [], []
     if needs.sector_id is not None:
         parts.append(f'CASE WHEN "{t}"."sector_id" = %s THEN {weight} ELSE 0 END')
         params += [needs.sector_id, WEIGHTS["sector"]]
     wanted = ids_of(needs.expertise_mask)
     if wanted:
-        one = f"""CASE WHEN substr("{t}"."expertise_bits", %s, 1) = '1' THEN 1 ELSE 0 END"""
-        matched = " + ".join(one for _ in wanted)
+        matched = " + ".join(holds(column_for("expertise", pk)) for pk in wanted)
         parts.append(f"{weight} * ({matched}) / {weight}")
         params += [WEIGHTS["expertise"], *wanted, len(wanted)]
     if needs.language_id is not None:
-        parts.append(f"""CASE WHEN substr("{t}"."language_bits", %s, 1) = '1' THEN {weight} ELSE 0 END""")
+        parts.append(f"CASE WHEN {holds(column_for('language', needs.language_id))} = 1 THEN {weight} ELSE 0 END")
         params += [needs.language_id, WEIGHTS["language"]]
     if needs.country:
         parts.append(f'CASE WHEN "{t}"."country" = %s THEN {weight} ELSE 0 END')
