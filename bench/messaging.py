@@ -45,7 +45,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg2  # noqa: E402
+import psycopg  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 
 from tests.live_servers import RedisProcess, open_socket, server_env, start_servers  # noqa: E402
@@ -64,7 +64,7 @@ def database_ready(url: str, env: dict) -> None:
     name = parsed.path.lstrip("/")
     if "bench" not in name:
         raise SystemExit(f"The bench empties its database: {name!r} must have 'bench' in its name.")
-    admin = psycopg2.connect(url.replace(parsed.path, "/postgres"))
+    admin = psycopg.connect(url.replace(parsed.path, "/postgres"))
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
@@ -149,7 +149,7 @@ class CpuMeter:
         self.redis = redis_pid
 
     def _database_pids(self) -> list[int]:
-        with psycopg2.connect(self.database_url) as database, database.cursor() as cursor:
+        with psycopg.connect(self.database_url) as database, database.cursor() as cursor:
             cursor.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )

@@ -118,6 +118,18 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # Persistent connections are off, as Django advises under ASGI: each request runs its view
 # in a thread of its own, so kept connections would pile up rather than be reused.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# On PostgreSQL, a pool of open connections per process (psycopg 3's, which Django 5.1+ drives): a request
+# borrows one and gives it back, rather than opening a new one (a backend process, with cold caches) each
+# time. Bounded by DATABASE_POOL_MAX; WEB_DATABASE_THREADS and SOCKET_DATABASE_THREADS stay within it.
+DATABASE_POOL_MAX = env.int("DATABASE_POOL_MAX", default=12)
+# Tests open and close connections as they please (and drop the test database at the end): no pool there;
+# the server processes that tests start run the production configuration, pool included.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=not TESTING):
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX,
+        "timeout": 30,  # a request waits this long for a free connection before it fails
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers queue rather than fail with "database is locked" (Django 5.1+):
     # every transaction takes the write lock when it begins (IMMEDIATE), so none has to
