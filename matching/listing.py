@@ -19,7 +19,6 @@ tests/matching/test_listing_table.py proves the table agrees with `listed_profil
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from matching.models import ExpertiseArea, ListingState, MentorListing, MentorPr
 from matching.suggest import WEIGHTS, MenteeNeeds, MentorOffer, Names, ids_of, mask_of
 from mentoring.models import Role, Scheme
 from mentoring.selectors import active_mentees_column
+from mentoring.shared_version import SharedVersion, local_memo
 from safeguarding import eligibility
 
 LISTING_REFRESH_MINUTES = 15
@@ -236,18 +236,23 @@ def _listed_key(scheme: Scheme) -> str:
     return f"matching:listing-built:{scheme.pk}"
 
 
+_built_here = local_memo()  # schemes this process has seen built: never asked again
+
+
 def ensure_built(scheme: Scheme) -> None:
     """Build a scheme's listing the first time it is read (a new deployment with mentors already in it).
 
-    Asked of the shared cache first, so a request reads no table for it; from then on the
-    signals and the scheduled refresh keep the table current.
+    Asked of this process's memory, then of the shared cache, so a request reads no table for it; from
+    then on the signals and the scheduled refresh keep the table current.
     """
-    if cache.get(_listed_key(scheme)):
+    if scheme.pk in _built_here:
         return
-    if ListingState.objects.filter(scheme=scheme).exists():
-        cache.set(_listed_key(scheme), True, None)
-        return
-    refresh_all([scheme])
+    if not cache.get(_listed_key(scheme)):
+        if ListingState.objects.filter(scheme=scheme).exists():
+            cache.set(_listed_key(scheme), True, None)
+        else:
+            refresh_all([scheme])
+    _built_here.add(scheme.pk)
 
 
 # --- Reading it -------------------------------------------------------------------------------------------
@@ -415,17 +420,17 @@ def ranked(scheme: Scheme, needs: MenteeNeeds, *, exclude, limit: int = 10) -> l
 
 # --- Words for ids -------------------------------------------------------------------------------------------
 
-NAMES_VERSION_KEY = "matching:names-version"
+NAMES_VERSION = SharedVersion("matching:names-version")
 _names_cache: dict[str, tuple[str, Names]] = {}
 
 
 def names_changed() -> None:
-    cache.delete(NAMES_VERSION_KEY)
+    NAMES_VERSION.bump()
 
 
 def names() -> Names:
     """Sector, language, expertise and country names: reference data, read once per process and change."""
-    version = cache.get_or_set(NAMES_VERSION_KEY, lambda: uuid.uuid4().hex, None)
+    version = NAMES_VERSION.current()
     cached = _names_cache.get("names")
     if cached and cached[0] == version:
         return cached[1]

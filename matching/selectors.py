@@ -17,8 +17,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from matching import cohort, listing
-from matching.listing import MentorCard, card_of, names
-from matching.models import MenteeProfile, MentorListing, MentorProfile, MentorshipRequest
+from matching.listing import MentorCard, card_of, listed_profiles, names
+from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
 from matching.suggest import MenteeNeeds, MentorOffer, explain, mask_of, score
 from mentoring.models import Pairing, Role, Scheme, SchemeMembership
 from safeguarding import eligibility
@@ -379,9 +379,11 @@ def access_mentor_profile(user, pk: int) -> MentorProfile:
     profile = get_object_or_404(MentorProfile.objects.select_related("user", "sector"), pk=pk)
     if profile.user_id == user.pk:
         return profile
-    # The listing table, derived from the engine (matching/listing.py): listed in one of the user's mentee schemes.
-    if MentorListing.objects.filter(profile_id=pk, scheme__in=mentee_schemes(user)).exists():
-        return profile
+    # The engine itself, not the listing table: a page that grants access follows the records as they are
+    # this moment, whatever wrote them.
+    for scheme in mentee_schemes(user):
+        if listed_profiles(scheme).filter(pk=pk).exists():
+            return profile
     raise Http404("No such mentor.")
 
 

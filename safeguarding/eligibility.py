@@ -31,15 +31,12 @@ import datetime
 import functools
 import operator
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -49,6 +46,7 @@ from django.utils.functional import cached_property
 from accounts.models import ADULT_AGE, MembershipStatus, age_on, local_today
 from mentoring import permissions
 from mentoring.models import Role, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
+from mentoring.shared_version import SharedVersion
 from safeguarding.models import DBSCheck, TrainingKind, TrainingRecord
 
 __all__ = [
@@ -134,7 +132,7 @@ class NotEligible(ValidationError):
 
 # --- The documents every member accepts ----------------------------------------------------
 
-DOCUMENTS_VERSION_KEY = "eligibility:documents-version"
+DOCUMENTS_VERSION = SharedVersion("eligibility:documents-version")
 DOCUMENTS_TTL_SECONDS = 60  # a version published for a later moment is current within this long of it
 _documents: dict[str, tuple[str, float, tuple[TermsVersion, ...]]] = {}
 
@@ -145,7 +143,7 @@ def current_documents() -> tuple[TermsVersion, ...]:
     A save of any version clears the shared version key (safeguarding/apps.py), so every process
     reads them again at once; nothing else changes them but time, hence the short TTL.
     """
-    version = cache.get_or_set(DOCUMENTS_VERSION_KEY, lambda: uuid.uuid4().hex, None)
+    version = DOCUMENTS_VERSION.current()
     cached = _documents.get("current")
     if cached and cached[0] == version and time.monotonic() - cached[1] < DOCUMENTS_TTL_SECONDS:
         return cached[2]
@@ -156,8 +154,7 @@ def current_documents() -> tuple[TermsVersion, ...]:
 
 def documents_changed(**kwargs) -> None:
     """Now, for this process's next read; and after commit, so no process keeps what it read before."""
-    cache.delete(DOCUMENTS_VERSION_KEY)
-    transaction.on_commit(lambda: cache.delete(DOCUMENTS_VERSION_KEY), robust=True)
+    DOCUMENTS_VERSION.bump()
 
 
 # --- The date a rule is judged on ------------------------------------------------------

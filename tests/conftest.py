@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 
 from accounts.models import Language
+from mentoring import shared_version
 from mentoring.celery import app as project_celery_app
 from mentoring.models import DocumentKind, Role
 from tests import factories
@@ -132,6 +133,7 @@ def _project_celery_state():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters live in the cache: each test starts with none."""
+    """Rate-limit counters live in the cache: each test starts with none, nor any process copy of what is shared."""
     cache.clear()
+    shared_version.forget_all()
     yield
