@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "safeguarding",
     "matching",
     "messaging",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ urlpatterns = [
     path("messages/", include("messaging.conversation_urls")),  # issue 8: the pair's conversation
     path("", include("matching.urls")),
     path("", include("safeguarding.urls")),  # complaints (issue 7)
+    path("", include("reports.urls")),  # issue 11: staff dashboards
     # Before the admin's own "view on site" route, which does not check who may see the object.
     path("admin/r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
     path("admin/", admin.site.urls),

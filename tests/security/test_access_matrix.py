@@ -268,6 +268,40 @@ TRAINING_ROUTES = {
 }
 
 
+def reports_of(owners: dict, **kwargs):
+    """Issue 11: the staff dashboards, whole scheme for staff, their own networks for a coordinator."""
+
+    def build(world) -> Built:
+        return Built(kwargs, owners)
+
+    return build
+
+
+# Issue 11 (R-REPORT-1, R-REPORT-2, R-COORD-2): staff and coordinators only; members, the Safeguarding Lead
+# and the signed out never. A coordinator of another network gets 404 on network A's figures:
+# tests/security/test_reports_access.py asks each route with ?network=A, /reports/ itself (no id) included.
+NOT_REPORT_READERS = (
+    "mentee_a",
+    "mentor_a",
+    "other_mentee_a",
+    "other_mentor_a",
+    "dual",
+    "safeguarding_lead",
+    SIGNED_OUT,
+)
+REPORT_READERS = {"staff": 200, "coordinator_a": 200, "coordinator_b": 200, "superuser": 200}
+REPORT_ROUTES = {
+    "reports_csv": (
+        Case(reports_of(REPORT_READERS, table="members-by-role"), forbidden=NOT_REPORT_READERS),
+        # The scheme-wide counts of concerns and complaints are staff's alone.
+        Case(
+            reports_of({"staff": 200, "superuser": 200}, table="safeguarding"),
+            forbidden=(*NOT_REPORT_READERS, "coordinator_a", "coordinator_b"),
+        ),
+    ),
+}
+
+
 # Issue 7, agreement part: a member of the pair and nobody else; the mentor's session notes, the mentor alone.
 PAIR_A_DUAL = {"dual": 200, "dual2": 200}
 NOT_THE_PAIR = (*CONFIDENTIAL, "mentee_a", "mentor_a", "superuser")
@@ -417,6 +451,7 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
     "notification_open": (Case(own_notification, forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),),
     **AGREEMENT_ROUTES,
     **TRAINING_ROUTES,
+    **REPORT_ROUTES,
     # Issue 7, meetings: only the pairing's two members; answering is for the one who did not propose.
     "meeting_propose": (
         Case(

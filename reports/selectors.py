@@ -1,0 +1,228 @@
+"""The staff dashboards' figures (R-REPORT-1, R-REPORT-2): read-only, counts only, never a query per row.
+
+Each figure is one aggregate query over the rows in scope (the funnel adds the eligibility engine's own few
+queries per scheme and role, however many members there are). A `Scope` says which rows count: the networks
+a coordinator coordinates (None for staff: the whole scheme), and the filters of the form.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+from django_countries import countries
+
+from matching.models import MentorListing, MentorshipRequest
+from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+from messaging.selectors import confidential_reads_count
+from safeguarding.eligibility import eligible_users
+from safeguarding.models import Complaint, Concern
+
+
+@dataclass(frozen=True)
+class Scope:
+    network_ids: frozenset[int] | None = None  # None: every network (staff)
+    scheme: Scheme | None = None
+    network_id: int | None = None
+    country: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+
+    @property
+    def since(self) -> datetime.datetime | None:
+        if self.date_from is None:
+            return None
+        return timezone.make_aware(datetime.datetime.combine(self.date_from, datetime.time.min))
+
+    @property
+    def before(self) -> datetime.datetime | None:
+        """The first moment after the range (the end date is included)."""
+        if self.date_to is None:
+            return None
+        day_after = self.date_to + datetime.timedelta(days=1)
+        return timezone.make_aware(datetime.datetime.combine(day_after, datetime.time.min))
+
+    def in_range(self, field: str) -> Q:
+        q = Q()
+        if self.since is not None:
+            q &= Q(**{f"{field}__gte": self.since})
+        if self.before is not None:
+            q &= Q(**{f"{field}__lt": self.before})
+        return q
+
+    def networks(self, field: str) -> Q:
+        q = Q()
+        if self.network_ids is not None:
+            q &= Q(**{f"{field}__in": self.network_ids})
+        if self.network_id is not None:
+            q &= Q(**{field: self.network_id})
+        return q
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    headers: tuple[str, str]
+    rows: list[tuple[str, int | float | str]]
+    chart: str = ""  # "bar" or "doughnut" when the dashboard draws it
+
+
+def memberships(scope: Scope):
+    """The memberships that count: in scope's networks, scheme and country, joined within the range."""
+    rows = SchemeMembership.objects.filter(scope.networks("network_id"), scope.in_range("joined_at"))
+    if scope.scheme is not None:
+        rows = rows.filter(scheme=scope.scheme)
+    if scope.country:
+        rows = rows.filter(user__country=scope.country)
+    return rows.order_by()
+
+
+def pairings(scope: Scope):
+    """The pairings of scope's networks and scheme; by country, the mentee's."""
+    rows = Pairing.objects.filter(scope.networks("network_id"))
+    if scope.scheme is not None:
+        rows = rows.filter(scheme=scope.scheme)
+    if scope.country:
+        rows = rows.filter(mentee__country=scope.country)
+    return rows.order_by()
+
+
+def members_by_role(scope: Scope) -> Table:
+    counts = dict(memberships(scope).values_list("role").annotate(n=Count("user", distinct=True)))
+    rows = [(label, counts.get(value, 0)) for value, label in Role.choices]
+    return Table("members-by-role", "Members by role", ("Role", "Members"), rows, chart="doughnut")
+
+
+def members_by_network(scope: Scope) -> Table:
+    counted = (
+        memberships(scope)
+        .values_list("network__name")
+        .annotate(n=Count("user", distinct=True))
+        .order_by("network__name")
+    )
+    return Table("members-by-network", "Members by Local Network", ("Local Network", "Members"), list(counted))
+
+
+def members_by_country(scope: Scope) -> Table:
+    counted = memberships(scope).values_list("user__country").annotate(n=Count("user", distinct=True))
+    rows = sorted(((countries.name(code) or "Not given") if code else "Not given", n) for code, n in counted)
+    return Table("members-by-country", "Members by country", ("Country", "Members"), rows)
+
+
+def _eligible(scope: Scope) -> Q:
+    """SQL: the membership's member is eligible in its scheme and role (the eligibility engine's own rules)."""
+    schemes = [scope.scheme] if scope.scheme is not None else list(Scheme.objects.order_by("pk"))
+    q = Q(pk__in=[])
+    for scheme in schemes:
+        for role in Role.values:
+            q |= Q(scheme=scheme, role=role, user__in=eligible_users(scheme, role).values("pk"))
+    return q
+
+
+def funnel(scope: Scope) -> Table:
+    """Registered -> eligible -> listed (a mentor) or requesting (a mentee) -> paired: distinct members."""
+    listed = MentorListing.objects.filter(mentor=OuterRef("user"), scheme=OuterRef("scheme"))
+    requesting = MentorshipRequest.objects.filter(
+        mentee=OuterRef("user"), scheme=OuterRef("scheme"), status=MentorshipRequest.Status.PENDING
+    )
+    active = Pairing.objects.filter(scheme=OuterRef("scheme"), status=Pairing.Status.ACTIVE)
+    paired_mentor = active.filter(mentor=OuterRef("user"))
+    paired_mentee = active.filter(mentee=OuterRef("user"))
+    mentor, mentee = Q(role=Role.MENTOR), Q(role=Role.MENTEE)
+    figures = memberships(scope).aggregate(
+        registered=Count("user", distinct=True),
+        eligible=Count("user", distinct=True, filter=_eligible(scope)),
+        listed_or_requesting=Count(
+            "user", distinct=True, filter=(mentor & Q(Exists(listed))) | (mentee & Q(Exists(requesting)))
+        ),
+        paired=Count(
+            "user", distinct=True, filter=(mentor & Q(Exists(paired_mentor))) | (mentee & Q(Exists(paired_mentee)))
+        ),
+    )
+    rows = [
+        ("Registered", figures["registered"]),
+        ("Eligible", figures["eligible"]),
+        ("Listed (mentors) or requesting (mentees)", figures["listed_or_requesting"]),
+        ("Paired", figures["paired"]),
+    ]
+    return Table("funnel", "Eligibility funnel", ("Stage", "Members"), rows)
+
+
+def pairings_by_status(scope: Scope) -> Table:
+    figures = pairings(scope).aggregate(
+        active=Count("pk", filter=Q(status=Pairing.Status.ACTIVE) & scope.in_range("started_at")),
+        ended=Count("pk", filter=Q(status=Pairing.Status.ENDED) & scope.in_range("ended_at")),
+    )
+    rows = [("Active (started in the range)", figures["active"]), ("Ended (in the range)", figures["ended"])]
+    return Table("pairings", "Pairings", ("Pairings", "Number"), rows)
+
+
+def ended_by_reason(scope: Scope) -> Table:
+    counts = dict(
+        pairings(scope)
+        .filter(scope.in_range("ended_at"), status=Pairing.Status.ENDED)
+        .values_list("end_reason")
+        .annotate(n=Count("pk"))
+    )
+    rows = [(label, counts.get(value, 0)) for value, label in Pairing.EndReason.choices]
+    if counts.get(""):
+        rows.append(("Not given", counts[""]))
+    return Table("ended-by-reason", "Ended pairings by reason", ("Reason", "Pairings"), rows, chart="bar")
+
+
+def days_to_match(scope: Scope) -> Table:
+    """Median days from the mentee joining the scheme to the pairing starting, over pairings started in range."""
+    joined = SchemeMembership.objects.filter(
+        user=OuterRef("mentee"), scheme=OuterRef("scheme"), role=Role.MENTEE
+    ).values("joined_at")[:1]
+    spans = (
+        pairings(scope)
+        .filter(scope.in_range("started_at"))
+        .annotate(joined=Subquery(joined))
+        .values_list("joined", "started_at")
+    )
+    days = [(started - joined).total_seconds() / 86400 for joined, started in spans if joined and started >= joined]
+    median = round(statistics.median(days), 1) if days else "No pairings"
+    rows = [("Median days to a match", median), ("Pairings counted", len(days))]
+    return Table("days-to-match", "Days from joining to a match", ("Figure", "Value"), rows)
+
+
+def safeguarding_counts(scope: Scope) -> Table:
+    """Counts only, scheme-wide (concerns and complaints belong to no network); for staff only."""
+    concerns_open = Concern.objects.filter(status__in=Concern.OPEN).count()
+    complaints_open = Complaint.objects.filter(
+        status__in=[Complaint.Status.RECEIVED, Complaint.Status.INVESTIGATING]
+    ).count()
+    rows = [
+        ("Open safeguarding concerns", concerns_open),
+        ("Open complaints", complaints_open),
+        (
+            "Confidential reads of conversations" + (" since the start date" if scope.since else ""),
+            confidential_reads_count(since=scope.since),
+        ),
+    ]
+    return Table("safeguarding", "Safeguarding and complaints (counts only, whole scheme)", ("Figure", "Number"), rows)
+
+
+NETWORK_TABLES = {
+    "members-by-role": members_by_role,
+    "members-by-network": members_by_network,
+    "members-by-country": members_by_country,
+    "funnel": funnel,
+    "pairings": pairings_by_status,
+    "ended-by-reason": ended_by_reason,
+    "days-to-match": days_to_match,
+}
+STAFF_TABLES = {"safeguarding": safeguarding_counts}
+
+
+def table_names(*, staff: bool) -> list[str]:
+    return [*NETWORK_TABLES, *(STAFF_TABLES if staff else {})]
+
+
+def build_table(name: str, scope: Scope) -> Table:
+    return {**NETWORK_TABLES, **STAFF_TABLES}[name](scope)
