@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from mentoring.models import Pairing, Role, SchemeMembership
+from messaging.models import ConversationAccessGrant, ConversationAccessLog
+from messaging.services import conversation_open
 from reports import selectors
 from safeguarding.models import Complaint, Concern
 from tests import factories
@@ -108,6 +110,31 @@ def test_the_counts_of_concerns_complaints_and_confidential_reads(client, known,
     )
     got = figures(client, scheme_staff)["safeguarding"]
     assert got["Open safeguarding concerns"] == 1 and got["Open complaints"] == 1
+
+
+def test_confidential_reads_are_counted_since_the_start_date(client, known, scheme_staff):
+    # R-REPORT-1 (issue 11: confidential reads), a count only
+    pairing = Pairing.objects.get(status=Pairing.Status.ACTIVE)
+    conversation = conversation_open(pairing=pairing, members=[pairing.mentor, pairing.mentee])
+    complaint = Complaint.objects.create(
+        complainant=pairing.mentee, about=Complaint.About.PAIRING, pairing=pairing, text="x"
+    )
+    now = known["now"]
+    grant = ConversationAccessGrant.objects.create(
+        reader=scheme_staff,
+        conversation=conversation,
+        complaint=complaint,
+        reason="Complaint.",
+        created_at=now - datetime.timedelta(hours=2),
+        expires_at=now + datetime.timedelta(hours=20),
+    )
+    for days_ago in (10, 0):
+        ConversationAccessLog.objects.create(
+            reader=scheme_staff, conversation=conversation, grant=grant, reason="Complaint.", at=now - days_ago * DAY
+        )
+    assert figures(client, scheme_staff)["safeguarding"]["Confidential reads of conversations"] == 2
+    since = figures(client, scheme_staff, date_from=(timezone.localdate() - 3 * DAY).isoformat())["safeguarding"]
+    assert since["Confidential reads of conversations since the start date"] == 1
 
 
 def test_filters_by_network_country_scheme_and_dates(client, known, scheme_staff):
