@@ -8,10 +8,16 @@ from mentoring.models import LocalNetwork, Scheme
 
 class ReportFilterForm(forms.Form):
     scheme = forms.CharField(required=False, max_length=60, help_text="A scheme's slug or number.")
-    network = forms.CharField(required=False, max_length=20, label="Local Network")
+    network = forms.CharField(required=False, max_length=20, label="Local Network", widget=forms.Select)
     country = forms.CharField(required=False, max_length=2, help_text="A two-letter country code, such as GB.")
     date_from = forms.DateField(required=False, label="From", help_text="A date such as 2026-01-31.")
     date_to = forms.DateField(required=False, label="To", help_text="A date such as 2026-12-31.")
+
+    def __init__(self, *args, networks=(), **kwargs):
+        """`networks`: the Local Networks the viewer may filter by, offered in the list (any id is still
+        checked, so an unknown one is a clear error and another coordinator's a 404 in the view)."""
+        super().__init__(*args, **kwargs)
+        self.fields["network"].widget.choices = [("", "All"), *((str(n.pk), n.name) for n in networks)]
 
     def clean_scheme(self):
         value = self.cleaned_data["scheme"].strip()

@@ -11,15 +11,16 @@ import datetime
 import statistics
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_countries import countries
 
 from matching.models import MentorListing, MentorshipRequest
-from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+from mentoring.models import Feedback, Meeting, Pairing, Role, Scheme, SchemeMembership
+from messaging.models import Notification
 from messaging.selectors import confidential_reads_count
-from safeguarding.eligibility import eligible_users
-from safeguarding.models import Complaint, Concern
+from safeguarding.eligibility import Criteria, eligible_users
+from safeguarding.models import Complaint, Concern, DBSCheck, TrainingKind, TrainingRecord
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,120 @@ def days_to_match(scope: Scope) -> Table:
     return Table("days-to-match", "Days from joining to a match", ("Figure", "Value"), rows)
 
 
+def meetings_and_feedback(scope: Scope) -> Table:
+    """Meetings held per pairing and the members' feedback, over the pairings in scope (two queries)."""
+    in_scope = pairings(scope)
+    figures = in_scope.aggregate(
+        pairings=Count("pk", distinct=True),
+        held=Count("meetings", filter=Q(meetings__status=Meeting.Status.HELD) & scope.in_range("meetings__starts_at")),
+    )
+    feedback = Feedback.objects.filter(pairing__in=in_scope, **_range_kwargs(scope, "created_at")).aggregate(
+        mean=Avg("rating"), answers=Count("pk"), low=Count("pk", filter=Q(rating__lte=2))
+    )
+    per_pairing = round(figures["held"] / figures["pairings"], 2) if figures["pairings"] else "No pairings"
+    rows = [
+        ("Meetings held per pairing", per_pairing),
+        ("Feedback answers", feedback["answers"]),
+        ("Mean feedback (1 to 5)", round(feedback["mean"], 2) if feedback["mean"] is not None else "No answers"),
+        ("Feedback rated 2 or less", feedback["low"]),
+    ]
+    return Table("meetings-feedback", "Meetings and feedback", ("Figure", "Value"), rows)
+
+
+def _range_kwargs(scope: Scope, field: str) -> dict:
+    kwargs = {}
+    if scope.since is not None:
+        kwargs[f"{field}__gte"] = scope.since
+    if scope.before is not None:
+        kwargs[f"{field}__lt"] = scope.before
+    return kwargs
+
+
+def active_over_time(scope: Scope) -> Table:
+    """Pairings active at the end of each of the last twelve months (or of the months of the range), one query."""
+    today = timezone.localdate()
+    last = scope.date_to or today
+    first = scope.date_from or (last.replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+    month_ends = []
+    month = first.replace(day=1)
+    while month <= last and len(month_ends) < 36:
+        following = (month + datetime.timedelta(days=32)).replace(day=1)
+        month_ends.append((month, min(following - datetime.timedelta(days=1), last)))
+        month = following
+    counts = pairings(scope).aggregate(
+        **{
+            f"m{i}": Count(
+                "pk", filter=Q(started_at__lt=_after(end)) & (Q(ended_at__isnull=True) | Q(ended_at__gte=_after(end)))
+            )
+            for i, (_, end) in enumerate(month_ends)
+        }
+    )
+    rows = [(start.strftime("%B %Y"), counts[f"m{i}"]) for i, (start, _) in enumerate(month_ends)]
+    return Table(
+        "active-over-time", "Active pairings at the end of each month", ("Month", "Pairings"), rows, chart="line"
+    )
+
+
+def _after(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+
+
+def training_compliance(scope: Scope) -> Table:
+    """Mentors in scope with each course current today, beside how many mentors there are (one query)."""
+    today = timezone.localdate()
+    mentors = memberships(scope).filter(role=Role.MENTOR)
+    current = Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+    figures = mentors.aggregate(
+        mentors=Count("user", distinct=True),
+        **{
+            kind.value: Count(
+                "user",
+                distinct=True,
+                filter=Q(Exists(TrainingRecord.objects.filter(current, user=OuterRef("user"), kind=kind))),
+            )
+            for kind in TrainingKind
+        },
+    )
+    rows = [("Mentors", figures["mentors"])] + [(f"{kind.label} current", figures[kind.value]) for kind in TrainingKind]
+    return Table("training", "Training compliance (mentors)", ("Figure", "Mentors"), rows)
+
+
+def dbs_compliance(scope: Scope) -> Table:
+    """Mentors of schemes that ask for a DBS check with one cleared and current today: counts only, staff only
+    (DBS data is criminal-offence data, R-SAFE-3). One query per such scheme."""
+    schemes = [scope.scheme] if scope.scheme is not None else list(Scheme.objects.filter(dbs_required=True))
+    mentors = with_check = 0
+    for scheme in schemes:
+        if not scheme.dbs_required:
+            continue
+        since = Criteria.on(timezone.localdate(), scheme, Role.MENTOR, documents=()).dbs_cleared_since
+        cleared = DBSCheck.objects.filter(user=OuterRef("user"), status=DBSCheck.Status.CLEARED, cleared_on__gte=since)
+        figures = (
+            memberships(scope)
+            .filter(scheme=scheme, role=Role.MENTOR)
+            .aggregate(
+                mentors=Count("user", distinct=True), current=Count("user", distinct=True, filter=Q(Exists(cleared)))
+            )
+        )
+        mentors += figures["mentors"]
+        with_check += figures["current"]
+    rows = [("Mentors in schemes that ask for a DBS check", mentors), ("With a current cleared check", with_check)]
+    return Table("dbs", "DBS compliance (counts only)", ("Figure", "Mentors"), rows)
+
+
+def notices_sent(scope: Scope) -> Table:
+    """Notices the platform sent members in the range, by kind (one query; the whole scheme, staff only)."""
+    counted = (
+        Notification.objects.filter(**_range_kwargs(scope, "created_at"))
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "kind")
+    )
+    rows = [(kind.replace("_", " ").capitalize(), n) for kind, n in counted]
+    return Table("notices", "Notices sent, by kind", ("Kind", "Notices"), rows)
+
+
 def safeguarding_counts(scope: Scope) -> Table:
     """Counts only, scheme-wide (concerns and complaints belong to no network); for staff only."""
     concerns_open = Concern.objects.filter(status__in=Concern.OPEN).count()
@@ -216,8 +331,11 @@ NETWORK_TABLES = {
     "pairings": pairings_by_status,
     "ended-by-reason": ended_by_reason,
     "days-to-match": days_to_match,
+    "active-over-time": active_over_time,
+    "meetings-feedback": meetings_and_feedback,
+    "training": training_compliance,
 }
-STAFF_TABLES = {"safeguarding": safeguarding_counts}
+STAFF_TABLES = {"dbs": dbs_compliance, "notices": notices_sent, "safeguarding": safeguarding_counts}
 
 
 def table_names(*, staff: bool) -> list[str]:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.two_factor import needs_two_factor, two_factor_setup
 from mentoring import permissions
+from mentoring.models import LocalNetwork
 from reports import selectors
 from reports.forms import ReportFilterForm
 
@@ -25,7 +26,10 @@ def _scope_or_refusal(request):
         raise Http404("No such page.")
     if needs_two_factor(user):
         return None, None, two_factor_setup(request, REPORT_PAGES)
-    form = ReportFilterForm(request.GET or None)
+    networks = LocalNetwork.objects.order_by("name")
+    if not staff:
+        networks = networks.filter(pk__in=permissions.coordinated_network_ids(user))
+    form = ReportFilterForm(request.GET or None, networks=networks)
     if form.is_bound and not form.is_valid():
         return None, form, None
     data = form.cleaned_data if form.is_bound else {}

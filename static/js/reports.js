@@ -19,8 +19,8 @@
       },
       options: {
         animation: false,
-        plugins: { legend: { display: chart.type !== "bar" } },
-        scales: chart.type === "bar" ? { y: { beginAtZero: true, ticks: { precision: 0 } } } : {},
+        plugins: { legend: { display: chart.type === "doughnut" } },
+        scales: chart.type === "doughnut" ? {} : { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
     });
   });

@@ -31,7 +31,7 @@ def test_staff_see_charts_with_tables_filter_by_network_and_download_a_csv(
     assert "Mentor" in role_table.inner_text() and "3" in role_table.inner_text()
     assert_accessible(page)
 
-    page.get_by_role("textbox", name="Local Network").fill(str(network.pk))
+    page.get_by_role("combobox", name="Local Network").select_option(label=network.name)
     page.get_by_role("button", name="Show").click()
     assert f"network={network.pk}" in page.url
     assert "2" in page.locator("#table-members-by-role").inner_text()

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from mentoring.models import Pairing, Role, SchemeMembership
+from mentoring.models import Feedback, Meeting, Pairing, Role, SchemeMembership
+from messaging import services as messaging_services
 from messaging.models import ConversationAccessGrant, ConversationAccessLog
 from messaging.services import conversation_open
 from reports import selectors
@@ -84,6 +85,59 @@ def test_staff_see_every_figure_of_the_whole_scheme(client, known, scheme_staff)
         "Open complaints": 0,
         "Confidential reads of conversations": 0,
     }
+
+
+def test_meetings_feedback_training_and_active_pairings_over_time(client, known, scheme_staff, coordinator):
+    # R-REPORT-1: meetings per pairing, mean feedback, training compliance, active pairings month by month
+    active = Pairing.objects.get(status=Pairing.Status.ACTIVE)
+    Meeting.objects.create(
+        pairing=active,
+        proposed_by=active.mentor,
+        starts_at=known["now"] - 3 * DAY,
+        duration_minutes=60,
+        status=Meeting.Status.HELD,
+    )
+    Meeting.objects.create(
+        pairing=active, proposed_by=active.mentor, starts_at=known["now"] + 3 * DAY, duration_minutes=60
+    )  # proposed, not held: not counted
+    for member, rating in ((active.mentor, 4), (active.mentee, 2)):
+        Feedback.objects.create(pairing=active, member=member, stage=Feedback.Stage.MIDPOINT, rating=rating)
+    got = figures(client, scheme_staff)
+    assert got["meetings-feedback"] == {
+        "Meetings held per pairing": round(1 / 3, 2),  # one held meeting over three pairings
+        "Feedback answers": 2,
+        "Mean feedback (1 to 5)": 3.0,
+        "Feedback rated 2 or less": 1,
+    }
+    # Of the three mentors only the listed one has current training (the factories' others have none).
+    assert got["training"]["Mentors"] == 3
+    assert set(got["training"].values()) == {3, 1}
+    months = got["active-over-time"]
+    assert len(months) == 12
+    this_month = timezone.localdate().strftime("%B %Y")
+    assert months[this_month] == 1  # only the active pairing is active at the end of this month so far
+    month_end = timezone.localdate().replace(day=1) - DAY
+    after = timezone.make_aware(datetime.datetime.combine(month_end + DAY, datetime.time.min))
+    running = [p for p in Pairing.objects.all() if p.started_at < after and (p.ended_at is None or p.ended_at >= after)]
+    assert months[month_end.strftime("%B %Y")] == len(running)
+    # Coordinators see the same figures for their networks, never DBS compliance or notices.
+    mine = figures(client, coordinator)
+    assert mine["meetings-feedback"]["Feedback answers"] == 2
+    assert "dbs" not in mine and "notices" not in mine
+    assert client.get(reverse("reports_csv", args=["dbs"])).status_code == 404
+
+
+def test_dbs_compliance_and_notices_are_counts_for_staff(client, known, scheme_staff, dbs_scheme, network):
+    # R-REPORT-1, R-SAFE-3: DBS compliance as counts only; notices sent by kind
+    cleared = factories.listed_mentor(dbs_scheme, network)
+    factories.DBSCheckFactory(user=cleared)
+    factories.listed_mentor(dbs_scheme, network)  # no check
+    messaging_services.notify(cleared, "dbs_updated", body="Your DBS check is recorded.")
+    got = figures(client, scheme_staff)
+    assert got["dbs"] == {"Mentors in schemes that ask for a DBS check": 2, "With a current cleared check": 1}
+    assert got["notices"]["Dbs updated"] >= 1
+    html = client.get(reverse("reports_dashboard")).content.decode()
+    assert cleared.email not in html and cleared.last_name not in html
 
 
 def test_a_coordinator_sees_only_their_networks_numbers(client, known, coordinator):
