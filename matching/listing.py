@@ -72,6 +72,21 @@ def with_places(profiles):
     return profiles.annotate(active_mentees=active_mentees_column("user"))
 
 
+def id_sets(profile_ids: list[int]) -> tuple[defaultdict[int, set], defaultdict[int, set]]:
+    """Each profile's expertise area ids and language ids, in two queries (none for no profiles)."""
+    expertise, languages = defaultdict(set), defaultdict(set)
+    if profile_ids:
+        for profile_id, area_id in MentorProfile.expertise.through.objects.filter(
+            mentorprofile_id__in=profile_ids
+        ).values_list("mentorprofile_id", "expertisearea_id"):
+            expertise[profile_id].add(area_id)
+        for profile_id, language_id in MentorProfile.languages.through.objects.filter(
+            mentorprofile_id__in=profile_ids
+        ).values_list("mentorprofile_id", "language_id"):
+            languages[profile_id].add(language_id)
+    return expertise, languages
+
+
 def load_offers(scheme: Scheme) -> dict[int, MentorOffer]:
     """Every listed, accepting mentor of `scheme` as plain data, keyed by mentor id, fresh from the engine.
 
@@ -79,16 +94,7 @@ def load_offers(scheme: Scheme) -> dict[int, MentorOffer]:
     """
     profiles = with_places(listed_profiles(scheme).filter(availability=MentorProfile.Availability.ACCEPTING))
     rows = list(profiles.values_list("pk", "user_id", "sector_id", "country", "capacity", "active_mentees"))
-    profile_ids = [row[0] for row in rows]
-    expertise, languages = defaultdict(set), defaultdict(set)
-    for profile_id, area_id in MentorProfile.expertise.through.objects.filter(
-        mentorprofile_id__in=profile_ids
-    ).values_list("mentorprofile_id", "expertisearea_id"):
-        expertise[profile_id].add(area_id)
-    for profile_id, language_id in MentorProfile.languages.through.objects.filter(
-        mentorprofile_id__in=profile_ids
-    ).values_list("mentorprofile_id", "language_id"):
-        languages[profile_id].add(language_id)
+    expertise, languages = id_sets([row[0] for row in rows])
     return {
         user_id: MentorOffer(
             mentor_id=user_id,
@@ -149,17 +155,7 @@ def _desired(scheme: Scheme, mentor_ids: list[int] | None) -> dict[int, MentorLi
             "active_mentees",
         )
     )
-    profile_ids = [row[0] for row in rows]
-    expertise, languages = defaultdict(set), defaultdict(set)
-    if profile_ids:
-        for profile_id, area_id in MentorProfile.expertise.through.objects.filter(
-            mentorprofile_id__in=profile_ids
-        ).values_list("mentorprofile_id", "expertisearea_id"):
-            expertise[profile_id].add(area_id)
-        for profile_id, language_id in MentorProfile.languages.through.objects.filter(
-            mentorprofile_id__in=profile_ids
-        ).values_list("mentorprofile_id", "language_id"):
-            languages[profile_id].add(language_id)
+    expertise, languages = id_sets([row[0] for row in rows])
     return {
         pk: MentorListing(
             scheme=scheme,

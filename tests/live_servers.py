@@ -26,6 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVERS = ("daphne", "uvicorn")
 
 
+def database_url(db: dict) -> str:
+    """The URL of a Django database's settings (the test database, which server processes then share)."""
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -20,15 +20,9 @@ from django.conf import settings
 from django.db import connection
 
 from tests.conftest import services_required
-from tests.live_servers import AsgiServer, RedisProcess, server_env
+from tests.live_servers import AsgiServer, RedisProcess, database_url, server_env
 
 BOUND = 3
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 APP_NAME = "connection-bound-server"  # the server's connections name themselves (libpq's PGAPPNAME)
@@ -56,7 +50,7 @@ def test_a_burst_of_requests_holds_at_most_the_bound_of_connections(transactiona
         if services_required():
             pytest.fail("redis-server is not installed")
         pytest.skip("redis-server is not installed; CI runs this test")
-    dsn, name = database_url(), connection.settings_dict["NAME"]
+    dsn, name = database_url(connection.settings_dict), connection.settings_dict["NAME"]
     redis_process = RedisProcess(tmp_path).start()
     env = server_env(
         database_url=dsn,

@@ -26,7 +26,15 @@ from messaging.models import Message
 from messaging.services import conversation_open
 from tests import factories
 from tests.conftest import services_required
-from tests.live_servers import AsgiServer, RedisProcess, open_socket, send_frame, server_env, start_servers
+from tests.live_servers import (
+    AsgiServer,
+    RedisProcess,
+    database_url,
+    open_socket,
+    send_frame,
+    server_env,
+    start_servers,
+)
 
 pytestmark = pytest.mark.services
 
@@ -66,12 +74,6 @@ class Live:
             )
 
 
-def database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture(scope="module")
 def live(django_db_setup, django_db_blocker, tmp_path_factory):
     if connection.vendor != "postgresql":
@@ -85,7 +87,7 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):
     redis_process = RedisProcess(workdir).start()
     # The flood limit has its own tests; here one member sends hundreds of messages in seconds.
     env = server_env(
-        database_url=database_url(),
+        database_url=database_url(connection.settings_dict),
         redis_url=redis_process.url,
         secret_key=settings.SECRET_KEY,
         MESSAGE_RATE_LIMIT="1000000",
