@@ -211,6 +211,10 @@ def refresh(*, mentor_ids: Iterable[int]) -> int:
     mentor_ids = sorted({int(pk) for pk in mentor_ids if pk is not None})
     if not mentor_ids:
         return 0
+    # Without a profile a member is listed nowhere and has no rows: one cheap query instead of the engine's
+    # (most saves concern such members: sign-up, a mentee's records, a mentor's before their profile exists).
+    if not MentorProfile.objects.filter(user_id__in=mentor_ids).exists():
+        return 0
     schemes = Scheme.objects.filter(
         Q(memberships__user_id__in=mentor_ids, memberships__role=Role.MENTOR)
         | Q(pk__in=MentorListing.objects.filter(mentor_id__in=mentor_ids).values("scheme_id"))
