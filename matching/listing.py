@@ -10,7 +10,8 @@ nothing else:
   change leaves the table as it was.
 - `refresh_all()` recomputes whole schemes, writing only the rows that differ. A listing also changes
   as days pass (a DBS check or a membership expires at midnight where the mentor lives), so the
-  scheduler runs it every LISTING_REFRESH_MINUTES; a change of terms or of a scheme's rules calls it too.
+  scheduler runs it (`refresh-mentor-listings` in CELERY_BEAT_SCHEDULE, every 15 minutes); a change
+  of terms or of a scheme's rules calls it too.
 
 Requests only read the table (search, suggestions, the cards): no request rebuilds anything.
 tests/matching/test_listing_table.py proves the table agrees with `listed_profiles` after each kind of write.
@@ -24,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import F, FloatField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
@@ -37,10 +37,9 @@ from matching.models import ExpertiseArea, ListingState, MentorListing, MentorPr
 from matching.suggest import WEIGHTS, MenteeNeeds, MentorOffer, Names, ids_of, mask_of
 from mentoring.models import Role, Scheme
 from mentoring.selectors import active_mentees_column
-from mentoring.shared_version import SharedVersion, local_memo
+from mentoring.shared_version import SharedVersion, forget_key, local_memo
 from safeguarding import eligibility
 
-LISTING_REFRESH_MINUTES = 15
 # The listing's columns a refresh compares and writes (besides the keys).
 COLUMNS = (
     "mentor_id",
@@ -320,8 +319,7 @@ def _count_key(scheme_id: int) -> str:
 def counts_changed(scheme_id: int) -> None:
     """Forget a scheme's cached count now, and after commit, so no process keeps one read before the change.
     Called for every row written here, and for every row deleted however (matching/signals.py)."""
-    cache.delete(_count_key(scheme_id))
-    transaction.on_commit(lambda: cache.delete(_count_key(scheme_id)), robust=True)
+    forget_key(_count_key(scheme_id))
 
 
 def page_of(rows, number, *, per_page: int = 20, scheme: Scheme | None = None) -> ListingPage:

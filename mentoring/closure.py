@@ -16,6 +16,7 @@ from django.utils import timezone
 from matching.models import MentorshipRequest
 from mentoring import permissions
 from mentoring.models import EndOfPairing, Pairing, Scheme, SchemeClosureNotice, SchemeMembership
+from mentoring.shared_version import forget_key
 from messaging.services import conversation_close, notify
 from safeguarding.audit import audit
 
@@ -57,8 +58,7 @@ def any_close_date() -> bool:
 
 def close_dates_changed(**kwargs) -> None:
     """A scheme was saved: forget the answer now, and again after commit so no process keeps an older one."""
-    cache.delete(CLOSE_DATES_KEY)
-    transaction.on_commit(lambda: cache.delete(CLOSE_DATES_KEY), robust=True)
+    forget_key(CLOSE_DATES_KEY)
 
 
 def closure_banners_for(user, *, today: datetime.date | None = None) -> list[dict]:

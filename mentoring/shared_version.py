@@ -50,6 +50,13 @@ class SharedVersion:
         transaction.on_commit(self.forget, robust=True)
 
 
+def forget_key(key: str) -> None:
+    """Delete a shared-cache key now, for this process's next read, and again after commit, so no process
+    keeps a value it read before the change was visible."""
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
+
+
 def forget_all() -> None:
     """Every process-local copy of every token (tests: each test starts from an empty cache)."""
     for version in _all:
