@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -205,10 +207,49 @@ def _refresh_scheme(scheme: Scheme, mentor_ids: list[int] | None) -> int:
     return len(changed) + len(gone)
 
 
+@dataclass
+class _Pending:
+    mentor_ids: set[int] = field(default_factory=set)
+    scheme_ids: set[int] = field(default_factory=set)
+    every_scheme: bool = False
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("listing_pending", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Refresh once, at the end, for all the saves made inside (seeding, imports, test factories).
+
+    Making one listed mentor saves a user, a membership, acceptances, records and a profile; each save
+    would refresh that mentor again. Inside this block the refreshes are noted and run together when it
+    ends without an error (an error leaves the table to the rolled-back transaction and the scheduled job).
+    Nested blocks join the outermost one.
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    pending = _Pending()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if pending.every_scheme:
+        refresh_all()
+        return
+    if pending.scheme_ids:
+        refresh_all(Scheme.objects.filter(pk__in=pending.scheme_ids).order_by("pk"))
+    refresh(mentor_ids=pending.mentor_ids)
+
+
 def refresh(*, mentor_ids: Iterable[int]) -> int:
     """Bring these mentors' rows in every scheme in line with the engine (called on each relevant save)."""
     mentor_ids = sorted({int(pk) for pk in mentor_ids if pk is not None})
     if not mentor_ids:
+        return 0
+    if (pending := _pending.get()) is not None:
+        pending.mentor_ids.update(mentor_ids)
         return 0
     # Without a profile a member is listed nowhere and has no rows: one cheap query instead of the engine's
     # (most saves concern such members: sign-up, a mentee's records, a mentor's before their profile exists).
@@ -223,9 +264,21 @@ def refresh(*, mentor_ids: Iterable[int]) -> int:
 
 def refresh_all(schemes: Iterable[Scheme] | None = None) -> int:
     """Bring whole schemes (default: every scheme) in line with the engine, writing only what differs."""
+    if (pending := _pending.get()) is not None:
+        if schemes is None:
+            pending.every_scheme = True
+        else:
+            pending.scheme_ids.update(scheme.pk for scheme in schemes)
+        return 0
+    return _refresh_schemes(schemes)
+
+
+def _refresh_schemes(schemes: Iterable[Scheme] | None) -> int:
+    # With no mentor profile anywhere nothing is listed and no row exists: skip the engine's query.
+    anyone = MentorProfile.objects.exists()
     written = 0
     for scheme in Scheme.objects.all() if schemes is None else schemes:
-        written += _refresh_scheme(scheme, None)
+        written += _refresh_scheme(scheme, None) if anyone else 0
         ListingState.objects.update_or_create(scheme=scheme, defaults={"refreshed_at": timezone.now()})
         cache.set(_listed_key(scheme), True, None)
     return written
@@ -250,7 +303,7 @@ def ensure_built(scheme: Scheme) -> None:
         if ListingState.objects.filter(scheme=scheme).exists():
             cache.set(_listed_key(scheme), True, None)
         else:
-            refresh_all([scheme])
+            _refresh_schemes([scheme])  # now, even inside `batched`: the caller reads it next
     _built_here.add(scheme.pk)
 
 

@@ -5,6 +5,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import Language, MembershipStatus, User
+from matching import listing
 from mentoring.models import DocumentKind, LocalNetwork, Role, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
 from safeguarding.models import DBSCheck, TrainingCourse, TrainingEvent, TrainingKind, TrainingRecord
 
@@ -128,14 +129,16 @@ class TrainingEventFactory(factory.django.DjangoModelFactory):
 
 
 def accept_current_documents(user) -> None:
-    for version in TermsVersion.objects.current():
-        if version.kind != DocumentKind.COMPLAINTS_PROCEDURE:
-            TermsAcceptance.objects.get_or_create(user=user, version=version)
+    with listing.batched():
+        for version in TermsVersion.objects.current():
+            if version.kind != DocumentKind.COMPLAINTS_PROCEDURE:
+                TermsAcceptance.objects.get_or_create(user=user, version=version)
 
 
 def train(user) -> None:
-    for kind in TrainingKind:
-        TrainingRecordFactory(user=user, kind=kind)
+    with listing.batched():
+        for kind in TrainingKind:
+            TrainingRecordFactory(user=user, kind=kind)
 
 
 class SectorFactory(factory.django.DjangoModelFactory):
@@ -158,6 +161,11 @@ class MentorProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "matching.MentorProfile"
         skip_postgeneration_save = True
+
+    @classmethod
+    def _generate(cls, strategy, params):
+        with listing.batched():  # the profile, its areas and languages: one listing refresh
+            return super()._generate(strategy, params)
 
     user = factory.SubFactory(UserFactory)
     role_title = "Principal engineer"
@@ -194,11 +202,12 @@ class MenteeProfileFactory(factory.django.DjangoModelFactory):
 
 def listed_mentor(scheme, network, **profile_fields):
     """An eligible, trained mentor with an approved profile, listed in `scheme`."""
-    user = UserFactory()
-    accept_current_documents(user)
-    train(user)
-    MembershipFactory(user=user, scheme=scheme, network=network, role=Role.MENTOR)
-    MentorProfileFactory(user=user, **profile_fields)
+    with listing.batched():
+        user = UserFactory()
+        accept_current_documents(user)
+        train(user)
+        MembershipFactory(user=user, scheme=scheme, network=network, role=Role.MENTOR)
+        MentorProfileFactory(user=user, **profile_fields)
     return user
 
 

@@ -112,6 +112,37 @@ def test_a_change_to_one_mentor_rewrites_that_mentors_row_only(mentors, scheme):
     assert listing.refresh_all([scheme]) == 0  # the signal already wrote everything there was
 
 
+def test_saves_inside_a_batch_refresh_once_at_its_end(mentors, scheme, dbs_scheme, network):
+    # Seeding and imports make many saves per mentor: the table is brought in line once, when the block ends.
+    profile = mentors[1].mentor_profile
+    with listing.batched():
+        profile.role_title = "Chief engineer"
+        profile.save()
+        newcomer = factories.listed_mentor(scheme, network)
+        with CaptureQueriesContext(connection) as inside:
+            profile.capacity = 3
+            profile.save()
+        assert not [q for q in inside.captured_queries if "matching_mentorlisting" in q["sql"]]
+        assert MentorListing.objects.get(scheme=scheme, profile=profile).role_title != "Chief engineer"
+        assert not MentorListing.objects.filter(mentor=newcomer).exists()
+    assert_agrees(scheme, dbs_scheme)
+    row = MentorListing.objects.get(scheme=scheme, profile=profile)
+    assert (row.role_title, row.capacity) == ("Chief engineer", 3)
+    assert MentorListing.objects.filter(scheme=scheme, mentor=newcomer).exists()
+
+
+def test_a_batch_that_fails_refreshes_nothing(mentors, scheme):
+    profile = mentors[1].mentor_profile
+    with pytest.raises(RuntimeError), listing.batched():
+        profile.role_title = "Chief engineer"
+        profile.save()
+        raise RuntimeError("the import failed")
+    assert MentorListing.objects.get(scheme=scheme, profile=profile).role_title != "Chief engineer"
+    assert listing._pending.get() is None  # later saves refresh at once again
+    profile.save()
+    assert MentorListing.objects.get(scheme=scheme, profile=profile).role_title == "Chief engineer"
+
+
 def test_what_only_the_date_changes_is_caught_by_the_scheduled_refresh(mentors, scheme):
     # A course expiring at midnight is not a save: the scheduled job (every 15 minutes) catches it.
     lapsed = mentors[2]
