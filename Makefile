@@ -5,6 +5,8 @@ PORT ?= 8000
 # Links in emails point at the server `make run` starts, on whatever PORT it uses.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 BIN := $(VENV)/bin
+# The suite runs in this many processes (pytest-xdist), each with its own test database and Redis database.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint format e2e clean
 
@@ -26,7 +28,7 @@ run: venv
 	DEBUG=1 SITE_URL='$(SITE_URL)' $(BIN)/daphne -b 127.0.0.1 -p $(PORT) mentoring.asgi:application
 
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ SECRET_KEY, ALLOWED_HOSTS and EMAIL_URL; see README.md.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -146,6 +147,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL and TESTING and (_worker := os.environ.get("PYTEST_XDIST_WORKER", "")).startswith("gw"):
+    # The suite in parallel (pytest -n): each worker its own Redis database, as each has its own test
+    # database, so one worker's cache.clear() or channel groups never reach another's. Exported, so the
+    # servers a test starts and the tests that read REDIS_URL themselves use the same one.
+    _url = urlsplit(REDIS_URL)
+    _db = int(_url.path.strip("/") or 0) + 1 + int(_worker[2:])
+    REDIS_URL = urlunsplit(_url._replace(path=f"/{_db}"))
+    os.environ["REDIS_URL"] = REDIS_URL
 if REDIS_URL:
     # channels_redis's pub/sub layer, reporting Redis outages to the sockets (messaging/channel_layer.py).
     CHANNEL_LAYERS = {
