@@ -446,7 +446,7 @@ class WaitingFacts:
 
 def waiting_facts(memberships) -> dict[int, WaitingFacts]:
     """WaitingFacts for each of `memberships` (waiting mentees' memberships), by membership id (R-COORD-2,
-    R-MATCH-4). Queries: three, plus the eligibility engine's few for each scheme among them; never one per row.
+    R-MATCH-4). Queries: four, plus the eligibility engine's few for each scheme; never one per row.
     "Referred back": a mentor declined their request in that scheme and referred them to the coordinator."""
     rows = [(m.pk, m.user_id, m.scheme_id, m.joined_at) for m in memberships]
     if not rows:
@@ -460,15 +460,20 @@ def waiting_facts(memberships) -> dict[int, WaitingFacts]:
         key = (mentee_id, scheme_id)
         if responded_at is not None and (key not in referred or responded_at > referred[key]):
             referred[key] = responded_at
-    eligible: set[tuple[int, int]] = set()
-    for scheme in Scheme.objects.filter(pk__in={scheme_id for _, _, scheme_id, _ in rows}):
-        in_scheme = {user_id for _, user_id, scheme_id, _ in rows if scheme_id == scheme.pk}
-        found = eligibility.eligible_users(scheme, Role.MENTEE).filter(pk__in=in_scheme).values_list("pk", flat=True)
-        eligible.update((user_id, scheme.pk) for user_id in found)
+    # The engine's queryset for every scheme, used or not on this page, so the cost is the same whatever the rows.
+    eligible_here = Q(pk__in=[])
+    for scheme in Scheme.objects.all():
+        eligible = eligibility.eligible_users(scheme, Role.MENTEE)
+        in_scheme = [user_id for _, user_id, scheme_id, _ in rows if scheme_id == scheme.pk]
+        if in_scheme:
+            eligible_here |= Q(scheme=scheme, user__in=eligible.filter(pk__in=in_scheme))
+    eligible_ids = set(
+        SchemeMembership.objects.filter(eligible_here, pk__in=[pk for pk, _, _, _ in rows]).values_list("pk", flat=True)
+    )
     return {
         pk: WaitingFacts(
             goals=goals.get(user_id, ""),
-            eligible=(user_id, scheme_id) in eligible,
+            eligible=pk in eligible_ids,
             referred_back=referred.get((user_id, scheme_id), joined_at) > joined_at,
         )
         for pk, user_id, scheme_id, joined_at in rows
