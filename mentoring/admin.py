@@ -544,6 +544,10 @@ class EndOfPairingAdmin(RoleScopedAdmin):
     def has_mark_read_permission(self, request):
         return self._holds(request, (COORDINATORS, STAFF))
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_mark_read": self.has_mark_read_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.action(description="Mark the selected forms as read", permissions=["mark_read"])
     def mark_read(self, request, queryset):
         try:

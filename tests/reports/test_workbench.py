@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -25,9 +26,11 @@ from messaging.models import Conversation, HeldMessage, Message, Notification
 from reports import workbench
 from safeguarding.models import Complaint, TrainingEvent
 from tests import factories
+from tests.security.world import role_user
 
 DAY = datetime.timedelta(days=1)
 QUEUE_KEYS = [spec.key for spec in workbench.QUEUES]
+HOME_QUERIES = 25
 
 
 @dataclass
@@ -216,8 +219,7 @@ def two_networks(documents, scheme, network, other_network, coordinator):
     """London (the `coordinator`'s) with 3 rows of each queue, Scotland with 2, and Scotland's coordinator."""
     london = fill(scheme, network, 3, "london")
     scotland = fill(scheme, other_network, 2, "scotland")
-    coordinator_b = factories.UserFactory(is_staff=True, first_name="Brodie")
-    coordinator_b.groups.add(*coordinator.groups.all())
+    coordinator_b = role_user(settings.GROUP_COORDINATORS, first_name="Brodie")
     other_network.coordinators.add(coordinator_b)
     return london, scotland, coordinator_b
 
@@ -318,6 +320,7 @@ def test_the_home_takes_the_same_queries_at_10_and_200_rows(
     viewer = {"coordinator": coordinator, "scheme_staff": scheme_staff}[who]
     fill(scheme, network, 10, "small")
     small = _queries_for_home(client, viewer)
+    assert small <= HOME_QUERIES  # one per queue, the notifications, and the admin's own page
     fill(scheme, network, 190, "large")
     assert counts(viewer)["profiles_to_approve"] == 200
     with django_assert_max_num_queries(small):
@@ -391,3 +394,23 @@ def test_marking_end_forms_read_takes_them_off_the_queue(two_networks, coordinat
     assert ending.end_of_pairing_mark_read(record_ids=some, actor=coordinator) == 0  # read once
     assert counts(coordinator)["end_forms_to_read"] == len(london.rows["end_forms_to_read"]) - 2
     assert counts(coordinator_b)["end_forms_to_read"] == len(scotland.rows["end_forms_to_read"])
+
+
+def test_a_form_is_marked_read_from_its_own_page(client, two_networks, coordinator):
+    # R-COORD-2: the change page's "Mark as read" posts the action for that one form
+    london, _, coordinator_b = two_networks
+    record = min(london.rows["end_forms_to_read"])
+    client.force_login(coordinator)
+    page = client.get(reverse("admin:mentoring_endofpairing_change", args=[record])).content.decode()
+    assert "Mark as read" in page
+    response = client.post(
+        reverse("admin:mentoring_endofpairing_changelist") + "?read=no",
+        {"action": "mark_read", "index": "0", "_selected_action": [str(record)]},
+    )
+    assert response.status_code == 302
+    assert EndOfPairing.objects.get(pk=record).read_by == coordinator
+    assert (
+        "Mark as read" not in client.get(reverse("admin:mentoring_endofpairing_change", args=[record])).content.decode()
+    )
+    client.force_login(coordinator_b)
+    assert client.get(reverse("admin:mentoring_endofpairing_change", args=[record])).status_code == 404
