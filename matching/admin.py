@@ -86,7 +86,7 @@ class MentorProfileAdmin(RoleScopedAdmin):
         (R-COORD-2); a profile never approved says it is a first submission."""
         approved, changes = profile_text_changes(obj)
         if approved is None:
-            return "First submission: no text of this profile has been approved yet."
+            return "First submission: no approved text of this profile is on record, so there is nothing to compare."
         rows = format_html_join(
             "",
             '<tr><th scope="row">{}{}</th><td>{}</td><td>{}</td></tr>',

@@ -3,6 +3,35 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.utils import timezone
+
+
+def keep_approved_texts(apps, schema_editor):
+    """A profile approved now shows its text as the approved one: its next change is compared with it."""
+    MentorProfile = apps.get_model("matching", "MentorProfile")
+    ApprovedProfileText = apps.get_model("matching", "ApprovedProfileText")
+    through = MentorProfile.expertise.through
+    expertise = {}
+    for profile_id, name in through.objects.order_by("expertisearea__name").values_list(
+        "mentorprofile_id", "expertisearea__name"
+    ):
+        expertise.setdefault(profile_id, []).append(name)
+    approved = MentorProfile.objects.filter(status="approved").select_related("sector")
+    ApprovedProfileText.objects.bulk_create(
+        [
+            ApprovedProfileText(
+                profile_id=profile.pk,
+                role_title=profile.role_title,
+                work_history=profile.work_history,
+                sector=profile.sector.name,
+                expertise="\n".join(expertise.get(profile.pk, [])),
+                approved_by_id=profile.reviewed_by_id,
+                approved_at=profile.reviewed_at or timezone.now(),
+            )
+            for profile in approved.iterator(chunk_size=2000)
+        ],
+        batch_size=1000,
+    )
 
 
 class Migration(migrations.Migration):
@@ -29,4 +58,5 @@ class Migration(migrations.Migration):
                 'verbose_name': 'approved profile text',
             },
         ),
+        migrations.RunPython(keep_approved_texts, migrations.RunPython.noop),
     ]

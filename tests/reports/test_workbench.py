@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -19,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from matching import services as matching_services
-from matching.models import MentorProfile, MentorshipRequest, ProfileReport, Sector
+from matching.models import ApprovedProfileText, MentorProfile, MentorshipRequest, ProfileReport, Sector
 from mentoring import ending
 from mentoring.models import EndOfPairing, Feedback, Pairing, Role, SchemeMembership
 from messaging.models import Conversation, HeldMessage, Message, Notification
@@ -414,3 +416,12 @@ def test_a_form_is_marked_read_from_its_own_page(client, two_networks, coordinat
     )
     client.force_login(coordinator_b)
     assert client.get(reverse("admin:mentoring_endofpairing_change", args=[record])).status_code == 404
+
+
+def test_profiles_approved_before_the_migration_keep_their_text_as_approved(documents, scheme, network, mentor):
+    # R-COORD-2: the migration copies each approved profile's text, so its next change has something to compare
+    approved = factories.MentorProfileFactory(user=mentor, role_title="Chief engineer")
+    waiting = factories.MentorProfileFactory(status=MentorProfile.Status.SUBMITTED)
+    import_module("matching.migrations.0006_approved_profile_text").keep_approved_texts(django_apps, None)
+    assert ApprovedProfileText.objects.get(profile=approved).role_title == "Chief engineer"
+    assert not ApprovedProfileText.objects.filter(profile=waiting).exists()
