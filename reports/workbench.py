@@ -184,7 +184,7 @@ def queues_for(request) -> list[Queue]:
 
 def workbench_for(request) -> Workbench | None:
     """The viewer's workbench: a coordinator's networks, or the whole scheme for staff; None for anyone else
-    (the Safeguarding Lead and superusers of no role keep the stock admin home)."""
+    (the Safeguarding Lead keeps the stock admin home; a superuser counts as staff)."""
     user = request.user
     if permissions.is_scheme_staff(user):
         scope = "the whole scheme"

@@ -23,7 +23,8 @@ from accounts.models import User
 from matching import services as matching_services
 from matching.models import ApprovedProfileText, MentorProfile, MentorshipRequest, ProfileReport, Sector
 from mentoring import ending
-from mentoring.models import EndOfPairing, Feedback, Pairing, Role, SchemeMembership
+from mentoring.meetings import inactive_pairings, inactivity_nudges_send
+from mentoring.models import EndOfPairing, Feedback, InactivityNudge, Pairing, Role, SchemeMembership
 from messaging.models import Conversation, HeldMessage, Message, Notification
 from reports import workbench
 from safeguarding.models import Complaint, TrainingEvent
@@ -425,3 +426,23 @@ def test_profiles_approved_before_the_migration_keep_their_text_as_approved(docu
     import_module("matching.migrations.0006_approved_profile_text").keep_approved_texts(django_apps, None)
     assert ApprovedProfileText.objects.get(profile=approved).role_title == "Chief engineer"
     assert not ApprovedProfileText.objects.filter(profile=waiting).exists()
+
+
+def test_inactive_pairings_are_the_ones_the_nudge_job_nudges(documents, scheme, network, mentor):
+    # R-COORD-2, R-PAIR-6: one rule for "inactive", in SQL for the queue and in the daily job
+    other_scheme = factories.SchemeFactory(inactivity_days=10)
+    now = timezone.now()
+    pairings = []
+    for days_quiet, pairing_scheme in ((29, scheme), (30, scheme), (31, scheme), (9, other_scheme), (11, other_scheme)):
+        mentee = factories.UserFactory()
+        pairings.append(
+            Pairing.objects.create(
+                scheme=pairing_scheme, mentor=mentor, mentee=mentee, network=network, started_at=now - days_quiet * DAY
+            )
+        )
+    found = set(inactive_pairings(Pairing.objects.all(), now=now).values_list("pk", flat=True))
+    inactivity_nudges_send(now=now)
+    nudged = set(
+        InactivityNudge.objects.filter(level=InactivityNudge.Level.MEMBERS).values_list("pairing_id", flat=True)
+    )
+    assert found == nudged == {pairings[1].pk, pairings[2].pk, pairings[4].pk}
