@@ -5,9 +5,14 @@ a mentor profile through the mentor's membership as a mentor, a request through
 the mentee's membership in the request's scheme.
 """
 
+import datetime
+import difflib
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from matching import services
 from matching.models import (
@@ -20,6 +25,7 @@ from matching.models import (
     ProfileReport,
     Sector,
 )
+from matching.selectors import profile_text_changes
 from mentoring import permissions
 from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
 from mentoring.models import Role
@@ -59,7 +65,7 @@ class MentorProfileAdmin(RoleScopedAdmin):
         "reviewed_at",
         "submitted_at",
     )
-    fields = (*readonly_fields, "review_note")
+    fields = ("changes_since_approval", *readonly_fields, "review_note")
     actions = ["approve", "request_changes"]
 
     def coordinator_scope(self, coordinator):
@@ -70,6 +76,35 @@ class MentorProfileAdmin(RoleScopedAdmin):
 
     def has_review_permission(self, request):
         return self._holds(request, (COORDINATORS, STAFF))
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("changes_since_approval", *self.readonly_fields)
+
+    @admin.display(description="Changes since the last approved text")
+    def changes_since_approval(self, obj):
+        """The text last approved beside the text now, words taken out struck through and words put in marked
+        (R-COORD-2); a profile never approved says it is a first submission."""
+        approved, changes = profile_text_changes(obj)
+        if approved is None:
+            return "First submission: no approved text of this profile is on record, so there is nothing to compare."
+        rows = format_html_join(
+            "",
+            '<tr><th scope="row">{}{}</th><td>{}</td><td>{}</td></tr>',
+            (
+                (change.label, " (changed)" if change.changed else "", *word_changes(change.approved, change.now))
+                for change in changes
+            ),
+        )
+        approved_at = timezone.localtime(approved.approved_at)
+        by = approved.approved_by.get_full_name() if approved.approved_by else "someone no longer here"
+        return format_html(
+            '<table class="profile-changes"><caption>Approved on {} by {}, beside the text now</caption>'
+            '<thead><tr><th scope="col">Part</th><th scope="col">Last approved</th><th scope="col">Now</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            f"{approved_at:%-d %b %Y, %H:%M}",
+            by,
+            rows,
+        )
 
     def save_model(self, request, obj, form, change):
         # Only the review note is editable here; approval goes through the actions.
@@ -96,6 +131,42 @@ class MentorProfileAdmin(RoleScopedAdmin):
     @admin.action(description="Ask for changes (sends each profile's review note)", permissions=["review"])
     def request_changes(self, request, queryset):
         self._review(request, queryset, approve=False)
+
+
+def word_changes(before: str, after: str) -> tuple[str, str]:
+    """Both texts as HTML, word by word: words only in `before` in <del>, words only in `after` in <ins>."""
+    old, new = before.split(), after.split()
+    left, right = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op == "equal":
+            left.append(format_html("{}", " ".join(old[i1:i2])))
+            right.append(format_html("{}", " ".join(new[j1:j2])))
+            continue
+        if i2 > i1:
+            left.append(format_html("<del>{}</del>", " ".join(old[i1:i2])))
+        if j2 > j1:
+            right.append(format_html("<ins>{}</ins>", " ".join(new[j1:j2])))
+    return format_html_join(" ", "{}", ((part,) for part in left)), format_html_join(
+        " ", "{}", ((part,) for part in right)
+    )
+
+
+class PendingOverFilter(admin.SimpleListFilter):
+    """Requests still waiting for the mentor's answer after so many days (R-COORD-2)."""
+
+    title = "pending for more than"
+    parameter_name = "pending_over"
+    DAYS = (7, 14)
+
+    def lookups(self, request, model_admin):
+        return [(str(days), f"{days} days") for days in self.DAYS]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit() and int(value) <= 3650:
+            since = timezone.now() - datetime.timedelta(days=int(value))
+            return queryset.filter(status=MentorshipRequest.Status.PENDING, created_at__lt=since)
+        return queryset
 
 
 @admin.register(MenteeProfile)
@@ -125,7 +196,7 @@ class MentorshipRequestAdmin(RoleScopedAdmin):
 
     view_roles = (COORDINATORS, STAFF)
     list_display = ("mentee", "mentor", "scheme", "status", "created_at", "expires_at", "referred_to_coordinator")
-    list_filter = ("status", "scheme", "referred_to_coordinator")
+    list_filter = ("status", PendingOverFilter, "scheme", "referred_to_coordinator")
     list_select_related = ("mentee", "mentor", "scheme")
     ordering = ("status", "created_at")
     inlines = [DeclarationInline]

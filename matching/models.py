@@ -286,3 +286,25 @@ class ListingState(models.Model):
 
     def __str__(self) -> str:
         return f"Listing of scheme {self.scheme_id}, refreshed {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class ApprovedProfileText(models.Model):
+    """A mentor profile's text as it was last approved (R-COORD-2, R-PROFILE-3), so the coordinator reviewing a
+    change reads the approved text beside the new one. Names are copied (a sector renamed later does not change
+    what was approved). Written only by `matching.services.mentor_profile_review` on approval."""
+
+    profile = models.OneToOneField(MentorProfile, on_delete=models.CASCADE, related_name="approved_text")
+    role_title = models.CharField("current role", max_length=120)
+    work_history = models.TextField("summary of work history")
+    sector = models.CharField(max_length=100)
+    expertise = models.TextField("areas of expertise", blank=True, help_text="Names, one a line.")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "approved profile text"
+
+    def __str__(self) -> str:
+        return f"Approved text of profile {self.profile_id}"

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from matching import cohort, listing
 from matching.listing import MentorCard, card_of, listed_profiles, names
-from matching.models import MenteeProfile, MentorProfile, MentorshipRequest
+from matching.models import ApprovedProfileText, MenteeProfile, MentorProfile, MentorshipRequest
 from matching.suggest import MenteeNeeds, MentorOffer, explain, mask_of, score
 from mentoring.models import Pairing, Role, Scheme, SchemeMembership
 from safeguarding import eligibility
@@ -397,3 +397,84 @@ def access_request(user, pk: int, *, as_role: str | None = None) -> MentorshipRe
     else:
         requests = requests.visible_to(user)
     return get_object_or_404(requests, pk=pk)
+
+
+# --- The coordinator's workbench (R-COORD-2): profile changes to review, and what the waiting list shows. ---
+
+
+@dataclass(frozen=True)
+class TextChange:
+    """One reviewed part of a mentor profile: as last approved, and as it is now."""
+
+    label: str
+    approved: str
+    now: str
+
+    @property
+    def changed(self) -> bool:
+        return self.approved != self.now
+
+
+def profile_text_changes(profile: MentorProfile) -> tuple[ApprovedProfileText | None, list[TextChange]]:
+    """The profile's reviewed text beside the text last approved (R-COORD-2, R-PROFILE-3). The first part is
+    None when no text was ever approved (a first submission): then each part's `approved` is empty."""
+    approved = ApprovedProfileText.objects.filter(profile=profile).select_related("approved_by").first()
+    expertise = "\n".join(profile.expertise.order_by("name").values_list("name", flat=True))
+    now = (
+        ("Current role", profile.role_title),
+        ("Summary of work history", profile.work_history),
+        ("Sector", profile.sector.name if profile.sector_id else ""),
+        ("Areas of expertise", expertise),
+    )
+    before = (
+        (approved.role_title, approved.work_history, approved.sector, approved.expertise)
+        if approved is not None
+        else ("", "", "", "")
+    )
+    return approved, [TextChange(label, old, new) for (label, new), old in zip(now, before, strict=True)]
+
+
+@dataclass(frozen=True)
+class WaitingFacts:
+    """What the waiting list shows of one waiting mentee: their goals, whether the engine finds them eligible,
+    and whether a mentor referred them back to their coordinator."""
+
+    goals: str
+    eligible: bool
+    referred_back: bool
+
+
+def waiting_facts(memberships) -> dict[int, WaitingFacts]:
+    """WaitingFacts for each of `memberships` (waiting mentees' memberships), by membership id (R-COORD-2,
+    R-MATCH-4). Queries: four, plus the eligibility engine's few for each scheme; never one per row.
+    "Referred back": a mentor declined their request in that scheme and referred them to the coordinator."""
+    rows = [(m.pk, m.user_id, m.scheme_id, m.joined_at) for m in memberships]
+    if not rows:
+        return {}
+    user_ids = {user_id for _, user_id, _, _ in rows}
+    goals = dict(MenteeProfile.objects.filter(user_id__in=user_ids).values_list("user_id", "goals"))
+    referred: dict[tuple[int, int], datetime.datetime] = {}
+    for mentee_id, scheme_id, responded_at in MentorshipRequest.objects.filter(
+        mentee_id__in=user_ids, referred_to_coordinator=True, status=MentorshipRequest.Status.DECLINED
+    ).values_list("mentee_id", "scheme_id", "responded_at"):
+        key = (mentee_id, scheme_id)
+        if responded_at is not None and (key not in referred or responded_at > referred[key]):
+            referred[key] = responded_at
+    # The engine's queryset for every scheme, used or not on this page, so the cost is the same whatever the rows.
+    eligible_here = Q(pk__in=[])
+    for scheme in Scheme.objects.all():
+        eligible = eligibility.eligible_users(scheme, Role.MENTEE)
+        in_scheme = [user_id for _, user_id, scheme_id, _ in rows if scheme_id == scheme.pk]
+        if in_scheme:
+            eligible_here |= Q(scheme=scheme, user__in=eligible.filter(pk__in=in_scheme))
+    eligible_ids = set(
+        SchemeMembership.objects.filter(eligible_here, pk__in=[pk for pk, _, _, _ in rows]).values_list("pk", flat=True)
+    )
+    return {
+        pk: WaitingFacts(
+            goals=goals.get(user_id, ""),
+            eligible=pk in eligible_ids,
+            referred_back=referred.get((user_id, scheme_id), joined_at) > joined_at,
+        )
+        for pk, user_id, scheme_id, joined_at in rows
+    }

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from matching.listing import listed_profiles
 from matching.models import (
+    ApprovedProfileText,
     ConflictBlock,
     ConflictDeclaration,
     MenteeProfile,
@@ -103,6 +104,8 @@ def mentor_profile_review(*, profile_id: int, approve: bool, note: str, actor) -
     profile.reviewed_by = actor
     profile.reviewed_at = timezone.now()
     profile.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at", "updated_at"])
+    if approve:
+        _approved_text_keep(profile, actor)
     audit(
         actor=actor,
         action="profile.approved" if approve else "profile.changes_requested",
@@ -113,6 +116,21 @@ def mentor_profile_review(*, profile_id: int, approve: bool, note: str, actor) -
     body = "It is now listed for mentees." if approve else f"Your coordinator asks for changes: {note}"
     notify(profile.user, "profile_reviewed", profile, body=body, url="/mentoring/profile/")
     return profile
+
+
+def _approved_text_keep(profile: MentorProfile, actor) -> None:
+    """Copy the text just approved, so the next change is shown beside it (R-COORD-2)."""
+    ApprovedProfileText.objects.update_or_create(
+        profile=profile,
+        defaults={
+            "role_title": profile.role_title,
+            "work_history": profile.work_history,
+            "sector": profile.sector.name,
+            "expertise": "\n".join(profile.expertise.order_by("name").values_list("name", flat=True)),
+            "approved_by": actor,
+            "approved_at": profile.reviewed_at,
+        },
+    )
 
 
 @transaction.atomic

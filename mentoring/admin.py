@@ -12,13 +12,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from accounts.models import Language, User
 from matching import admin_views
-from matching.selectors import unmatched_mentees
+from matching.selectors import unmatched_mentees, waiting_facts
 from mentoring import (
     closure,
     dbs_admin,  # noqa: F401  registers DBS checks (issue 9); mentoring/dbs_admin.py says why here
+    ending,
     ending_admin_views,
     permissions,
     services,
@@ -32,6 +34,7 @@ from mentoring.admin_scoping import (
     ScopedInline,
     ScopedNetworkFilter,
 )
+from mentoring.meetings import inactive_pairings
 from mentoring.models import (
     EndOfPairing,
     Feedback,
@@ -232,13 +235,29 @@ class TermsAcceptanceAdmin(RoleScopedAdmin):
         return False
 
 
+class ActivityFilter(admin.SimpleListFilter):
+    """Pairings gone quiet: running, with no meeting for the scheme's inactivity days (R-COORD-2)."""
+
+    title = "activity"
+    parameter_name = "activity"
+    INACTIVE = "inactive"
+
+    def lookups(self, request, model_admin):
+        return [(self.INACTIVE, "No meeting for the scheme's inactivity days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.INACTIVE:
+            return inactive_pairings(queryset)
+        return queryset
+
+
 @admin.register(Pairing)
 class PairingAdmin(RoleScopedAdmin):
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
     network_path = "network"
     list_display = ("mentor", "mentee", "scheme", "network", "status", "origin", "started_at", "end_reason")
-    list_filter = ("status", "origin", "scheme", ScopedNetworkFilter, "end_reason")
+    list_filter = ("status", ActivityFilter, "origin", "scheme", ScopedNetworkFilter, "end_reason")
     list_select_related = ("mentor", "mentee", "scheme", "network")
     search_fields = ("mentor__email", "mentee__email", "mentor__last_name", "mentee__last_name")
     readonly_fields = (
@@ -284,12 +303,22 @@ class PairingAdmin(RoleScopedAdmin):
 
 @admin.register(WaitingMentee)
 class WaitingMenteeAdmin(RoleScopedAdmin):
-    """Everyone waiting for a mentor, longest first; no one is silently dropped (R-MATCH-4)."""
+    """Everyone waiting for a mentor, longest first; no one is silently dropped (R-MATCH-4). Each row shows the
+    mentee's goals, whether the eligibility engine finds them eligible and whether a mentor referred them back
+    (R-COORD-2), read for the whole page at once (matching.selectors.waiting_facts)."""
 
     view_roles = (COORDINATORS, STAFF)
     network_path = "network"
-    list_display = ("user", "scheme", "network", "joined_at", "days_waiting")
+    list_display = ("user", "scheme", "network", "joined_at", "days_waiting", "goals", "eligible", "referred_back")
     list_filter = ("scheme", ScopedNetworkFilter)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        changelist.result_list = list(changelist.result_list)
+        facts = waiting_facts(changelist.result_list)
+        for membership in changelist.result_list:
+            membership.waiting_facts = facts[membership.pk]
+        return changelist
 
     def get_queryset(self, request):
         qs = unmatched_mentees(model=WaitingMentee)
@@ -306,6 +335,22 @@ class WaitingMenteeAdmin(RoleScopedAdmin):
     @admin.display(description="days waiting")
     def days_waiting(self, obj):
         return (timezone.now() - obj.joined_at).days
+
+    def _facts(self, obj):
+        facts = getattr(obj, "waiting_facts", None)
+        return facts if facts is not None else waiting_facts([obj])[obj.pk]
+
+    @admin.display(description="goals")
+    def goals(self, obj):
+        return Truncator(self._facts(obj).goals).chars(160) or "(no goals set out yet)"
+
+    @admin.display(description="eligible", boolean=True)
+    def eligible(self, obj):
+        return self._facts(obj).eligible
+
+    @admin.display(description="referred back by a mentor", boolean=True)
+    def referred_back(self, obj):
+        return self._facts(obj).referred_back
 
 
 @admin.register(RematchRequest)
@@ -463,21 +508,72 @@ for _model in (EmailAddress, Group, Authenticator):
 # --- Ending and feedback (issue 7, items 5 and 6): read-only, scoped by the pairing's network. ---
 
 
+class ReadFilter(admin.SimpleListFilter):
+    """End of Pairing forms a coordinator has still to read (R-COORD-2)."""
+
+    title = "read"
+    parameter_name = "read"
+    NO, YES = "no", "yes"
+
+    def lookups(self, request, model_admin):
+        return [(self.NO, "Not read yet"), (self.YES, "Read")]
+
+    def queryset(self, request, queryset):
+        if self.value() in (self.NO, self.YES):
+            return queryset.filter(read_at__isnull=self.value() == self.NO)
+        return queryset
+
+
 @admin.register(EndOfPairing)
 class EndOfPairingAdmin(RoleScopedAdmin):
     view_roles = (COORDINATORS, STAFF, SAFEGUARDING_LEAD)
     network_path = "pairing__network"
-    list_display = ("pairing", "reason", "ended_by", "created_at")
-    list_filter = ("reason",)
+    list_display = ("pairing", "reason", "ended_by", "created_at", "read_at")
+    list_filter = (ReadFilter, "reason")
     list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "ended_by")
-    readonly_fields = ("pairing", "reason", "ended_by", "comments", "created_at")
+    readonly_fields = ("pairing", "reason", "ended_by", "comments", "created_at", "read_at", "read_by")
     fields = readonly_fields
+    actions = ["mark_read"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_mark_read_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_mark_read": self.has_mark_read_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Mark the selected forms as read", permissions=["mark_read"])
+    def mark_read(self, request, queryset):
+        try:
+            marked = ending.end_of_pairing_mark_read(
+                record_ids=queryset.values_list("pk", flat=True), actor=request.user
+            )
+        except PermissionDenied as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+        else:
+            self.message_user(request, f"Marked {marked} form{'s' if marked != 1 else ''} as read.", messages.SUCCESS)
+
+
+class LowRatingFilter(admin.SimpleListFilter):
+    """Feedback rated at most a given score: the workbench's "rated 2 or less" (R-COORD-2)."""
+
+    title = "rated at most"
+    parameter_name = "rating_at_most"
+
+    def lookups(self, request, model_admin):
+        return [(str(n), f"{n} or less") for n in range(1, 5)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(rating__lte=int(value))
+        return queryset
 
 
 @admin.register(Feedback)
@@ -487,7 +583,7 @@ class FeedbackAdmin(RoleScopedAdmin):
     view_roles = (COORDINATORS, STAFF)
     network_path = "pairing__network"
     list_display = ("pairing", "member", "stage", "rating", "created_at")
-    list_filter = ("stage", "rating")
+    list_filter = ("stage", LowRatingFilter, "rating")
     list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "member")
     readonly_fields = ("pairing", "member", "stage", "rating", "comments", "created_at")
 

@@ -115,6 +115,22 @@ def pairing_end(*, pairing_id: int, actor, reason: str, comments: str = "") -> E
     return record
 
 
+@transaction.atomic
+def end_of_pairing_mark_read(*, record_ids, actor) -> int:
+    """A coordinator of each pairing's network, or staff, marks End of Pairing forms read (R-COORD-2): they leave
+    the queue of forms to read. Forms of another network are refused; forms read already keep their first reader.
+    Returns how many were marked now."""
+    ids = [int(pk) for pk in record_ids]
+    records = list(EndOfPairing.objects.select_for_update(of=("self",)).select_related("pairing").filter(pk__in=ids))
+    for record in records:
+        permissions.require(
+            permissions.covers_network(actor, record.pairing.network_id),
+            "You can mark read only the End of Pairing forms of your own networks.",
+        )
+    unread = [record.pk for record in records if record.read_at is None]
+    return EndOfPairing.objects.filter(pk__in=unread).update(read_at=timezone.now(), read_by=actor)
+
+
 # --- Pause, resume, withdraw (R-PAIR-7) -------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from icalendar import Calendar, Event
 
-from mentoring.models import CalendarFeed, InactivityNudge, Meeting, MeetingReminder, Pairing
+from mentoring.models import CalendarFeed, InactivityNudge, Meeting, MeetingReminder, Pairing, Scheme
 from mentoring.models.meetings import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, new_feed_token, validate_video_link
 from messaging.services import notify, notify_many
 
@@ -310,6 +310,22 @@ def last_activity_column():
         Coalesce(Max("meetings__created_at"), "started_at"),
         Coalesce(Max("meetings__starts_at", filter=Q(meetings__status=Meeting.Status.HELD)), "started_at"),
         output_field=DateTimeField(),
+    )
+
+
+def inactive_pairings(pairings, *, now: datetime.datetime | None = None):
+    """The running pairings among `pairings` quiet for at least their scheme's `inactivity_days` (R-COORD-2): the
+    ones whose members the daily job nudges. One small query for the schemes' settings, then one filter in SQL
+    (a cutoff for each distinct setting), so the cost never grows with the pairings."""
+    now = now or timezone.now()
+    settings_in_use = Scheme.objects.order_by().values_list("inactivity_days", flat=True).distinct()
+    quiet = Q(pk__in=[])
+    for days in settings_in_use:
+        quiet |= Q(scheme__inactivity_days=days, last_activity__lte=now - datetime.timedelta(days=days))
+    return (
+        pairings.filter(status=Pairing.Status.ACTIVE, paused_at__isnull=True)
+        .alias(last_activity=last_activity_column())
+        .filter(quiet)
     )
 
 

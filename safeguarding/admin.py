@@ -120,6 +120,22 @@ class TrainingBookingInline(ScopedInline):
         return False
 
 
+class WhenFilter(admin.SimpleListFilter):
+    """Events still to come (R-COORD-2, the workbench's "training events coming up")."""
+
+    title = "when"
+    parameter_name = "when"
+    UPCOMING = "upcoming"
+
+    def lookups(self, request, model_admin):
+        return [(self.UPCOMING, "Coming up")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.UPCOMING:
+            return queryset.filter(starts_at__gt=timezone.now())
+        return queryset
+
+
 @admin.register(TrainingEvent)
 class TrainingEventAdmin(RoleScopedAdmin):
     """Training events (R-COORD-3): a coordinator adds and changes those of their own networks. Times are typed
@@ -131,7 +147,7 @@ class TrainingEventAdmin(RoleScopedAdmin):
     form = TrainingEventAdminForm
     inlines = (TrainingBookingInline,)
     list_display = ("course", "network", "starts_at", "ends_at", "place", "capacity", "places_booked")
-    list_filter = ("course", ScopedNetworkFilter)
+    list_filter = (WhenFilter, "course", ScopedNetworkFilter)
     list_select_related = ("course", "network")
     search_fields = ("place", "course__name")
     date_hierarchy = "starts_at"
@@ -290,6 +306,22 @@ class ComplaintAdminForm(forms.ModelForm):
         return cleaned
 
 
+class OpenComplaintFilter(admin.SimpleListFilter):
+    """Complaints still to be dealt with: received or being investigated (R-COORD-2)."""
+
+    title = "open"
+    parameter_name = "open"
+    YES = "yes"
+
+    def lookups(self, request, model_admin):
+        return [(self.YES, "Received or being investigated")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.YES:
+            return queryset.filter(status__in=Complaint.OPEN)
+        return queryset
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(RoleScopedAdmin):
     """Complaints (R-SAFE-4): coordinators of the complainant's networks and staff move them on."""
@@ -298,7 +330,7 @@ class ComplaintAdmin(RoleScopedAdmin):
     change_roles = (COORDINATORS, STAFF)
     form = ComplaintAdminForm
     list_display = ("__str__", "complainant", "about", "status", "created_at", "handled_by")
-    list_filter = ("status", "about")
+    list_filter = (OpenComplaintFilter, "status", "about")
     list_select_related = ("complainant", "handled_by")
     search_fields = ("complainant__email", "complainant__last_name")
     fields = (

@@ -325,6 +325,8 @@ class Complaint(models.Model):
         RESOLVED = "resolved", "Resolved"
         DISMISSED = "dismissed", "Dismissed"
 
+    OPEN = (Status.RECEIVED, Status.INVESTIGATING)  # still to be dealt with (the coordinators' queue, R-COORD-2)
+
     complainant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints")
     about = models.CharField(max_length=10, choices=About.choices)
     person = models.ForeignKey(

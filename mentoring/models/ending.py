@@ -20,6 +20,11 @@ class EndOfPairing(models.Model):
     reason = models.CharField(max_length=30, choices=Pairing.EndReason.choices)
     comments = models.TextField(blank=True, max_length=COMMENTS_MAX)
     created_at = models.DateTimeField(default=timezone.now)
+    # The coordinators' queue of forms to read (R-COORD-2): set once, by `end_of_pairing_mark_read`.
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]

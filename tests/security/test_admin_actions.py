@@ -37,6 +37,8 @@ ACTION_ROLES = {
     # check was refused (the Safeguarding Lead sees the check but does not withdraw; R-SAFE-3, R-ELIG-4).
     ("TrainingBooking", "mark_attended"): {"coordinator_a", "staff"},
     ("DBSCheck", "withdraw_mentor"): {"staff"},
+    # Issue 11 (R-COORD-2): the pairing's coordinators and staff mark End of Pairing forms read.
+    ("EndOfPairing", "mark_read"): {"coordinator_a", "staff"},
 }
 NOBODY = frozenset()
 
