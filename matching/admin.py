@@ -17,6 +17,7 @@ from matching.models import (
     MenteeProfile,
     MentorProfile,
     MentorshipRequest,
+    PairingProposal,
     ProfileReport,
     Sector,
 )
@@ -210,3 +211,78 @@ class ConflictBlockAdmin(RoleScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ProposalDeclarationInline(DeclarationInline):
+    fk_name = "proposal"
+
+
+@admin.register(PairingProposal)
+class PairingProposalAdmin(RoleScopedAdmin):
+    """Pairings coordinators proposed, by hand or by cohort, and how each ended: started, declined, withdrawn, or
+    could not start with the reason (R-MATCH-3, R-MATCH-5). Proposing is on the "Find a mentor" page."""
+
+    view_roles = (COORDINATORS, STAFF)
+    network_path = "network"
+    list_display = (
+        "mentee",
+        "mentor",
+        "scheme",
+        "network",
+        "origin",
+        "status",
+        "fit",
+        "mentee_confirmed_at",
+        "mentor_confirmed_at",
+        "outcome",
+        "created_at",
+    )
+    list_filter = ("status", "origin", "scheme")
+    list_select_related = ("mentee", "mentor", "scheme", "network")
+    search_fields = ("mentee__email", "mentee__last_name", "mentor__email", "mentor__last_name")
+    inlines = [ProposalDeclarationInline]
+    readonly_fields = (
+        "scheme",
+        "network",
+        "mentee",
+        "mentor",
+        "origin",
+        "proposed_by",
+        "fit",
+        "reasons",
+        "status",
+        "mentee_confirmed_at",
+        "mentor_confirmed_at",
+        "declined_by",
+        "outcome",
+        "pairing",
+        "created_at",
+        "decided_at",
+    )
+    fields = readonly_fields
+    actions = ["withdraw"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_withdraw_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
+    @admin.display(description="fit (0–100)")
+    def fit(self, obj):
+        return obj.fit
+
+    @admin.action(description="Withdraw the selected proposals (tells both members)", permissions=["withdraw"])
+    def withdraw(self, request, queryset):
+        done = 0
+        for proposal in queryset:
+            try:
+                services.proposal_withdraw(proposal_id=proposal.pk, actor=request.user)
+            except ValidationError as refused:
+                self.message_user(request, f"{proposal}: {' '.join(refused.messages)}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, f"Withdrew {done} proposal{'s' if done != 1 else ''}.", messages.SUCCESS)

@@ -23,6 +23,15 @@ WEIGHTS: Mapping[str, float] = {
 }
 
 
+BEST_SCORE = sum(WEIGHTS.values())  # every weight in full
+FIT_SCALE = "0–100"
+
+
+def fit_out_of_100(score: float) -> int:
+    """A score as coordinators and members read it: 0 (nothing in common) to 100 (every weight in full)."""
+    return max(0, min(100, round(score * 100 / BEST_SCORE)))
+
+
 def mask_of(ids: Iterable[int]) -> int:
     mask = 0
     for i in ids:

@@ -288,7 +288,7 @@ class WaitingMenteeAdmin(RoleScopedAdmin):
 
     view_roles = (COORDINATORS, STAFF)
     network_path = "network"
-    list_display = ("user", "scheme", "network", "joined_at", "days_waiting")
+    list_display = ("user", "scheme", "network", "joined_at", "days_waiting", admin_views.find_a_mentor_link)
     list_filter = ("scheme", ScopedNetworkFilter)
 
     def get_queryset(self, request):

@@ -37,6 +37,8 @@ ACTION_ROLES = {
     # check was refused (the Safeguarding Lead sees the check but does not withdraw; R-SAFE-3, R-ELIG-4).
     ("TrainingBooking", "mark_attended"): {"coordinator_a", "staff"},
     ("DBSCheck", "withdraw_mentor"): {"staff"},
+    # Issue 11: the coordinators of the mentee's network and staff withdraw a proposed pairing.
+    ("PairingProposal", "withdraw"): {"coordinator_a", "staff"},
 }
 NOBODY = frozenset()
 
