@@ -124,14 +124,22 @@ class ManualPairingForm(forms.Form):
         return cleaned
 
 
-def _chosen_membership(request, choices):
-    """The waiting mentee named by ?mentee=: one of `choices`, else 404 (another network's, or no such id)."""
+def _chosen_membership(request, choices) -> tuple[SchemeMembership | None, str]:
+    """The waiting mentee named by ?mentee=: one of `choices`; a waiting mentee of the viewer's networks who may
+    not be paired now comes with the reason instead; anyone else (another network's, no such id) is a 404."""
     raw = request.GET.get("mentee", "")
     if not raw:
-        return None
+        return None, ""
     if not raw.isdigit() or int(raw) > LARGEST_ID:
         raise Http404("No such mentee.")
-    return get_object_or_404(choices, pk=int(raw))
+    membership = choices.filter(pk=int(raw)).first()
+    if membership is not None:
+        return membership, ""
+    waiting = selectors.unmatched_mentees()
+    if permissions.coordinator_only(request.user):
+        waiting = waiting.filter(network_id__in=permissions.coordinated_network_ids(request.user))
+    other = get_object_or_404(waiting, pk=int(raw))
+    return None, selectors.why_not_to_pair(other, request.user)
 
 
 def manual_pairing_view(model_admin, request):
@@ -141,7 +149,7 @@ def manual_pairing_view(model_admin, request):
         raise PermissionDenied
     choices = selectors.waiting_mentees_to_pair(request.user).select_related("user", "scheme", "network")
     form = ManualPairingForm(request.POST or None, choices=choices)
-    membership = None
+    membership, not_now = None, ""
     if request.method == "POST":
         if form.is_valid():
             membership, mentor = form.cleaned_data["mentee"], form.cleaned_data["mentor"]
@@ -162,7 +170,7 @@ def manual_pairing_view(model_admin, request):
         else:
             membership = form.cleaned_data.get("mentee")
     else:
-        membership = _chosen_membership(request, choices)
+        membership, not_now = _chosen_membership(request, choices)
         if membership is not None:
             form = ManualPairingForm(initial={"mentee": membership.pk}, choices=choices)
     ranked = selectors.mentors_to_propose(membership) if membership is not None else []
@@ -173,6 +181,7 @@ def manual_pairing_view(model_admin, request):
         title="Find a mentor for a waiting mentee",
         form=form,
         membership=membership,
+        not_now=not_now,
         ranked=ranked,
         fit_scale=FIT_SCALE,
         chosen_mentor=str(form["mentor"].value() or ""),

@@ -505,3 +505,14 @@ def mentor_may_be_proposed(membership: SchemeMembership, mentor_id: int) -> bool
         .filter(mentor_id=mentor_id, mentor_id__in=network_mentor_ids(membership.scheme, membership.network_id))
         .exists()
     )
+
+
+def why_not_to_pair(membership: SchemeMembership, viewer) -> str:
+    """Why a waiting mentee is not among those a coordinator may propose a mentor for, in words `viewer` may read."""
+    name = membership.user.get_full_name()
+    if PairingProposal.objects.open().filter(mentee=membership.user, scheme=membership.scheme).exists():
+        return f"{name} has a proposed pairing waiting for the members to confirm."
+    check = eligibility.check(membership.user, membership.scheme, Role.MENTEE, membership=membership)
+    if not check.ok:
+        return f"{name} cannot be paired yet: {' '.join(check.reasons_for(viewer))}"
+    return f"{name} cannot be paired just now."

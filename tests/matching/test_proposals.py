@@ -348,3 +348,17 @@ def test_the_ranked_list_stays_within_a_fixed_number_of_queries(
     client.get(url, {"mentee": membership_of(seeker, scheme).pk})
     with django_assert_max_num_queries(30):
         client.get(url, {"mentee": membership_of(seeker, scheme).pk})
+
+
+def test_a_waiting_mentee_who_cannot_be_paired_now_gets_the_reason_not_a_404(
+    client, coordinator, documents, scheme, network, proposal, seeker
+):
+    # R-MATCH-4: the waiting list's link always answers, with why nobody can be proposed yet
+    lapsed = factories.eligible_mentee(scheme, network, membership_status="lapsed", first_name="Lena")
+    client.force_login(coordinator)
+    url = reverse("admin:mentoring_pairing_add")
+    page = client.get(url, {"mentee": membership_of(lapsed, scheme).pk})
+    assert page.status_code == 200 and page.context["ranked"] == []
+    assert "cannot be paired yet" in page.context["not_now"]
+    page = client.get(url, {"mentee": membership_of(seeker, scheme).pk})
+    assert "has a proposed pairing waiting for the members to confirm" in page.content.decode()
