@@ -297,7 +297,8 @@ class CohortPreview:
     mentors_with_places: int = 0
 
     def token(self) -> str:
-        """A signed list of the previewed pairs, so confirming creates exactly what was shown."""
+        """A signed list of the previewed pairs with their fit, so confirming proposes exactly what was shown
+        (less the pairs the coordinator drops); compressed, as the reasons repeat from pair to pair."""
         return signing.dumps(
             {
                 "scheme": self.scheme.pk,
@@ -306,6 +307,7 @@ class CohortPreview:
                 "fits": [[p.score, p.reasons] for p in self.pairs],
             },
             salt=COHORT_SALT,
+            compress=True,
         )
 
     @property

@@ -652,6 +652,52 @@ def proposal_withdraw(*, proposal_id: int, actor, reason: str = "") -> PairingPr
     return proposal
 
 
+def proposals_expire(*, now: datetime.datetime | None = None) -> int:
+    """Lapse proposals not confirmed by both members within the scheme's answer period (its
+    `request_expiry_days`, as for a request), so a mentee is not held back by an unanswered proposal; the
+    members and the coordinators are told. Safe to run twice: each row changes once, in its own transaction."""
+    now = now or timezone.now()
+    lapsed = 0
+    for proposal_id, days in PairingProposal.objects.open().values_list("pk", "scheme__request_expiry_days"):
+        with transaction.atomic():
+            proposal = (
+                PairingProposal.objects.select_for_update(of=("self",))
+                .select_related("scheme", "mentor", "mentee", "proposed_by")
+                .filter(pk=proposal_id, status=PairingProposal.Status.PROPOSED)
+                .first()
+            )
+            if proposal is None or proposal.created_at > now - datetime.timedelta(days=days):
+                continue
+            waiting_for = [
+                person.first_name
+                for person, confirmed in (
+                    (proposal.mentee, proposal.mentee_confirmed_at),
+                    (proposal.mentor, proposal.mentor_confirmed_at),
+                )
+                if confirmed is None
+            ]
+            _close(
+                proposal,
+                PairingProposal.Status.LAPSED,
+                outcome=f"Not confirmed within {days} days (waiting for {' and '.join(waiting_for)}).",
+            )
+            notify_many(
+                [proposal.mentor, proposal.mentee],
+                "proposal_lapsed",
+                proposal,
+                body="It was not confirmed by both of you in time. Your coordinator has been told.",
+            )
+            notify_many(
+                _coordinators_told(proposal),
+                "proposal_lapsed_coordinator",
+                proposal,
+                body=proposal.outcome,
+                url=_proposal_admin_url(proposal),
+            )
+            lapsed += 1
+    return lapsed
+
+
 def _pairs_of(data: dict) -> list[tuple[int, int]]:
     return [(int(pair[0]), int(pair[1])) for pair in data.get("pairs", [])]
 

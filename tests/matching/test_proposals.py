@@ -1,6 +1,8 @@
 """Pairings a coordinator proposes start only when both members have declared their conflicts and confirmed
 (R-MATCH-3, R-MATCH-5, R-MATCH-8): by hand from the ranked list, or from a cohort run."""
 
+import datetime
+
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -362,3 +364,18 @@ def test_a_waiting_mentee_who_cannot_be_paired_now_gets_the_reason_not_a_404(
     assert "cannot be paired yet" in page.context["not_now"]
     page = client.get(url, {"mentee": membership_of(seeker, scheme).pk})
     assert "has a proposed pairing waiting for the members to confirm" in page.content.decode()
+
+
+def test_a_proposal_not_confirmed_in_time_lapses_once_and_everyone_is_told(proposal, seeker, listed, coordinator):
+    # R-MATCH-4: an unanswered proposal does not hold the mentee back; safe to run twice
+    services.proposal_confirm(proposal_id=proposal.pk, member=seeker, declaration=NO_CONFLICT)
+    days = proposal.scheme.request_expiry_days
+    assert services.proposals_expire(now=proposal.created_at + datetime.timedelta(days=days - 1)) == 0
+    later = proposal.created_at + datetime.timedelta(days=days + 1)
+    assert services.proposals_expire(now=later) == 1
+    assert services.proposals_expire(now=later) == 0
+    proposal.refresh_from_db()
+    assert proposal.status == "lapsed" and f"waiting for {listed.first_name}" in proposal.outcome
+    assert Notification.objects.filter(user=coordinator, kind="proposal_lapsed_coordinator").count() == 1
+    assert "proposal_lapsed" in kinds(seeker) and "proposal_lapsed" in kinds(listed)
+    assert not Pairing.objects.exists()
