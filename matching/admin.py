@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from matching import services
+from matching.admin_views import counted
 from matching.models import (
     ConflictBlock,
     ConflictDeclaration,
@@ -88,7 +89,7 @@ class MentorProfileAdmin(RoleScopedAdmin):
             else:
                 done += 1
         verb = "Approved" if approve else "Asked for changes on"
-        self.message_user(request, f"{verb} {done} profile{'s' if done != 1 else ''}.", messages.SUCCESS)
+        self.message_user(request, f"{verb} {counted(done, 'profile')}.", messages.SUCCESS)
 
     @admin.action(description="Approve the selected profiles for listing", permissions=["review"])
     def approve(self, request, queryset):
@@ -285,4 +286,4 @@ class PairingProposalAdmin(RoleScopedAdmin):
                 self.message_user(request, f"{proposal}: {' '.join(refused.messages)}", messages.ERROR)
             else:
                 done += 1
-        self.message_user(request, f"Withdrew {done} proposal{'s' if done != 1 else ''}.", messages.SUCCESS)
+        self.message_user(request, f"Withdrew {counted(done, 'proposal')}.", messages.SUCCESS)
