@@ -379,3 +379,17 @@ def test_a_proposal_not_confirmed_in_time_lapses_once_and_everyone_is_told(propo
     assert Notification.objects.filter(user=coordinator, kind="proposal_lapsed_coordinator").count() == 1
     assert "proposal_lapsed" in kinds(seeker) and "proposal_lapsed" in kinds(listed)
     assert not Pairing.objects.exists()
+
+
+def test_the_coordinator_reads_why_a_proposal_could_not_start_in_the_admin(
+    client, proposal, seeker, listed, coordinator
+):
+    # R-MATCH-3: the lapse's reason is shown to the coordinator
+    services.proposal_confirm(proposal_id=proposal.pk, member=seeker, declaration=NO_CONFLICT)
+    listed.training_records.all().delete()
+    services.proposal_confirm(proposal_id=proposal.pk, member=listed, declaration=NO_CONFLICT)
+    client.force_login(coordinator)
+    page = client.get(reverse("admin:matching_pairingproposal_changelist")).content.decode()
+    assert "Could not start" in page and "cannot take part as a mentor" in page
+    detail = client.get(reverse("admin:matching_pairingproposal_change", args=[proposal.pk])).content.decode()
+    assert "cannot take part as a mentor" in detail and "fit (0–100)" in detail.lower()
