@@ -372,7 +372,9 @@ def cohort_preview(*, scheme: Scheme, network=None) -> CohortPreview:
     )
     lookup = names()
     pairs = [
-        ProposedPair(people[mentee_id], people[mentor_id], suggestion.score, explain(suggestion, lookup))
+        ProposedPair(
+            people[mentee_id], people[mentor_id], suggestion.score, explain(suggestion, lookup, to_mentee=False)
+        )
         for mentee_id, mentor_id, suggestion in result.pairs
     ]
     pairs.sort(key=lambda p: (-p.score, p.mentee.pk))
@@ -495,7 +497,7 @@ def mentors_to_propose(membership: SchemeMembership, *, limit: int = 25) -> list
     ranked = []
     for row in rows:
         suggestion = score(needs, listing.offer_of(row))
-        reasons = explain(suggestion, lookup)
+        reasons = explain(suggestion, lookup, to_mentee=False)
         ranked.append(RankedMentor(card_of(row, lookup, reasons), suggestion.score, reasons))
     return ranked
 

@@ -428,7 +428,7 @@ def proposal_fit(*, scheme: Scheme, mentee, mentor) -> tuple[float, list[str]]:
     if needs is None or row is None:
         return 0.0, []
     suggestion = score(needs, offer_of(row))
-    return suggestion.score, explain(suggestion, names())
+    return suggestion.score, explain(suggestion, names(), to_mentee=False)
 
 
 @transaction.atomic
