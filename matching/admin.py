@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from matching import services
+from matching.admin_views import counted
 from matching.models import (
     ConflictBlock,
     ConflictDeclaration,
@@ -22,6 +23,7 @@ from matching.models import (
     MenteeProfile,
     MentorProfile,
     MentorshipRequest,
+    PairingProposal,
     ProfileReport,
     Sector,
 )
@@ -122,7 +124,7 @@ class MentorProfileAdmin(RoleScopedAdmin):
             else:
                 done += 1
         verb = "Approved" if approve else "Asked for changes on"
-        self.message_user(request, f"{verb} {done} profile{'s' if done != 1 else ''}.", messages.SUCCESS)
+        self.message_user(request, f"{verb} {counted(done, 'profile')}.", messages.SUCCESS)
 
     @admin.action(description="Approve the selected profiles for listing", permissions=["review"])
     def approve(self, request, queryset):
@@ -281,3 +283,78 @@ class ConflictBlockAdmin(RoleScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ProposalDeclarationInline(DeclarationInline):
+    fk_name = "proposal"
+
+
+@admin.register(PairingProposal)
+class PairingProposalAdmin(RoleScopedAdmin):
+    """Pairings coordinators proposed, by hand or by cohort, and how each ended: started, declined, withdrawn, or
+    could not start with the reason (R-MATCH-3, R-MATCH-5). Proposing is on the "Find a mentor" page."""
+
+    view_roles = (COORDINATORS, STAFF)
+    network_path = "network"
+    list_display = (
+        "mentee",
+        "mentor",
+        "scheme",
+        "network",
+        "origin",
+        "status",
+        "fit",
+        "mentee_confirmed_at",
+        "mentor_confirmed_at",
+        "outcome",
+        "created_at",
+    )
+    list_filter = ("status", "origin", "scheme")
+    list_select_related = ("mentee", "mentor", "scheme", "network")
+    search_fields = ("mentee__email", "mentee__last_name", "mentor__email", "mentor__last_name")
+    inlines = [ProposalDeclarationInline]
+    readonly_fields = (
+        "scheme",
+        "network",
+        "mentee",
+        "mentor",
+        "origin",
+        "proposed_by",
+        "fit",
+        "reasons",
+        "status",
+        "mentee_confirmed_at",
+        "mentor_confirmed_at",
+        "declined_by",
+        "outcome",
+        "pairing",
+        "created_at",
+        "decided_at",
+    )
+    fields = readonly_fields
+    actions = ["withdraw"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_withdraw_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
+    @admin.display(description="fit (0–100)")
+    def fit(self, obj):
+        return obj.fit
+
+    @admin.action(description="Withdraw the selected proposals (tells both members)", permissions=["withdraw"])
+    def withdraw(self, request, queryset):
+        done = 0
+        for proposal in queryset:
+            try:
+                services.proposal_withdraw(proposal_id=proposal.pk, actor=request.user)
+            except ValidationError as refused:
+                self.message_user(request, f"{proposal}: {' '.join(refused.messages)}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, f"Withdrew {counted(done, 'proposal')}.", messages.SUCCESS)

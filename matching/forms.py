@@ -140,6 +140,19 @@ class AcceptForm(ConflictFields):
     pass
 
 
+class ProposalConfirmForm(ConflictFields):
+    pass
+
+
+class ProposalDeclineForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason, for your coordinator (optional)",
+    )
+
+
 class DeclineForm(forms.Form):
     reason = forms.CharField(
         max_length=1000,

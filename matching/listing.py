@@ -453,19 +453,23 @@ def score_sql(needs: MenteeNeeds) -> RawSQL:
     return RawSQL(f"ROUND(({total}) * 10000) / 10000", params, output_field=FloatField())  # noqa: S611
 
 
-def ranked(scheme: Scheme, needs: MenteeNeeds, *, exclude, limit: int = 10) -> list[MentorListing]:
+def with_free_places(scheme: Scheme):
+    """Listing rows of `scheme` whose mentor is accepting mentees and has a free place."""
+    return MentorListing.objects.filter(
+        scheme=scheme, availability=MentorProfile.Availability.ACCEPTING, active_mentees__lt=F("capacity")
+    )
+
+
+def ranked(scheme: Scheme, needs: MenteeNeeds, *, exclude, limit: int = 10, mentor_ids=None) -> list[MentorListing]:
     """The best `limit` listed mentors with a free place, best first (ties: lower mentor id), in one query.
 
-    `exclude` is a queryset of mentor ids not to propose (matching.selectors.excluded_mentor_ids).
+    `exclude` is a queryset of mentor ids not to propose (matching.selectors.excluded_mentor_ids); `mentor_ids`,
+    when given, a queryset of the only mentor ids to consider (a coordinator's network).
     """
-    rows = (
-        MentorListing.objects.filter(
-            scheme=scheme, availability=MentorProfile.Availability.ACCEPTING, active_mentees__lt=F("capacity")
-        )
-        .exclude(mentor_id__in=exclude)
-        .annotate(score=score_sql(needs))
-        .order_by("-score", "mentor_id")
-    )
+    rows = with_free_places(scheme).exclude(mentor_id__in=exclude)
+    if mentor_ids is not None:
+        rows = rows.filter(mentor_id__in=mentor_ids)
+    rows = rows.annotate(score=score_sql(needs)).order_by("-score", "mentor_id")
     return list(rows[:limit])
 
 

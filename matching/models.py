@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 
 from accounts.validators import validate_single_line
+from matching.suggest import fit_out_of_100
 
 MAX_CAPACITY = 10
 
@@ -176,7 +177,13 @@ class ConflictDeclaration(models.Model):
         RELATIONSHIP = "relationship", "Family or personal relationship"
         OTHER = "other", "Other"
 
-    request = models.ForeignKey(MentorshipRequest, on_delete=models.CASCADE, related_name="declarations")
+    # Declared on a mentee's request, or on a pairing a coordinator proposed: one of the two, never both.
+    request = models.ForeignKey(
+        MentorshipRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="declarations"
+    )
+    proposal = models.ForeignKey(
+        "matching.PairingProposal", null=True, blank=True, on_delete=models.CASCADE, related_name="declarations"
+    )
     declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NONE)
     details = models.TextField(blank=True, max_length=1000)
@@ -186,6 +193,12 @@ class ConflictDeclaration(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["request", "declared_by"], name="one_declaration_per_side"),
+            models.UniqueConstraint(fields=["proposal", "declared_by"], name="one_proposal_declaration_per_side"),
+            models.CheckConstraint(
+                condition=models.Q(request__isnull=False, proposal__isnull=True)
+                | models.Q(request__isnull=True, proposal__isnull=False),
+                name="declaration_on_request_or_proposal",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -230,6 +243,9 @@ class ConflictBlock(models.Model):
     request = models.ForeignKey(
         MentorshipRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="conflict_blocks"
     )
+    proposal = models.ForeignKey(
+        "matching.PairingProposal", null=True, blank=True, on_delete=models.SET_NULL, related_name="conflict_blocks"
+    )
     kind = models.CharField(max_length=20, choices=ConflictDeclaration.Kind.choices)
     details = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(default=timezone.now)
@@ -241,6 +257,91 @@ class ConflictBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mentee.first_name} and {self.mentor.first_name}: {self.get_kind_display()}"
+
+
+class PairingProposalQuerySet(models.QuerySet):
+    def for_member(self, user):
+        """Proposals `user` is one side of: the only ones a member may open."""
+        return self.filter(models.Q(mentor=user) | models.Q(mentee=user))
+
+    def open(self):
+        return self.filter(status=PairingProposal.Status.PROPOSED)
+
+
+class PairingProposal(models.Model):
+    """A pairing a coordinator proposed, by hand or in a cohort run (R-MATCH-3): it starts only when both
+    members have declared any conflict of interest and confirmed (R-MATCH-5, R-MATCH-8).
+
+    proposed -> started (both confirmed; the pairing started) | declined (either said no, or declared an
+    unmanageable conflict) | withdrawn (by a coordinator) | lapsed (it no longer fitted when both had
+    confirmed: a place taken, eligibility lapsed; `outcome` says why).
+    """
+
+    class Origin(models.TextChoices):
+        MANUAL = "manual", "Matched by a coordinator"
+        COHORT = "cohort", "Cohort matching"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Waiting for both to confirm"
+        STARTED = "started", "Started"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        LAPSED = "lapsed", "Could not start"
+
+    scheme = models.ForeignKey("mentoring.Scheme", on_delete=models.PROTECT, related_name="+")
+    network = models.ForeignKey(
+        "mentoring.LocalNetwork", null=True, on_delete=models.PROTECT, related_name="+", help_text="The mentee's."
+    )
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proposals_as_mentor")
+    mentee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proposals_as_mentee")
+    origin = models.CharField(max_length=10, choices=Origin.choices)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="proposals_made"
+    )
+    score = models.FloatField(default=0, help_text="The fit as suggestions score it (matching.suggest.score).")
+    reasons = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    mentor_confirmed_at = models.DateTimeField(null=True, blank=True)
+    mentee_confirmed_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.TextField(blank=True, max_length=2000, help_text="Why it was declined or could not start.")
+    pairing = models.OneToOneField(
+        "mentoring.Pairing", null=True, blank=True, on_delete=models.SET_NULL, related_name="proposal"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PairingProposalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "proposed pairing"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentee", "mentor", "scheme"],
+                condition=models.Q(status="proposed"),
+                name="one_open_proposal_per_pair",
+            ),
+            models.CheckConstraint(condition=~models.Q(mentor=models.F("mentee")), name="no_proposal_to_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentee.first_name} with {self.mentor.first_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("proposal_detail", args=[self.pk])
+
+    @property
+    def fit(self) -> int:
+        """The score on the 0–100 scale coordinators and members read."""
+        return fit_out_of_100(self.score)
+
+    def confirmed_by(self, user) -> bool:
+        if user.pk == self.mentor_id:
+            return self.mentor_confirmed_at is not None
+        return user.pk == self.mentee_id and self.mentee_confirmed_at is not None
 
 
 class MentorListing(models.Model):

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from matching import cohort, listing
 from matching.listing import MentorCard, card_of, listed_profiles, names
-from matching.models import ApprovedProfileText, MenteeProfile, MentorProfile, MentorshipRequest
-from matching.suggest import MenteeNeeds, MentorOffer, explain, mask_of, score
+from matching.models import ApprovedProfileText, MenteeProfile, MentorProfile, MentorshipRequest, PairingProposal
+from matching.suggest import MenteeNeeds, MentorOffer, explain, fit_out_of_100, mask_of, score
+from mentoring import permissions
 from mentoring.models import Pairing, Role, Scheme, SchemeMembership
 from safeguarding import eligibility
 
@@ -217,6 +218,11 @@ def cohort_inputs(scheme: Scheme, *, network=None) -> CohortInputs:
         .filter(scheme=scheme, mentee_id__in=waiting_ids)
         .values_list("mentee_id", flat=True)
     )
+    proposed = set(
+        PairingProposal.objects.open()
+        .filter(scheme=scheme, mentee_id__in=waiting_ids)
+        .values_list("mentee_id", flat=True)
+    )
     left_out: dict[int, str] = {}
     for user_id in waiting_ids:
         if user_id not in eligible:
@@ -225,6 +231,8 @@ def cohort_inputs(scheme: Scheme, *, network=None) -> CohortInputs:
             left_out[user_id] = "has not set out their goals"
         elif user_id in pending:
             left_out[user_id] = "has a request waiting for a mentor's answer"
+        elif user_id in proposed:
+            left_out[user_id] = "has a proposed pairing waiting for the members to confirm"
     mentee_ids = [user_id for user_id in waiting_ids if user_id not in left_out]
     areas = defaultdict(set)
     for user_id, area_id in MenteeProfile.expertise.through.objects.filter(
@@ -262,6 +270,16 @@ class ProposedPair:
     score: float
     reasons: list[str]
 
+    @property
+    def fit(self) -> int:
+        """The score on the 0–100 scale (FIT_SCALE)."""
+        return fit_out_of_100(self.score)
+
+    @property
+    def key(self) -> str:
+        """How the preview's form names this pair when the coordinator drops it."""
+        return f"{self.mentee.pk}-{self.mentor.pk}"
+
 
 COHORT_SALT = "matching.cohort"
 
@@ -279,14 +297,17 @@ class CohortPreview:
     mentors_with_places: int = 0
 
     def token(self) -> str:
-        """A signed list of the previewed pairs, so confirming creates exactly what was shown."""
+        """A signed list of the previewed pairs with their fit, so confirming proposes exactly what was shown
+        (less the pairs the coordinator drops); compressed, as the reasons repeat from pair to pair."""
         return signing.dumps(
             {
                 "scheme": self.scheme.pk,
                 "network": self.network.pk if self.network is not None else None,
                 "pairs": [[p.mentee.pk, p.mentor.pk] for p in self.pairs],
+                "fits": [[p.score, p.reasons] for p in self.pairs],
             },
             salt=COHORT_SALT,
+            compress=True,
         )
 
     @property
@@ -298,7 +319,7 @@ class CohortPreview:
         """How good the proposal is, in words, on the scale of one pair's score."""
         if not self.pairs:
             return ""
-        scale = f"each pair scores from 0 to {cohort.BEST_PAIR:g}"
+        scale = f"each pair scores from 0 to {cohort.BEST_PAIR:g}; the table shows each pair's fit out of 100"
         if self.gap * self.upper_bound < 0.00005:
             return f"Total fit {self.total_score:,.2f} ({scale}): the best possible; no other choice scores more."
         # Rounded up, so the claim holds: a gap of 0.31% reads "within 0.4%".
@@ -351,7 +372,9 @@ def cohort_preview(*, scheme: Scheme, network=None) -> CohortPreview:
     )
     lookup = names()
     pairs = [
-        ProposedPair(people[mentee_id], people[mentor_id], suggestion.score, explain(suggestion, lookup))
+        ProposedPair(
+            people[mentee_id], people[mentor_id], suggestion.score, explain(suggestion, lookup, to_mentee=False)
+        )
         for mentee_id, mentor_id, suggestion in result.pairs
     ]
     pairs.sort(key=lambda p: (-p.score, p.mentee.pk))
@@ -478,3 +501,103 @@ def waiting_facts(memberships) -> dict[int, WaitingFacts]:
         )
         for pk, user_id, scheme_id, joined_at in rows
     }
+
+
+# --- Pairings a coordinator proposes (R-MATCH-3, R-MATCH-5) ---------------------------------------------------
+
+
+def access_proposal(user, pk: int) -> PairingProposal:
+    """A proposed pairing `user` is one side of, or 404 (another member's id is simply not found)."""
+    proposals = PairingProposal.objects.for_member(user).select_related("mentor", "mentee", "scheme", "network")
+    return get_object_or_404(proposals, pk=pk)
+
+
+def open_proposals_for(user):
+    """The member's proposals waiting for an answer, oldest first, with what their pages show."""
+    return (
+        PairingProposal.objects.for_member(user)
+        .open()
+        .select_related("mentor", "mentee", "scheme")
+        .order_by("created_at", "pk")
+    )
+
+
+def waiting_mentees_to_pair(actor):
+    """Mentee memberships `actor` may propose a mentor for (R-MATCH-3): waiting (no active pairing), eligible
+    today by the engine, no proposal already waiting for an answer, in the actor's networks (staff: all).
+    A fixed number of queries: one per scheme for the engine's condition, then one for the rows."""
+    waiting = unmatched_mentees().exclude(
+        Exists(PairingProposal.objects.open().filter(mentee=OuterRef("user"), scheme=OuterRef("scheme")))
+    )
+    if permissions.coordinator_only(actor):
+        waiting = waiting.filter(network_id__in=permissions.coordinated_network_ids(actor))
+    eligible = Q(pk__in=[])
+    for scheme in Scheme.objects.filter(memberships__role=Role.MENTEE).distinct():
+        eligible |= Q(scheme=scheme, user__in=eligibility.eligible_users(scheme, Role.MENTEE))
+    return waiting.filter(eligible)
+
+
+def network_mentor_ids(scheme: Scheme, network_id: int):
+    """The user ids of mentors of `network_id` in `scheme`, as a query for SQL to use."""
+    return SchemeMembership.objects.filter(scheme=scheme, role=Role.MENTOR, network_id=network_id).values("user_id")
+
+
+@dataclass
+class RankedMentor:
+    """A mentor a coordinator may propose for a mentee, with the fit on the 0–100 scale and its reasons."""
+
+    card: MentorCard
+    score: float
+    reasons: list[str]
+
+    @property
+    def fit(self) -> int:
+        return fit_out_of_100(self.score)
+
+    @property
+    def free_places(self) -> int:
+        return self.card.capacity - self.card.active_mentees
+
+
+def mentors_to_propose(membership: SchemeMembership, *, limit: int = 25) -> list[RankedMentor]:
+    """The mentors of the mentee's network in the scheme with a free place, best fit first, with the reasons, the
+    same scoring as the mentee's suggestions (R-MATCH-1, R-MATCH-3). Former partners, recent declines and
+    mentors the mentee is waiting on are left out (R-MATCH-7). Read from the listing table: the same few
+    queries whatever the number of mentors."""
+    scheme, mentee = membership.scheme, membership.user
+    listing.ensure_built(scheme)
+    needs = needs_for(mentee) or MenteeNeeds(mentee.pk, None, 0, None, "")
+    rows = listing.ranked(
+        scheme,
+        needs,
+        exclude=excluded_mentor_ids(mentee, scheme),
+        limit=limit,
+        mentor_ids=network_mentor_ids(scheme, membership.network_id),
+    )
+    lookup = names()
+    ranked = []
+    for row in rows:
+        suggestion = score(needs, listing.offer_of(row))
+        reasons = explain(suggestion, lookup, to_mentee=False)
+        ranked.append(RankedMentor(card_of(row, lookup, reasons), suggestion.score, reasons))
+    return ranked
+
+
+def mentor_may_be_proposed(membership: SchemeMembership, mentor_id: int) -> bool:
+    """Whether `mentor_id` is a listed mentor of the mentee's network with a free place (the choices above)."""
+    return (
+        listing.with_free_places(membership.scheme)
+        .filter(mentor_id=mentor_id, mentor_id__in=network_mentor_ids(membership.scheme, membership.network_id))
+        .exists()
+    )
+
+
+def why_not_to_pair(membership: SchemeMembership, viewer) -> str:
+    """Why a waiting mentee is not among those a coordinator may propose a mentor for, in words `viewer` may read."""
+    name = membership.user.get_full_name()
+    if PairingProposal.objects.open().filter(mentee=membership.user, scheme=membership.scheme).exists():
+        return f"{name} has a proposed pairing waiting for the members to confirm."
+    check = eligibility.check(membership.user, membership.scheme, Role.MENTEE, membership=membership)
+    if not check.ok:
+        return f"{name} cannot be paired yet: {' '.join(check.reasons_for(viewer))}"
+    return f"{name} cannot be paired just now."

@@ -7,6 +7,7 @@ Services that a coordinator or staff member calls take the person acting
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -14,21 +15,24 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from matching.listing import listed_profiles
+from matching.listing import listed_profiles, names, offer_of
 from matching.models import (
     ApprovedProfileText,
     ConflictBlock,
     ConflictDeclaration,
     MenteeProfile,
+    MentorListing,
     MentorProfile,
     MentorshipRequest,
+    PairingProposal,
     ProfileReport,
 )
-from matching.selectors import COHORT_SALT
+from matching.selectors import COHORT_SALT, needs_for
+from matching.suggest import explain, score
 from mentoring import permissions
 from mentoring.models import LocalNetwork, Pairing, Role, Scheme, SchemeMembership
 from mentoring.selectors import active_mentee_count, mentor_limit_message, mentor_limit_reached
-from mentoring.services import PairingRefused, coordinators_of, pairing_start
+from mentoring.services import PairingRefused, coordinators_of, pairing_check, pairing_start
 from messaging.services import notify, notify_many
 from safeguarding import eligibility
 from safeguarding.audit import audit
@@ -196,9 +200,10 @@ def profile_report_resolve(*, report_id: int, resolution: str, actor) -> Profile
     return report
 
 
-def _declare(request: MentorshipRequest, who, declaration: dict) -> ConflictDeclaration:
+def _declare(request: MentorshipRequest | None, who, declaration: dict, *, proposal=None) -> ConflictDeclaration:
     return ConflictDeclaration.objects.create(
         request=request,
+        proposal=proposal,
         declared_by=who,
         kind=declaration.get("kind", ConflictDeclaration.Kind.NONE),
         details=declaration.get("details", ""),
@@ -206,7 +211,9 @@ def _declare(request: MentorshipRequest, who, declaration: dict) -> ConflictDecl
     )
 
 
-def _record_conflict_block(*, mentee, mentor, scheme, declared_by, declaration: dict, request=None) -> ConflictBlock:
+def _record_conflict_block(
+    *, mentee, mentor, scheme, declared_by, declaration: dict, request=None, proposal=None
+) -> ConflictBlock:
     """Keep the block as a row (R-MATCH-5) and tell the mentee's coordinators."""
     block = ConflictBlock.objects.create(
         scheme=scheme,
@@ -214,6 +221,7 @@ def _record_conflict_block(*, mentee, mentor, scheme, declared_by, declaration: 
         mentor=mentor,
         declared_by=declared_by,
         request=request,
+        proposal=proposal,
         kind=declaration["kind"],
         details=declaration.get("details", ""),
     )
@@ -411,10 +419,314 @@ def requests_expire(*, now: datetime.datetime | None = None) -> int:
     return expired
 
 
-def cohort_confirm(*, token: str, actor, max_age: int = 3600) -> tuple[list[Pairing], list[str]]:
-    """Start the previewed pairings. A coordinator confirms a run of their own network; a run over every
-    network is for staff. Each pairing goes through `pairing_start`, so a pair that no longer fits (a place
-    taken meanwhile, eligibility lapsed) is skipped with its reason; the rest still start."""
+# --- Pairings a coordinator proposes (R-MATCH-3, R-MATCH-5, R-MATCH-8) -----------------------------------------
+
+
+class ProposalRefused(ValidationError):
+    """A proposal cannot be made or answered; the message says why."""
+
+
+def _coordinators_told(proposal: PairingProposal) -> set:
+    """Who hears how a proposal ends: the person who proposed it and the coordinators of the mentee's network."""
+    people = set(coordinators_of(user=proposal.mentee, scheme=proposal.scheme, role=Role.MENTEE))
+    if proposal.proposed_by is not None and proposal.proposed_by.is_active:
+        people.add(proposal.proposed_by)
+    return people
+
+
+def _proposal_admin_url(proposal: PairingProposal) -> str:
+    return f"/admin/matching/pairingproposal/{proposal.pk}/change/"
+
+
+def proposal_fit(*, scheme: Scheme, mentee, mentor) -> tuple[float, list[str]]:
+    """The fit of this pair as suggestions score it, with its reasons in words (0 and none if the mentor is not
+    listed or the mentee has set out no goals)."""
+    needs = needs_for(mentee)
+    row = MentorListing.objects.filter(scheme=scheme, mentor=mentor).first()
+    if needs is None or row is None:
+        return 0.0, []
+    suggestion = score(needs, offer_of(row))
+    return suggestion.score, explain(suggestion, names(), to_mentee=False)
+
+
+@transaction.atomic
+def proposal_create(
+    *,
+    scheme: Scheme,
+    mentee,
+    mentor,
+    actor,
+    origin: str = PairingProposal.Origin.MANUAL,
+    fit: tuple[float, list[str]] | None = None,
+) -> PairingProposal:
+    """A coordinator of both members' networks, or staff, proposes a pairing (R-MATCH-3). Nothing starts yet: both
+    members are asked to declare any conflict of interest and confirm (R-MATCH-5). Refused, writing nothing, when
+    the pairing could not start now. `fit` is the (score, reasons) already computed, else it is computed here."""
+    permissions.require(
+        permissions.covers_member(actor, mentee, scheme=scheme, role=Role.MENTEE)
+        and permissions.covers_member(actor, mentor, scheme=scheme, role=Role.MENTOR),
+        "You can pair only mentees and mentors of your own networks.",
+    )
+    if mentor.pk == mentee.pk:
+        raise ProposalRefused("A member cannot be their own mentor.")
+    # The mentee's membership row is locked: two proposals at once cannot both pass the mentee's limit.
+    membership = (
+        SchemeMembership.objects.select_for_update().filter(user=mentee, scheme=scheme, role=Role.MENTEE).first()
+    )
+    if membership is None:
+        raise ProposalRefused(f"{mentee.first_name} is not a mentee in {scheme}.")
+    try:
+        pairing_check(mentor=mentor, mentee=mentee, scheme=scheme, actor=actor)
+    except PairingRefused as refused:
+        raise ProposalRefused(refused.message) from refused
+    waiting = PairingProposal.objects.open().filter(mentee=mentee, scheme=scheme)
+    if waiting.filter(mentor=mentor).exists():
+        raise ProposalRefused(
+            f"This pairing of {mentee.first_name} with {mentor.first_name} is already proposed; "
+            "it waits for their answers."
+        )
+    active = Pairing.objects.active().filter(mentee=mentee, scheme=scheme).count()
+    if active + waiting.count() >= scheme.max_mentors_per_mentee:
+        raise ProposalRefused(
+            f"{mentee.first_name} already has a proposed pairing waiting for an answer in {scheme}. "
+            "Wait for it, or withdraw it first."
+        )
+    fit_score, reasons = fit if fit is not None else proposal_fit(scheme=scheme, mentee=mentee, mentor=mentor)
+    proposal = PairingProposal.objects.create(
+        scheme=scheme,
+        network=membership.network,
+        mentor=mentor,
+        mentee=mentee,
+        origin=origin,
+        proposed_by=actor,
+        score=fit_score,
+        reasons=list(reasons),
+    )
+    notify_many(
+        [mentee, mentor],
+        "pairing_proposed",
+        proposal,
+        body="Declare any conflict of interest and confirm, or decline. Nothing starts until you both confirm.",
+    )
+    audit(
+        actor=actor,
+        action="proposal.created",
+        target_user=mentee,
+        obj=proposal,
+        mentor=mentor.pk,
+        origin=origin,
+        score=fit_score,
+    )
+    return proposal
+
+
+def _locked_open_proposal(proposal_id: int, member) -> PairingProposal:
+    proposal = (
+        PairingProposal.objects.select_for_update(of=("self",))
+        .select_related("scheme", "mentor", "mentee", "proposed_by")
+        .for_member(member)
+        .filter(pk=proposal_id)
+        .first()
+    )
+    if proposal is None:
+        raise PairingProposal.DoesNotExist
+    if proposal.status != PairingProposal.Status.PROPOSED:
+        raise ProposalRefused(f"This proposed pairing is already {proposal.get_status_display().lower()}.")
+    return proposal
+
+
+def _close(proposal: PairingProposal, status: str, *, outcome: str = "", by=None) -> None:
+    proposal.status = status
+    proposal.outcome = outcome
+    proposal.declined_by = by
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "outcome", "declined_by", "decided_at"])
+
+
+def _partner(proposal: PairingProposal, member):
+    return proposal.mentee if member.pk == proposal.mentor_id else proposal.mentor
+
+
+@transaction.atomic(durable=True)
+def proposal_confirm(*, proposal_id: int, member, declaration: dict) -> PairingProposal:
+    """One side of a proposed pairing declares any conflict of interest and confirms (R-MATCH-5).
+
+    When both have confirmed the pairing starts through `pairing_start` (capacity under the mentor's lock,
+    eligibility checked again); if it no longer fits, the proposal lapses and the coordinators read why.
+    An unmanageable conflict declines it instead, keeps the block and tells the coordinators.
+    """
+    proposal = _locked_open_proposal(proposal_id, member)
+    if proposal.confirmed_by(member):
+        raise ProposalRefused("You have already confirmed; the pairing starts when the other member confirms too.")
+    _declare(None, member, declaration, proposal=proposal)
+    if declaration_blocks(declaration):
+        _close(
+            proposal,
+            PairingProposal.Status.DECLINED,
+            outcome="An unmanageable conflict of interest was declared, so this pairing cannot go ahead.",
+            by=member,
+        )
+        _record_conflict_block(
+            mentee=proposal.mentee,
+            mentor=proposal.mentor,
+            scheme=proposal.scheme,
+            declared_by=member,
+            declaration=declaration,
+            proposal=proposal,
+        )
+        notify(_partner(proposal, member), "proposal_declined", proposal, body=proposal.outcome)
+        audit(actor=member, action="proposal.conflict_blocked", target_user=proposal.mentee, obj=proposal)
+        return proposal
+    confirmed = "mentor_confirmed_at" if member.pk == proposal.mentor_id else "mentee_confirmed_at"
+    setattr(proposal, confirmed, timezone.now())
+    proposal.save(update_fields=[confirmed])
+    audit(actor=member, action="proposal.confirmed", target_user=proposal.mentee, obj=proposal)
+    if proposal.mentor_confirmed_at is None or proposal.mentee_confirmed_at is None:
+        return proposal
+    try:
+        with transaction.atomic():
+            pairing = pairing_start(
+                mentor=proposal.mentor,
+                mentee=proposal.mentee,
+                scheme=proposal.scheme,
+                origin=proposal.origin,
+                actor=proposal.proposed_by,
+            )
+    except PairingRefused as refused:
+        _close(proposal, PairingProposal.Status.LAPSED, outcome=refused.message)
+        notify_many(
+            [proposal.mentor, proposal.mentee],
+            "proposal_lapsed",
+            proposal,
+            body="It no longer fits the scheme's rules (a place may have been taken). Your coordinator has been told.",
+        )
+        notify_many(
+            _coordinators_told(proposal),
+            "proposal_lapsed_coordinator",
+            proposal,
+            body=refused.message,
+            url=_proposal_admin_url(proposal),
+        )
+        audit(actor=member, action="proposal.lapsed", target_user=proposal.mentee, obj=proposal, reason=refused.message)
+        return proposal
+    proposal.status = PairingProposal.Status.STARTED
+    proposal.pairing = pairing
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "pairing", "decided_at"])
+    notify_many(
+        _coordinators_told(proposal),
+        "proposal_started_coordinator",
+        proposal,
+        url=f"/admin/mentoring/pairing/{pairing.pk}/change/",
+    )
+    return proposal
+
+
+@transaction.atomic(durable=True)
+def proposal_decline(*, proposal_id: int, member, reason: str = "") -> PairingProposal:
+    """One side says no: the proposal ends, nobody is paired, the partner and the coordinators are told."""
+    proposal = _locked_open_proposal(proposal_id, member)
+    reason = reason.strip()
+    _close(
+        proposal,
+        PairingProposal.Status.DECLINED,
+        outcome=f"{member.first_name} declined" + (f": {reason}" if reason else "."),
+        by=member,
+    )
+    notify(_partner(proposal, member), "proposal_declined", proposal, body="The pairing will not go ahead.")
+    notify_many(
+        _coordinators_told(proposal),
+        "proposal_declined_coordinator",
+        proposal,
+        body=proposal.outcome,
+        url=_proposal_admin_url(proposal),
+    )
+    audit(actor=member, action="proposal.declined", target_user=proposal.mentee, obj=proposal, reason=reason)
+    return proposal
+
+
+@transaction.atomic
+def proposal_withdraw(*, proposal_id: int, actor, reason: str = "") -> PairingProposal:
+    """A coordinator of the mentee's network, or staff, withdraws a proposal nobody has finished answering."""
+    proposal = (
+        PairingProposal.objects.select_for_update(of=("self",))
+        .select_related("scheme", "mentor", "mentee")
+        .get(pk=proposal_id)
+    )
+    permissions.require(
+        permissions.covers_member(actor, proposal.mentee, scheme=proposal.scheme, role=Role.MENTEE),
+        "You can withdraw only proposals for mentees of your networks.",
+    )
+    if proposal.status != PairingProposal.Status.PROPOSED:
+        raise ProposalRefused(f"This proposed pairing is already {proposal.get_status_display().lower()}.")
+    _close(proposal, PairingProposal.Status.WITHDRAWN, outcome=reason.strip() or "Withdrawn by a coordinator.")
+    notify_many(
+        [proposal.mentor, proposal.mentee],
+        "proposal_withdrawn",
+        proposal,
+        body="Your coordinator withdrew this proposed pairing.",
+    )
+    audit(actor=actor, action="proposal.withdrawn", target_user=proposal.mentee, obj=proposal, reason=reason)
+    return proposal
+
+
+def proposals_expire(*, now: datetime.datetime | None = None) -> int:
+    """Lapse proposals not confirmed by both members within the scheme's answer period (its
+    `request_expiry_days`, as for a request), so a mentee is not held back by an unanswered proposal; the
+    members and the coordinators are told. Safe to run twice: each row changes once, in its own transaction."""
+    now = now or timezone.now()
+    lapsed = 0
+    for proposal_id, days in PairingProposal.objects.open().values_list("pk", "scheme__request_expiry_days"):
+        with transaction.atomic():
+            proposal = (
+                PairingProposal.objects.select_for_update(of=("self",))
+                .select_related("scheme", "mentor", "mentee", "proposed_by")
+                .filter(pk=proposal_id, status=PairingProposal.Status.PROPOSED)
+                .first()
+            )
+            if proposal is None or proposal.created_at > now - datetime.timedelta(days=days):
+                continue
+            waiting_for = [
+                person.first_name
+                for person, confirmed in (
+                    (proposal.mentee, proposal.mentee_confirmed_at),
+                    (proposal.mentor, proposal.mentor_confirmed_at),
+                )
+                if confirmed is None
+            ]
+            _close(
+                proposal,
+                PairingProposal.Status.LAPSED,
+                outcome=f"Not confirmed within {days} days (waiting for {' and '.join(waiting_for)}).",
+            )
+            notify_many(
+                [proposal.mentor, proposal.mentee],
+                "proposal_lapsed",
+                proposal,
+                body="It was not confirmed by both of you in time. Your coordinator has been told.",
+            )
+            notify_many(
+                _coordinators_told(proposal),
+                "proposal_lapsed_coordinator",
+                proposal,
+                body=proposal.outcome,
+                url=_proposal_admin_url(proposal),
+            )
+            lapsed += 1
+    return lapsed
+
+
+def _pairs_of(data: dict) -> list[tuple[int, int]]:
+    return [(int(pair[0]), int(pair[1])) for pair in data.get("pairs", [])]
+
+
+def cohort_confirm(
+    *, token: str, actor, drop: Iterable[str] = (), max_age: int = 3600
+) -> tuple[list[PairingProposal], list[str]]:
+    """Propose the previewed pairs, less those the coordinator dropped (`drop`: "mentee_id-mentor_id" keys of
+    pairs in the preview). A coordinator confirms a run of their own network; a run over every network is for
+    staff. Nothing starts here: each member is asked to confirm (R-MATCH-5). A pair that no longer fits (a place
+    taken meanwhile, eligibility lapsed) is skipped with its reason; the rest are still proposed."""
     try:
         data = signing.loads(token, salt=COHORT_SALT, max_age=max_age)
     except signing.BadSignature as bad:
@@ -426,26 +738,42 @@ def cohort_confirm(*, token: str, actor, max_age: int = 3600) -> tuple[list[Pair
         )
     else:
         permissions.require(permissions.covers_network(actor, network_id), "This network is not one you coordinate.")
-    if not data.get("pairs"):
-        raise ValidationError("This preview proposed no pairs, so there is nothing to start.")
+    pairs = _pairs_of(data)
+    if not pairs:
+        raise ValidationError("This preview proposed no pairs, so there is nothing to propose.")
+    keys = {f"{mentee_id}-{mentor_id}" for mentee_id, mentor_id in pairs}
+    dropped = set(drop)
+    if dropped - keys:
+        raise ValidationError("A pair you dropped is not one of this preview's; run the preview again.")
+    kept = [(i, pair) for i, pair in enumerate(pairs) if f"{pair[0]}-{pair[1]}" not in dropped]
+    if not kept:
+        raise ValidationError("You dropped every pair, so there is nothing to propose.")
     scheme = Scheme.objects.filter(pk=data["scheme"]).first()
     if scheme is None:
         raise ValidationError("This scheme no longer exists.")
-    people = get_user_model().objects.in_bulk([i for pair in data["pairs"] for i in pair])
-    started, skipped = [], []
-    for mentee_id, mentor_id in data["pairs"]:
+    fits = data.get("fits") or []
+    if len(fits) != len(pairs):
+        fits = [[0.0, []] for _ in pairs]
+    people = get_user_model().objects.in_bulk([i for _, pair in kept for i in pair])
+    proposed, skipped = [], []
+    for index, (mentee_id, mentor_id) in kept:
         mentee, mentor = people.get(mentee_id), people.get(mentor_id)
         if mentee is None or mentor is None:
             skipped.append(f"A member of pair {mentee_id}/{mentor_id} no longer exists.")
             continue
         try:
             with transaction.atomic():
-                started.append(
-                    pairing_start(
-                        mentor=mentor, mentee=mentee, scheme=scheme, origin=Pairing.Origin.COHORT, actor=actor
+                proposed.append(
+                    proposal_create(
+                        scheme=scheme,
+                        mentee=mentee,
+                        mentor=mentor,
+                        actor=actor,
+                        origin=PairingProposal.Origin.COHORT,
+                        fit=(float(fits[index][0]), list(fits[index][1])),
                     )
                 )
-        except PairingRefused as refused:
+        except ProposalRefused as refused:
             skipped.append(f"{mentee.get_full_name()} with {mentor.get_full_name()}: {refused.message}")
     network = LocalNetwork.objects.filter(pk=network_id).first() if network_id else None
     audit(
@@ -453,7 +781,8 @@ def cohort_confirm(*, token: str, actor, max_age: int = 3600) -> tuple[list[Pair
         action="cohort.confirmed",
         obj=scheme,
         network=str(network or "every network"),
-        started=len(started),
+        proposed=len(proposed),
+        dropped=len(dropped),
         skipped=len(skipped),
     )
-    return started, skipped
+    return proposed, skipped

@@ -23,6 +23,15 @@ WEIGHTS: Mapping[str, float] = {
 }
 
 
+BEST_SCORE = sum(WEIGHTS.values())  # every weight in full
+FIT_SCALE = "0–100"
+
+
+def fit_out_of_100(score: float) -> int:
+    """A score as coordinators and members read it: 0 (nothing in common) to 100 (every weight in full)."""
+    return max(0, min(100, round(score * 100 / BEST_SCORE)))
+
+
 def mask_of(ids: Iterable[int]) -> int:
     mask = 0
     for i in ids:
@@ -132,16 +141,19 @@ class Names:
     areas: Mapping[int, str] = field(default_factory=dict)
 
 
-def explain(suggestion: Suggestion, names: Names) -> list[str]:
+def explain(suggestion: Suggestion, names: Names, *, to_mentee: bool = True) -> list[str]:
+    """The reasons in words: to the mentee ("2 of your 3 areas"), or, for a coordinator or the mentor
+    (`to_mentee=False`), about the mentee ("2 of the mentee's 3 areas")."""
+    whose = "your" if to_mentee else "the mentee's"
     words = []
     for reason in suggestion.reasons:
         match reason:
             case ("sector",):
                 words.append("same sector")
             case ("expertise", matched, wanted):
-                words.append(f"{matched} of your {wanted} areas" if wanted > 1 else "your area of expertise")
+                words.append(f"{matched} of {whose} {wanted} areas" if wanted > 1 else f"{whose} area of expertise")
             case ("language", language_id):
-                words.append(f"speaks {names.languages.get(language_id, 'your language')}")
+                words.append(f"speaks {names.languages.get(language_id, whose + ' language')}")
             case ("country", code):
                 words.append(f"also in {names.countries.get(code, code)}")
             case ("places", free):

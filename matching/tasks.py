@@ -9,6 +9,11 @@ def expire_requests() -> int:
 
 
 @shared_task(acks_late=True)
+def expire_proposals() -> int:
+    return services.proposals_expire()
+
+
+@shared_task(acks_late=True)
 def refresh_listings() -> int:
     """Bring every scheme's listing in line with the engine as dates pass (matching/listing.py)."""
     from matching import listing  # noqa: PLC0415

@@ -14,4 +14,7 @@ urlpatterns = [
     path("requests/<int:pk>/accept/", views.request_accept, name="request_accept"),
     path("requests/<int:pk>/decline/", views.request_decline, name="request_decline"),
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request_withdraw"),
+    path("proposals/<int:pk>/", views.proposal_detail, name="proposal_detail"),
+    path("proposals/<int:pk>/confirm/", views.proposal_confirm, name="proposal_confirm"),
+    path("proposals/<int:pk>/decline/", views.proposal_decline, name="proposal_decline"),
 ]

@@ -12,6 +12,8 @@ from matching.forms import (
     DeclineForm,
     MenteeProfileForm,
     MentorProfileForm,
+    ProposalConfirmForm,
+    ProposalDeclineForm,
     ReportForm,
     RequestForm,
     SearchForm,
@@ -317,3 +319,75 @@ def request_withdraw(request, pk: int):
     else:
         messages.success(request, "Your request is withdrawn.")
     return redirect("mentoring_home")
+
+
+# --- Pairings a coordinator proposed: each member declares and confirms, or declines (R-MATCH-3, R-MATCH-5) ---
+
+
+@login_required
+def proposal_detail(request, pk: int):
+    proposal = selectors.access_proposal(request.user, pk)
+    is_mentor = proposal.mentor_id == request.user.pk
+    partner = proposal.mentee if is_mentor else proposal.mentor
+    return render(
+        request,
+        "matching/proposal_detail.html",
+        {
+            "proposal": proposal,
+            "is_mentor": is_mentor,
+            "partner": partner,
+            "goals": MenteeProfile.objects.filter(user=proposal.mentee).first() if is_mentor else None,
+            "mentor_profile": None if is_mentor else MentorProfile.objects.filter(user=proposal.mentor).first(),
+            "confirmed": proposal.confirmed_by(request.user),
+            "confirm_form": ProposalConfirmForm(),
+            "decline_form": ProposalDeclineForm(),
+            "title": "A pairing your coordinator proposes",
+        },
+    )
+
+
+def _answer_proposal(request, pk: int, form_class, act):
+    proposal = selectors.access_proposal(request.user, pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("proposal_detail", pk=pk)
+    try:
+        act(proposal, form)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("proposal_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def proposal_confirm(request, pk: int):
+    def act(proposal, form):
+        proposal = services.proposal_confirm(
+            proposal_id=proposal.pk, member=request.user, declaration=form.declaration()
+        )
+        if proposal.status == proposal.Status.STARTED:
+            messages.success(request, "You have both confirmed: the pairing has started.")
+        elif proposal.status == proposal.Status.DECLINED:
+            messages.warning(
+                request,
+                "Because of the conflict you declared, the pairing will not go ahead; the coordinator has been told.",
+            )
+        elif proposal.status == proposal.Status.LAPSED:
+            messages.warning(request, "The pairing could not start after all; your coordinator has been told why.")
+        else:
+            messages.success(request, "Thank you. The pairing starts when the other member confirms too.")
+
+    return _answer_proposal(request, pk, ProposalConfirmForm, act)
+
+
+@login_required
+@require_POST
+def proposal_decline(request, pk: int):
+    def act(proposal, form):
+        services.proposal_decline(proposal_id=proposal.pk, member=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, "You declined. The other member and your coordinator have been told.")
+
+    return _answer_proposal(request, pk, ProposalDeclineForm, act)

@@ -309,7 +309,17 @@ class WaitingMenteeAdmin(RoleScopedAdmin):
 
     view_roles = (COORDINATORS, STAFF)
     network_path = "network"
-    list_display = ("user", "scheme", "network", "joined_at", "days_waiting", "goals", "eligible", "referred_back")
+    list_display = (
+        "user",
+        "scheme",
+        "network",
+        "joined_at",
+        "days_waiting",
+        "goals",
+        "eligible",
+        "referred_back",
+        admin_views.find_a_mentor_link,
+    )
     list_filter = ("scheme", ScopedNetworkFilter)
 
     def get_changelist_instance(self, request):

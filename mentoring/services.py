@@ -178,21 +178,18 @@ def coordinators_of(*, user, scheme: Scheme, role: str):
     )
 
 
-@transaction.atomic
-def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, actor=None) -> Pairing:
-    """Start a pairing: both eligible, the mentor has a free place, no active pairing between them already.
+def pairing_check(*, mentor, mentee, scheme: Scheme, actor=None, profile: MentorProfile | None = None) -> None:
+    """Raise PairingRefused, in plain words, when this pairing could not start now; write nothing.
 
-    The building block of every way a pairing starts (a mentor accepting, a
-    coordinator by hand, a cohort run); those services check who may ask for it.
-    Locks the mentor's profile row, so two starts for the last place queue up and
-    the second sees the first (capacity holds under races, R-MATCH-2).
+    The rules of `pairing_start`, which calls it under its lock; a coordinator's proposal runs it first so
+    a pairing that could not start is never proposed. The reasons are those `actor` may read.
     """
     if scheme.closes_on is not None and scheme.closes_on <= timezone.localdate():  # scheme closure (issue 7)
         raise PairingRefused(f"{scheme} closed on {scheme.closes_on:%-d %B %Y}: no new pairings start in it.")
-    try:
-        profile = MentorProfile.objects.select_for_update().get(user=mentor)
-    except MentorProfile.DoesNotExist as missing:
-        raise PairingRefused(f"{mentor.first_name} has no mentor profile.") from missing
+    if profile is None:
+        profile = MentorProfile.objects.filter(user=mentor).first()
+    if profile is None:
+        raise PairingRefused(f"{mentor.first_name} has no mentor profile.")
     for person, role in ((mentor, Role.MENTOR), (mentee, Role.MENTEE)):
         try:
             eligibility.require(person, scheme, role)
@@ -216,6 +213,22 @@ def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, actor=None) ->
             f"{mentee.first_name} already has {limit} mentor{'s' if limit != 1 else ''} in {scheme}, "
             "the most the scheme allows at once."
         )
+
+
+@transaction.atomic
+def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, actor=None) -> Pairing:
+    """Start a pairing: both eligible, the mentor has a free place, no active pairing between them already.
+
+    The building block of every way a pairing starts (a mentor accepting a request, both members
+    confirming a coordinator's proposal); those services check who may ask for it.
+    Locks the mentor's profile row, so two starts for the last place queue up and
+    the second sees the first (capacity holds under races, R-MATCH-2).
+    """
+    try:
+        profile = MentorProfile.objects.select_for_update().get(user=mentor)
+    except MentorProfile.DoesNotExist as missing:
+        raise PairingRefused(f"{mentor.first_name} has no mentor profile.") from missing
+    pairing_check(mentor=mentor, mentee=mentee, scheme=scheme, actor=actor, profile=profile)
     membership = SchemeMembership.objects.get(user=mentee, scheme=scheme, role=Role.MENTEE)
     pairing = Pairing.objects.create(
         scheme=scheme, mentor=mentor, mentee=mentee, network=membership.network, origin=origin, created_by=actor
@@ -224,26 +237,6 @@ def pairing_start(*, mentor, mentee, scheme: Scheme, origin: str, actor=None) ->
     conversation_open(pairing=pairing, members=[mentor, mentee])  # where the pair talks (R-MSG-1)
     notify(mentee, "pairing_started", pairing)
     notify(mentor, "pairing_started", pairing)
-    return pairing
-
-
-@transaction.atomic
-def pairing_start_manual(*, mentor, mentee, scheme: Scheme, actor, conflicts_checked: bool) -> Pairing:
-    """A coordinator pairs two members by hand, under the same rules as a request (R-MATCH-3).
-
-    The coordinator must cover the mentee's network in the scheme (the pairing's
-    network) and the mentor's, and confirm both declared any conflict of interest
-    (R-MATCH-5). Audited.
-    """
-    permissions.require(
-        permissions.covers_member(actor, mentee, scheme=scheme, role=Role.MENTEE)
-        and permissions.covers_member(actor, mentor, scheme=scheme, role=Role.MENTOR),
-        "You can pair only mentees and mentors of your own networks.",
-    )
-    if not conflicts_checked:
-        raise PairingRefused("Check the conflict-of-interest declarations before you pair them.")
-    pairing = pairing_start(mentor=mentor, mentee=mentee, scheme=scheme, origin=Pairing.Origin.MANUAL, actor=actor)
-    audit(actor=actor, action="pairing.manual", target_user=mentee, obj=pairing, mentor=mentor.pk)
     return pairing
 
 

@@ -194,6 +194,8 @@ CELERY_BEAT_SCHEDULE = {
     # Catches important notifications whose email failed or whose task was lost.
     "send-pending-notification-emails": {"task": "messaging.tasks.send_notification_emails", "schedule": 300.0},
     "expire-mentorship-requests": {"task": "matching.tasks.expire_requests", "schedule": 3600.0},
+    # Issue 11: a coordinator's proposal not confirmed by both members in time lapses (R-MATCH-3, R-MATCH-4).
+    "expire-pairing-proposals": {"task": "matching.tasks.expire_proposals", "schedule": 3600.0},
     # Issue 10: the listing table follows every save at once; this catches what only the date changes
     # (a DBS check, a membership or a course expiring at midnight where the mentor lives). 15 minutes.
     "refresh-mentor-listings": {"task": "matching.tasks.refresh_listings", "schedule": 900.0},

@@ -83,6 +83,7 @@ def mentoring_home(request):
         "profile": MentorProfile.objects.filter(user=user).first(),
         "goals": MenteeProfile.objects.filter(user=user).first(),
         "received": MentorshipRequest.objects.for_mentor(user).pending().select_related("mentee", "scheme"),
+        "proposals": matching_selectors.open_proposals_for(user),
         "sent": MentorshipRequest.objects.for_mentee(user).select_related("mentor", "scheme")[:10],
         "pairings": [
             (pairing, pairing_next_step(pairing, user))

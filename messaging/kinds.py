@@ -93,5 +93,13 @@ KINDS = {
         Kind("participation_resumed", "You can take part in the mentoring scheme again", True),
         Kind("pairing_paused", "Your mentoring is paused for now", True),
         Kind("pairing_resumed", "Your mentoring can carry on", True),
+        # Issue 11, pairings a coordinator proposes (R-MATCH-3, R-MATCH-5): the subject is the PairingProposal.
+        Kind("pairing_proposed", "Your coordinator proposes a mentoring pairing: please confirm", True),
+        Kind("proposal_declined", "A proposed mentoring pairing will not go ahead", True),
+        Kind("proposal_lapsed", "A proposed mentoring pairing could not start", True),
+        Kind("proposal_withdrawn", "A proposed mentoring pairing was withdrawn", True),
+        Kind("proposal_started_coordinator", "A pairing you proposed has started", False),
+        Kind("proposal_declined_coordinator", "A pairing you proposed was declined", True),
+        Kind("proposal_lapsed_coordinator", "A pairing you proposed could not start", True),
     ]
 }

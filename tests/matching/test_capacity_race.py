@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, connections
 
 from matching import services
+from matching.models import PairingProposal
 from mentoring.models import Pairing
 from safeguarding import eligibility
 from tests import factories
@@ -67,3 +68,42 @@ def test_two_accepts_for_the_last_place_give_one_pairing(
     assert list(outcomes.values()).count("paired") == 1
     (message,) = [v for v in outcomes.values() if v != "paired"]
     assert "the most they have offered to take" in message
+
+
+def test_two_proposals_confirmed_at_once_for_the_last_place_give_one_pairing(
+    postgres, transactional_db, documents, scheme, network, coordinator, monkeypatch
+):
+    # R-MATCH-2, R-MATCH-3: a coordinator's proposals start through the same locked start as requests
+    mentor = factories.listed_mentor(scheme, network, capacity=1)
+    mentees = [factories.eligible_mentee(scheme, network) for _ in range(2)]
+    proposals = [
+        services.proposal_create(scheme=scheme, mentee=mentee, mentor=mentor, actor=coordinator) for mentee in mentees
+    ]
+    for proposal, mentee in zip(proposals, mentees, strict=True):
+        services.proposal_confirm(proposal_id=proposal.pk, member=mentee, declaration=NO_CONFLICT)
+    slow_check = eligibility.check
+
+    def check(*args, **kwargs):
+        time.sleep(0.3)
+        return slow_check(*args, **kwargs)
+
+    monkeypatch.setattr(eligibility, "check", check)
+    barrier = threading.Barrier(2)
+
+    def confirm(proposal_id):
+        try:
+            barrier.wait(timeout=10)
+            services.proposal_confirm(proposal_id=proposal_id, member=mentor, declaration=NO_CONFLICT)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=confirm, args=(p.pk,)) for p in proposals]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert Pairing.objects.filter(mentor=mentor, status="active").count() == 1
+    statuses = sorted(PairingProposal.objects.values_list("status", flat=True))
+    assert statuses == ["lapsed", "started"]
+    assert "the most they have offered to take" in PairingProposal.objects.get(status="lapsed").outcome

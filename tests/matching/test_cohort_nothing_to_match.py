@@ -25,7 +25,7 @@ def test_an_empty_network_gives_a_clear_message(client, documents, scheme, netwo
     body = page.content.decode()
     assert "Nobody in London is waiting for a mentor and no mentor has a free place" in body
     assert 'role="status"' in body
-    assert "Confirm and start" not in body
+    assert "Propose the pairings you kept" not in body
 
 
 def test_a_whole_scheme_with_nobody_in_it_gives_a_clear_message(client, documents, scheme, scheme_staff):
@@ -53,7 +53,7 @@ def test_no_free_places_gives_a_clear_message(client, documents, scheme, network
     body = page.content.decode()
     assert "No mentor in London has a free place, so nobody can be matched now." in body
     assert "The 2 waiting mentees stay on the waiting list." in body
-    assert "Confirm and start" not in body
+    assert "Propose the pairings you kept" not in body
 
 
 def test_mentees_who_cannot_be_paired_with_anyone_free_are_told_so(documents, scheme, network):
@@ -87,7 +87,7 @@ def test_a_gap_is_rounded_up_so_the_claim_holds(gap, words, scheme):
     assert "no choice of pairs can score more than" in preview.quality
 
 
-def test_confirming_a_preview_with_no_pairs_says_there_is_nothing_to_start(
+def test_confirming_a_preview_with_no_pairs_says_there_is_nothing_to_propose(
     client, documents, scheme, network, coordinator
 ):
     token = selectors.cohort_preview(scheme=scheme, network=network).token()
@@ -95,7 +95,7 @@ def test_confirming_a_preview_with_no_pairs_says_there_is_nothing_to_start(
     url = reverse("admin:mentoring_scheme_cohort", args=[scheme.pk])
     response = client.post(url + f"?network={network.pk}", {"token": token}, follow=True)
     assert response.status_code == 200
-    assert "This preview proposed no pairs, so there is nothing to start." in response.content.decode()
+    assert "This preview proposed no pairs, so there is nothing to propose." in response.content.decode()
     assert not Pairing.objects.exists()
 
 
@@ -107,9 +107,9 @@ def test_a_network_that_is_not_one_gives_a_form_error(client, documents, scheme,
     assert "network" in page.context["form"].errors
 
 
-def test_the_command_says_there_is_nothing_to_start(documents, scheme, scheme_staff):
+def test_the_command_says_there_is_nothing_to_propose(documents, scheme, scheme_staff):
     out = StringIO()
     call_command("cohort_match", "--scheme", scheme.slug, "--confirm", "--as", scheme_staff.email, stdout=out)
     assert "Nobody in this scheme is waiting for a mentor" in out.getvalue()
-    assert "Nothing to start." in out.getvalue()
+    assert "Nothing to propose." in out.getvalue()
     assert not Pairing.objects.exists()

@@ -1,4 +1,4 @@
-"""Cohort matching from the admin and the command: preview first, confirm starts pairings (R-MATCH-3)."""
+"""Cohort matching from the admin and the command: preview first, drop pairs, confirm proposes them (R-MATCH-3)."""
 
 from io import StringIO
 
@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from matching import selectors, services
+from matching.models import PairingProposal
 from mentoring.models import Pairing
 from tests import factories
 
@@ -40,12 +41,15 @@ def test_the_preview_proposes_pairs_within_capacity_and_changes_nothing(cohort, 
     assert not Pairing.objects.exists()
 
 
-def test_confirming_starts_exactly_the_previewed_pairs(cohort, scheme, network, coordinator):
+def test_confirming_proposes_exactly_the_previewed_pairs_and_starts_none(cohort, scheme, network, coordinator):
+    # R-MATCH-3, R-MATCH-5: nobody is paired without being asked
     preview = selectors.cohort_preview(scheme=scheme, network=network)
-    started, skipped = services.cohort_confirm(token=preview.token(), actor=coordinator)
+    proposed, skipped = services.cohort_confirm(token=preview.token(), actor=coordinator)
     assert skipped == []
-    assert {(p.mentee_id, p.mentor_id) for p in started} == {(p.mentee.pk, p.mentor.pk) for p in preview.pairs}
-    assert all(p.origin == "cohort" for p in started)
+    assert {(p.mentee_id, p.mentor_id) for p in proposed} == {(p.mentee.pk, p.mentor.pk) for p in preview.pairs}
+    assert all(p.origin == "cohort" and p.status == "proposed" for p in proposed)
+    assert {p.score for p in proposed} == {p.score for p in preview.pairs}
+    assert not Pairing.objects.exists()
 
 
 def test_a_place_taken_after_the_preview_is_skipped_not_overfilled(cohort, scheme, network, scheme_staff):
@@ -54,30 +58,77 @@ def test_a_place_taken_after_the_preview_is_skipped_not_overfilled(cohort, schem
     Pairing.objects.create(
         scheme=scheme, mentor=mentors[0], network=network, mentee=factories.eligible_mentee(scheme, network)
     )
-    started, skipped = services.cohort_confirm(token=preview.token(), actor=scheme_staff)
-    assert len(started) == 2 and len(skipped) == 1
-    assert Pairing.objects.filter(mentor=mentors[0], status="active").count() == 1
+    proposed, skipped = services.cohort_confirm(token=preview.token(), actor=scheme_staff)
+    assert len(proposed) == 2 and len(skipped) == 1
+    assert not PairingProposal.objects.filter(mentor=mentors[0]).exists()
 
 
 def test_an_altered_token_is_refused(cohort, scheme, scheme_staff):
     token = selectors.cohort_preview(scheme=scheme).token()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="altered"):
         services.cohort_confirm(token=token[:-3] + "abc", actor=scheme_staff)
-    assert not Pairing.objects.exists()
+    assert not Pairing.objects.exists() and not PairingProposal.objects.exists()
 
 
-def test_the_admin_previews_then_confirms(client, cohort, scheme, coordinator, network):
+def test_dropped_pairs_are_not_proposed(cohort, scheme, network, coordinator):
+    # R-MATCH-3: the coordinator drops single pairs before confirming
+    preview = selectors.cohort_preview(scheme=scheme, network=network)
+    dropped = preview.pairs[0]
+    proposed, _ = services.cohort_confirm(token=preview.token(), actor=coordinator, drop=[dropped.key])
+    assert len(proposed) == len(preview.pairs) - 1
+    assert not PairingProposal.objects.filter(mentee=dropped.mentee, mentor=dropped.mentor).exists()
+
+
+def test_dropping_a_pair_not_in_the_preview_is_refused_and_writes_nothing(cohort, scheme, network, coordinator):
+    preview = selectors.cohort_preview(scheme=scheme, network=network)
+    for drop in (["999999-888888"], ["not a pair"], [p.key for p in preview.pairs]):
+        with pytest.raises(ValidationError):
+            services.cohort_confirm(token=preview.token(), actor=coordinator, drop=drop)
+    assert not PairingProposal.objects.exists()
+
+
+def test_the_admin_previews_then_proposes(client, cohort, scheme, coordinator, network):
     client.force_login(coordinator)
     url = reverse("admin:mentoring_scheme_cohort", args=[scheme.pk])
     page = client.get(url, {"network": network.pk})
     assert page.status_code == 200
     body = page.content.decode()
-    assert "3 pairs" in body and "same sector" in body and "Confirm and start" in body
+    assert "3 pairings proposed" in body and "1 mentee left waiting" in body
+    assert "same sector" in body and "Fit (0–100)" in body and 'name="drop"' in body
     assert not Pairing.objects.exists()
-    token = page.context["preview"].token()
-    response = client.post(url + f"?network={network.pk}", {"token": token})
-    assert response.status_code == 302
-    assert Pairing.objects.filter(origin="cohort").count() == 3
+    preview = page.context["preview"]
+    dropped = preview.pairs[-1]
+    response = client.post(
+        url + f"?network={network.pk}", {"token": preview.token(), "drop": [dropped.key]}, follow=True
+    )
+    assert "Proposed 2 pairings." in response.content.decode()
+    assert PairingProposal.objects.filter(origin="cohort").count() == 2
+    assert not PairingProposal.objects.filter(mentee=dropped.mentee).exists()
+    assert not Pairing.objects.exists()
+
+
+def test_the_admin_says_1_pairing_not_1_pairings(client, cohort, scheme, coordinator, network):
+    client.force_login(coordinator)
+    url = reverse("admin:mentoring_scheme_cohort", args=[scheme.pk])
+    preview = client.get(url, {"network": network.pk}).context["preview"]
+    response = client.post(url, {"token": preview.token(), "drop": [p.key for p in preview.pairs[1:]]}, follow=True)
+    assert "Proposed 1 pairing." in response.content.decode()
+
+
+def test_a_tampered_token_in_the_admin_gives_a_clear_message(client, cohort, scheme, coordinator, network):
+    client.force_login(coordinator)
+    url = reverse("admin:mentoring_scheme_cohort", args=[scheme.pk])
+    response = client.post(url, {"token": "forged"}, follow=True)
+    assert response.status_code == 200
+    assert "This preview has expired or was altered; run the preview again." in response.content.decode()
+    assert not PairingProposal.objects.exists()
+
+
+def test_the_network_defaults_to_the_coordinators_own(client, cohort, scheme, coordinator, network):
+    client.force_login(coordinator)
+    page = client.get(reverse("admin:mentoring_scheme_cohort", args=[scheme.pk]))
+    assert page.context["form"]["network"].value() == network.pk
+    assert f'<option value="{network.pk}" selected>' in page.content.decode()
 
 
 def test_a_coordinator_must_pick_one_of_their_networks(client, cohort, scheme, coordinator, other_network):
@@ -101,9 +152,9 @@ def test_the_command_previews_and_confirms(cohort, scheme, scheme_staff):
     assert not Pairing.objects.exists()
     with pytest.raises(CommandError, match="--as"):
         call_command("cohort_match", "--scheme", scheme.slug, "--confirm", stdout=out)
-    assert not Pairing.objects.exists()
+    assert not PairingProposal.objects.exists()
     call_command("cohort_match", "--scheme", scheme.slug, "--confirm", "--as", scheme_staff.email, stdout=out)
-    assert Pairing.objects.filter(origin="cohort").count() == 3
+    assert PairingProposal.objects.filter(origin="cohort").count() == 3 and not Pairing.objects.exists()
 
 
 def test_the_command_confirms_only_as_someone_allowed(cohort, scheme, coordinator, other_network):

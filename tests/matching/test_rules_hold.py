@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from matching import listing, services
-from matching.models import ConflictBlock, MentorProfile, MentorshipRequest
+from matching.models import ConflictBlock, MentorProfile, MentorshipRequest, PairingProposal
 from mentoring import services as mentoring_services
 from mentoring.models import Pairing, SchemeMembership
 from messaging.models import Notification
@@ -173,10 +173,8 @@ def test_a_coordinator_pairs_by_hand_only_within_their_networks(
 ):
     outside_mentor = factories.listed_mentor(scheme, other_network)
     with pytest.raises(PermissionDenied):
-        mentoring_services.pairing_start_manual(
-            mentor=outside_mentor, mentee=seeker, scheme=scheme, actor=coordinator, conflicts_checked=True
-        )
-    assert not Pairing.objects.exists()
+        services.proposal_create(mentor=outside_mentor, mentee=seeker, scheme=scheme, actor=coordinator)
+    assert not Pairing.objects.exists() and not PairingProposal.objects.exists()
 
 
 # Under concurrent use, on PostgreSQL row locks.

@@ -1,6 +1,6 @@
 """The scoring function: pure, weighted in one place, every reason in words (R-MATCH-1)."""
 
-from matching.suggest import WEIGHTS, MenteeNeeds, MentorOffer, Names, explain, mask_of, rank, score
+from matching.suggest import WEIGHTS, MenteeNeeds, MentorOffer, Names, explain, fit_out_of_100, mask_of, rank, score
 
 NAMES = Names(sectors={1: "Energy", 2: "Rail"}, languages={5: "French", 6: "English"}, countries={"FR": "France"})
 
@@ -35,6 +35,8 @@ def test_each_reason_is_worded():
         ),
     )
     assert explain(s, NAMES) == ["same sector", "2 of your 3 areas", "speaks French", "also in France", "1 place left"]
+    # R-MATCH-3: a coordinator (and the mentor of a proposed pairing) read the same reasons about the mentee.
+    assert explain(s, NAMES, to_mentee=False)[1] == "2 of the mentee's 3 areas"
     expected = WEIGHTS["sector"] + WEIGHTS["expertise"] * 2 / 3 + WEIGHTS["language"] + WEIGHTS["country"]
     assert s.score == round(expected + WEIGHTS["places"] * 1 / 2, 4)
 
@@ -61,3 +63,10 @@ def test_ties_break_by_mentor_id_so_results_are_stable():
 def test_a_mentee_with_no_preferences_still_gets_suggestions():
     blank = MenteeNeeds(mentee_id=1, sector_id=None, expertise_mask=0, language_id=None, country="")
     assert len(rank(blank, [offer(1), offer(2)])) == 2
+
+
+def test_scores_read_on_a_scale_of_0_to_100():
+    # R-MATCH-3: the admin and the members read the fit on a stated scale
+    assert fit_out_of_100(0) == 0
+    assert fit_out_of_100(sum(WEIGHTS.values())) == 100
+    assert fit_out_of_100(sum(WEIGHTS.values()) / 2) == 50

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from matching import services
+from matching.models import PairingProposal
 from mentoring.models import Pairing, RematchRequest, SchemeMembership
 from messaging.models import Notification
 from tests import factories
@@ -44,25 +45,32 @@ def test_coordinators_see_unmatched_mentees_oldest_first_in_their_networks(
     assert str(elsewhere) not in page and str(paired) not in page
 
 
-def manual(client, mentee, mentor, scheme, confirm=True):
-    data = {"scheme": scheme.pk, "mentee": mentee.pk, "mentor": mentor.pk}
-    if confirm:
-        data["conflicts_checked"] = "on"
-    return client.post(reverse("admin:mentoring_pairing_add"), data)
+def manual(client, mentee, mentor, scheme):
+    membership = SchemeMembership.objects.get(user=mentee, scheme=scheme, role="mentee")
+    return client.post(reverse("admin:mentoring_pairing_add"), {"mentee": membership.pk, "mentor": mentor.pk})
 
 
-def test_a_coordinator_pairs_two_members_by_hand(client, coordinator, seeker, listed, scheme):
-    # R-MATCH-3
+def test_a_coordinator_proposes_a_pairing_by_hand_and_nothing_starts_yet(client, coordinator, seeker, listed, scheme):
+    # R-MATCH-3, R-MATCH-5: the members are asked; the coordinator ticks nothing
     client.force_login(coordinator)
     response = manual(client, seeker, listed, scheme)
     assert response.status_code == 302, response.context["form"].errors
-    pairing = Pairing.objects.get()
-    assert (pairing.origin, pairing.created_by) == ("manual", coordinator)
-    assert Notification.objects.filter(user=seeker, kind="pairing_started").exists()
+    proposal = PairingProposal.objects.get()
+    assert (proposal.origin, proposal.proposed_by, proposal.status) == ("manual", coordinator, "proposed")
+    assert not Pairing.objects.exists()
+    assert Notification.objects.filter(user=seeker, kind="pairing_proposed").exists()
+    assert Notification.objects.filter(user=listed, kind="pairing_proposed").exists()
+
+
+def test_the_manual_pairing_page_has_no_conflict_tick(client, coordinator):
+    # R-MATCH-5: each side's declaration is asked of the members, not ticked by the coordinator
+    client.force_login(coordinator)
+    page = client.get(reverse("admin:mentoring_pairing_add")).content.decode()
+    assert "conflicts_checked" not in page
 
 
 def test_manual_matching_keeps_the_capacity_rule(client, coordinator, seeker, scheme, network):
-    # R-MATCH-3: same capacity rule as requests
+    # R-MATCH-3: a mentor with no free place is not offered, and a forged choice is a form error
     mentor = factories.listed_mentor(scheme, network, capacity=1)
     Pairing.objects.create(
         scheme=scheme, mentor=mentor, mentee=factories.eligible_mentee(scheme, network), network=network
@@ -70,8 +78,8 @@ def test_manual_matching_keeps_the_capacity_rule(client, coordinator, seeker, sc
     client.force_login(coordinator)
     response = manual(client, seeker, mentor, scheme)
     assert response.status_code == 400
-    assert "the most they have offered to take" in response.content.decode()
-    assert Pairing.objects.count() == 1
+    assert "with a free place" in response.content.decode()
+    assert Pairing.objects.count() == 1 and not PairingProposal.objects.exists()
 
 
 def test_manual_matching_keeps_the_eligibility_rule(client, coordinator, seeker, listed, scheme):
@@ -79,16 +87,7 @@ def test_manual_matching_keeps_the_eligibility_rule(client, coordinator, seeker,
     client.force_login(coordinator)
     response = manual(client, seeker, listed, scheme)
     assert response.status_code == 400
-    assert "cannot take part as a mentor" in response.content.decode()
-    assert not Pairing.objects.exists()
-
-
-def test_manual_matching_needs_the_conflict_check(client, coordinator, seeker, listed, scheme):
-    # R-MATCH-5
-    client.force_login(coordinator)
-    response = manual(client, seeker, listed, scheme, confirm=False)
-    assert response.status_code == 400
-    assert not Pairing.objects.exists()
+    assert not Pairing.objects.exists() and not PairingProposal.objects.exists()
 
 
 def test_a_coordinator_cannot_pick_members_of_another_network(
@@ -99,7 +98,7 @@ def test_a_coordinator_cannot_pick_members_of_another_network(
     response = manual(client, outsider, listed, scheme)
     assert response.status_code == 400
     assert "mentee" in response.context["form"].errors
-    assert not Pairing.objects.exists()
+    assert not Pairing.objects.exists() and not PairingProposal.objects.exists()
 
 
 def test_after_ending_for_differences_the_mentee_can_ask_for_another_mentor(

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import local_today
+from matching.models import PairingProposal
 from mentoring.management.commands.run_job import job_run
 from mentoring.models import FeedbackRequest, Meeting, Pairing, Role
 from messaging import services as messaging_services
@@ -107,6 +108,17 @@ def busy(documents, scheme, dbs_scheme, network, coordinator, scheme_staff):
         member = factories.listed_mentor(scheme, network)
         TrainingRecord.objects.filter(user=member, kind=TrainingKind.MENTOR_TRAINING).update(
             expires_on=local_today(member.time_zone) + 10 * DAY
+        )
+    # expire-pairing-proposals (issue 11): two coordinator's proposals nobody confirmed in time.
+    for _ in range(2):
+        PairingProposal.objects.create(
+            scheme=scheme,
+            network=network,
+            mentor=mentor,
+            mentee=factories.eligible_mentee(scheme, network),
+            origin=PairingProposal.Origin.MANUAL,
+            proposed_by=coordinator,
+            created_at=now - (scheme.request_expiry_days + 1) * DAY,
         )
     # send-pending-notification-emails: important notices not yet emailed.
     for user in (coordinator, scheme_staff, mentor):

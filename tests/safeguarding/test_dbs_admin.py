@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from accounts.models import local_today
 from matching import services as matching_services
-from mentoring import services as mentoring_services
 from mentoring.models import Pairing, Role, SchemeMembership
 from messaging.models import Notification
 from safeguarding import dbs
@@ -183,16 +182,12 @@ def test_a_coordinator_pairing_by_hand_never_reads_the_mentors_dbs_reason(
     # R-SAFE-3: the refusal stays with staff; the coordinator reads that a check is not complete
     factories.DBSCheckFactory(user=dbs_mentor, status=Status.REFUSED, cleared_on=None)
     mentee = factories.eligible_mentee(dbs_scheme, network)
-    with pytest.raises(mentoring_services.PairingRefused) as refused:
-        mentoring_services.pairing_start_manual(
-            mentor=dbs_mentor, mentee=mentee, scheme=dbs_scheme, actor=coordinator, conflicts_checked=True
-        )
+    with pytest.raises(matching_services.ProposalRefused) as refused:
+        matching_services.proposal_create(mentor=dbs_mentor, mentee=mentee, scheme=dbs_scheme, actor=coordinator)
     assert "DBS" not in refused.value.message and "refused" not in refused.value.message
     assert "A check that scheme staff handle is not complete." in refused.value.message
-    with pytest.raises(mentoring_services.PairingRefused) as told_to_staff:
-        mentoring_services.pairing_start_manual(
-            mentor=dbs_mentor, mentee=mentee, scheme=dbs_scheme, actor=scheme_staff, conflicts_checked=True
-        )
+    with pytest.raises(matching_services.ProposalRefused) as told_to_staff:
+        matching_services.proposal_create(mentor=dbs_mentor, mentee=mentee, scheme=dbs_scheme, actor=scheme_staff)
     assert "DBS check was refused" in told_to_staff.value.message
 
 

@@ -23,6 +23,7 @@ from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from matching.models import PairingProposal
 from mentoring import agreement, suspension
 from mentoring.models import AgreementVersion, CalendarFeed, Meeting, PairingGoal
 from messaging.models import ConversationAccessGrant, Notification
@@ -81,6 +82,23 @@ def profile_for(owner_status: dict):
 def request_seen_by(owners: dict):
     def build(world) -> Built:
         return Built({"pk": world.request_a.pk}, owners, world.request_a)
+
+    return build
+
+
+def proposal_seen_by(owners: dict):
+    def build(world) -> Built:
+        # A coordinator's proposal of mentor_a for mentee_a in network A (issue 11, R-MATCH-3), made fresh each time.
+        PairingProposal.objects.filter(mentee=world.mentee_a, mentor=world.mentor_a).delete()
+        proposal = PairingProposal.objects.create(
+            scheme=world.scheme,
+            network=world.network_a,
+            mentee=world.mentee_a,
+            mentor=world.mentor_a,
+            origin=PairingProposal.Origin.MANUAL,
+            proposed_by=world.coordinator_a,
+        )
+        return Built({"pk": proposal.pk}, owners, proposal)
 
     return build
 
@@ -412,6 +430,24 @@ ACCESS_MATRIX: dict[str, tuple[Case, ...]] = {
     ),
     "request_withdraw": (
         Case(request_seen_by({"mentee_a": 302}), forbidden=(*CONFIDENTIAL, "mentor_a"), methods=("POST",)),
+    ),
+    # Issue 11: a coordinator's proposed pairing is for its two members only (staff answer it nowhere).
+    "proposal_detail": (Case(proposal_seen_by({"mentee_a": 200, "mentor_a": 200}), forbidden=CONFIDENTIAL),),
+    "proposal_confirm": (
+        Case(
+            proposal_seen_by({"mentee_a": 302, "mentor_a": 302}),
+            forbidden=CONFIDENTIAL,
+            methods=("POST",),
+            data={"conflict_kind": "none"},
+        ),
+    ),
+    "proposal_decline": (
+        Case(
+            proposal_seen_by({"mentor_a": 302}),
+            forbidden=CONFIDENTIAL,
+            methods=("POST",),
+            data={"reason": "No time this term."},
+        ),
     ),
     "pairing_detail": (Case(pairing_seen_by({"mentee_a": 200, "mentor_a": 200}), forbidden=CONFIDENTIAL),),
     "pairing_rematch": (

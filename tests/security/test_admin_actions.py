@@ -39,6 +39,8 @@ ACTION_ROLES = {
     ("DBSCheck", "withdraw_mentor"): {"staff"},
     # Issue 11 (R-COORD-2): the pairing's coordinators and staff mark End of Pairing forms read.
     ("EndOfPairing", "mark_read"): {"coordinator_a", "staff"},
+    # Issue 11: the coordinators of the mentee's network and staff withdraw a proposed pairing.
+    ("PairingProposal", "withdraw"): {"coordinator_a", "staff"},
 }
 NOBODY = frozenset()
 

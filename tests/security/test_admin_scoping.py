@@ -38,6 +38,7 @@ SCOPE = {
     "Pairing": NETWORK,
     "ProfileReport": NETWORK,
     "ConflictBlock": NETWORK,
+    "PairingProposal": NETWORK,
     "RematchRequest": NETWORK,
     "EndOfPairing": NETWORK,  # issue 7: ending
     "Feedback": NETWORK,  # issue 7: feedback

@@ -27,6 +27,7 @@ from matching.models import (
     MenteeProfile,
     MentorProfile,
     MentorshipRequest,
+    PairingProposal,
     ProfileReport,
 )
 from mentoring.models import (
@@ -370,6 +371,21 @@ def build_world() -> World:
         )
         world.add(network, block)
         world.things[key] = block
+    # A proposed pairing (issue 11) belongs to the network of the mentee's membership in the scheme.
+    for key, network, mentee, mentor in (
+        ("proposal_a", a, p["other_mentee_a"], p["other_mentor_a"]),
+        ("proposal_b", b, p["waiting_b"], p["mentor_b"]),
+    ):
+        proposal = PairingProposal.objects.create(
+            scheme=world.scheme,
+            network=network,
+            mentee=mentee,
+            mentor=mentor,
+            origin=PairingProposal.Origin.MANUAL,
+            reasons=["same sector"],
+        )
+        world.add(network, proposal)
+        world.things[key] = proposal
     # A report belongs to the network of the reported profile.
     for key, network, profile, reporter, text in (
         ("report_a", a, world.profile_mentor_a, p["mentee_a"], ""),

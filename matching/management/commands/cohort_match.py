@@ -13,12 +13,12 @@ from mentoring.models import LocalNetwork, Scheme
 
 
 class Command(BaseCommand):
-    help = "Preview (and with --confirm, create) cohort pairings for a scheme."
+    help = "Preview (and with --confirm, propose to the members) cohort pairings for a scheme."
 
     def add_arguments(self, parser):
         parser.add_argument("--scheme", required=True, help="the scheme's slug, e.g. career")
         parser.add_argument("--network", help="only this Local Network (its slug)")
-        parser.add_argument("--confirm", action="store_true", help="create the pairings shown")
+        parser.add_argument("--confirm", action="store_true", help="propose the pairings shown to the members")
         parser.add_argument("--as", dest="actor", help="email of the coordinator or staff member confirming")
 
     def handle(self, *args, scheme, network=None, confirm=False, actor=None, **options):
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         for pair in preview.pairs:
             self.stdout.write(
                 f"{pair.mentee.get_full_name()} <- {pair.mentor.get_full_name()}  "
-                f"score {pair.score:.2f}  ({', '.join(pair.reasons) or 'no shared preferences'})"
+                f"fit {pair.fit}/100  ({', '.join(pair.reasons) or 'no shared preferences'})"
             )
         for person, reason in preview.left_out:
             self.stdout.write(f"Not included: {person.get_full_name()}: {reason}")
@@ -48,10 +48,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(preview.notice or preview.quality)
         if not confirm:
-            self.stdout.write("Preview only: run again with --confirm to create these pairings.")
+            self.stdout.write("Preview only: run again with --confirm to propose these pairings to the members.")
             return
         if not preview.pairs:
-            self.stdout.write("Nothing to start.")
+            self.stdout.write("Nothing to propose.")
             return
         if not actor:
             raise CommandError("Say who confirms: --as <email of a coordinator of the network, or of staff>.")
@@ -59,9 +59,10 @@ class Command(BaseCommand):
         if person is None:
             raise CommandError(f"No one signs in as {actor!r}.")
         try:
-            started, skipped = services.cohort_confirm(token=preview.token(), actor=person)
+            proposed, skipped = services.cohort_confirm(token=preview.token(), actor=person)
         except (PermissionDenied, ValidationError) as refused:
             raise CommandError(f"{actor} cannot confirm this run: {refused}") from refused
         for reason in skipped:
             self.stderr.write(f"Skipped: {reason}")
-        self.stdout.write(self.style.SUCCESS(f"Started {len(started)} pairing{'s' if len(started) != 1 else ''}."))
+        count = f"{len(proposed)} pairing{'s' if len(proposed) != 1 else ''}"
+        self.stdout.write(self.style.SUCCESS(f"Proposed {count}: each starts once both members have confirmed."))

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Language, MembershipStatus
 from matching.models import ExpertiseArea, MenteeProfile, MentorProfile, Sector
+from matching.services import proposal_confirm, proposal_create
 from mentoring.agreement import agreement_draft, version_defaults
 from mentoring.meetings import meeting_propose
 from mentoring.models import (
@@ -28,7 +29,6 @@ from mentoring.models import (
     TermsAcceptance,
     TermsVersion,
 )
-from mentoring.services import pairing_start_manual
 from safeguarding.models import TrainingCourse, TrainingEvent, TrainingKind, TrainingRecord
 
 DEMO_PASSWORD = "mentoring-demo-2026"  # noqa: S105  published in README for the demo logins
@@ -334,9 +334,11 @@ class Command(BaseCommand):
         mentor = get_user_model().objects.get(email="mentor1@example.org")
         if Pairing.objects.filter(mentor=mentor, mentee=ben, scheme=career).exists():
             return
-        pairing = pairing_start_manual(
-            mentor=mentor, mentee=ben, scheme=career, actor=coordinator, conflicts_checked=True
-        )
+        # The coordinator proposes; both declare no conflict of interest and confirm (R-MATCH-5), so it starts.
+        proposal = proposal_create(scheme=career, mentee=ben, mentor=mentor, actor=coordinator)
+        no_conflict = {"kind": "none", "details": "", "manageable": True}
+        proposal_confirm(proposal_id=proposal.pk, member=ben, declaration=no_conflict)
+        pairing = proposal_confirm(proposal_id=proposal.pk, member=mentor, declaration=no_conflict).pairing
         agreement_draft(
             pairing=pairing,
             actor=mentor,
