@@ -23,6 +23,7 @@ from mentoring import (
     permissions,
     services,
 )
+from mentoring.admin_csv import MembershipImportAdmin
 from mentoring.admin_scoping import (
     COORDINATORS,
     SAFEGUARDING_LEAD,
@@ -363,9 +364,10 @@ class MemberCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):
+class UserAdmin(MembershipImportAdmin, RoleScopedAdmin, DjangoUserAdmin):
     """Members. Staff and coordinators record membership checks; only a superuser changes sign-in details or
-    access. Staff who need to help a member send them the password-reset email instead."""
+    access. Staff who need to help a member send them the password-reset email instead. Staff import the
+    membership system's export here (issue 11, item 3)."""
 
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
