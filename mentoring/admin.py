@@ -23,7 +23,7 @@ from mentoring import (
     permissions,
     services,
 )
-from mentoring.admin_csv import MembershipImportAdmin
+from mentoring.admin_csv import MembershipImportAdmin, ScopedExportAdmin, export_resource
 from mentoring.admin_scoping import (
     COORDINATORS,
     SAFEGUARDING_LEAD,
@@ -146,7 +146,7 @@ class MembershipStatusForm(forms.ModelForm):
 
 
 @admin.register(SchemeMembership)
-class SchemeMembershipAdmin(RoleScopedAdmin):
+class SchemeMembershipAdmin(ScopedExportAdmin, RoleScopedAdmin):
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
     network_path = "network"
@@ -157,6 +157,18 @@ class SchemeMembershipAdmin(RoleScopedAdmin):
     readonly_fields = ("user", "scheme", "role", "joined_at", "status_changed_at")
     fields = ("user", "scheme", "role", "network", "status", "joined_at", "status_changed_at")
     form = MembershipStatusForm
+    # Issue 11, item 4 (R-COORD-4): export, search and dates.
+    export_resource = export_resource(
+        SchemeMembership,
+        "scheme__name",
+        "role",
+        "network__name",
+        "status",
+        "joined_at",
+        "status_changed_at",
+        people={"member": "user"},
+    )
+    date_hierarchy = "joined_at"
 
     def has_add_permission(self, request):
         return False
@@ -234,7 +246,7 @@ class TermsAcceptanceAdmin(RoleScopedAdmin):
 
 
 @admin.register(Pairing)
-class PairingAdmin(RoleScopedAdmin):
+class PairingAdmin(ScopedExportAdmin, RoleScopedAdmin):
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
     network_path = "network"
@@ -256,6 +268,18 @@ class PairingAdmin(RoleScopedAdmin):
         "paused_at",  # while a member is suspended (mentoring/suspension.py)
     )
     fields = readonly_fields
+    export_resource = export_resource(
+        Pairing,
+        "scheme__name",
+        "network__name",
+        "status",
+        "origin",
+        "started_at",
+        "ended_at",
+        "end_reason",
+        people={"mentor": "mentor", "mentee": "mentee"},
+    )
+    date_hierarchy = "started_at"
 
     def add_view(self, request, form_url="", extra_context=None):
         # Pairing by hand is its own page: it starts the pairing through the service, never a model form.
@@ -284,13 +308,18 @@ class PairingAdmin(RoleScopedAdmin):
 
 
 @admin.register(WaitingMentee)
-class WaitingMenteeAdmin(RoleScopedAdmin):
+class WaitingMenteeAdmin(ScopedExportAdmin, RoleScopedAdmin):
     """Everyone waiting for a mentor, longest first; no one is silently dropped (R-MATCH-4)."""
 
     view_roles = (COORDINATORS, STAFF)
     network_path = "network"
     list_display = ("user", "scheme", "network", "joined_at", "days_waiting")
     list_filter = ("scheme", ScopedNetworkFilter)
+    search_fields = ("user__email", "user__first_name", "user__last_name")
+    export_resource = export_resource(
+        WaitingMentee, "scheme__name", "network__name", "joined_at", people={"mentee": "user"}
+    )
+    export_select_related = ("user", "scheme", "network")
 
     def get_queryset(self, request):
         qs = unmatched_mentees(model=WaitingMentee)
@@ -364,7 +393,7 @@ class MemberCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(MembershipImportAdmin, RoleScopedAdmin, DjangoUserAdmin):
+class UserAdmin(MembershipImportAdmin, ScopedExportAdmin, RoleScopedAdmin, DjangoUserAdmin):
     """Members. Staff and coordinators record membership checks; only a superuser changes sign-in details or
     access. Staff who need to help a member send them the password-reset email instead. Staff import the
     membership system's export here (issue 11, item 3)."""
@@ -401,6 +430,18 @@ class UserAdmin(MembershipImportAdmin, RoleScopedAdmin, DjangoUserAdmin):
     )
     filter_horizontal = ("groups", "languages")
     actions = ["send_password_reset"]
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    export_resource = export_resource(
+        User,
+        "first_name",
+        "last_name",
+        "email",
+        "country",
+        "membership_number",
+        "membership_grade",
+        "membership_status",
+        "membership_expires_on",
+    )
 
     def coordinator_scope(self, coordinator):
         return permissions.membership_in_scope(coordinator, member="pk")
@@ -483,7 +524,7 @@ class EndOfPairingAdmin(RoleScopedAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(RoleScopedAdmin):
+class FeedbackAdmin(ScopedExportAdmin, RoleScopedAdmin):
     """What members said of their pairings; coordinators read their own network's (R-PAIR-4)."""
 
     view_roles = (COORDINATORS, STAFF)
@@ -492,6 +533,16 @@ class FeedbackAdmin(RoleScopedAdmin):
     list_filter = ("stage", "rating")
     list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "member")
     readonly_fields = ("pairing", "member", "stage", "rating", "comments", "created_at")
+    # The comments stay in the platform: the export has the ratings.
+    export_resource = export_resource(
+        Feedback,
+        "pairing__scheme__name",
+        "stage",
+        "rating",
+        "created_at",
+        people={"member": "member", "mentor": "pairing__mentor", "mentee": "pairing__mentee"},
+    )
+    date_hierarchy = "created_at"
 
 
 # Issue 7, meetings part: read-only. Meetings change through mentoring/meetings.py, by the two members.
@@ -500,11 +551,28 @@ class MeetingNetworkFilter(ScopedNetworkFilter):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(RoleScopedAdmin):
+class MeetingAdmin(ScopedExportAdmin, RoleScopedAdmin):
     view_roles = (COORDINATORS, STAFF, SAFEGUARDING_LEAD)
     network_path = "pairing__network"
     list_display = ("pairing", "starts_at", "duration_minutes", "status", "proposed_by", "marked_by")
     list_filter = ("status", MeetingNetworkFilter)
+    search_fields = (
+        "pairing__mentor__email",
+        "pairing__mentee__email",
+        "pairing__mentor__last_name",
+        "pairing__mentee__last_name",
+    )
+    date_hierarchy = "starts_at"
+    # Not the video link or the note: they are the pair's.
+    export_resource = export_resource(
+        Meeting,
+        "pairing__scheme__name",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "accepted_at",
+        people={"mentor": "pairing__mentor", "mentee": "pairing__mentee"},
+    )
     list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "proposed_by", "marked_by")
     readonly_fields = (
         "pairing",
