@@ -19,10 +19,13 @@ from matching.selectors import unmatched_mentees
 from mentoring import (
     closure,
     dbs_admin,  # noqa: F401  registers DBS checks (issue 9); mentoring/dbs_admin.py says why here
+    ending,
     ending_admin_views,
+    member_messages,
     permissions,
     services,
 )
+from mentoring.admin_bulk import BulkWithdrawForm, MembersMessageForm, form_action
 from mentoring.admin_csv import MembershipImportAdmin, ScopedExportAdmin, export_resource
 from mentoring.admin_scoping import (
     COORDINATORS,
@@ -58,6 +61,26 @@ class SchemeAdminForm(forms.ModelForm):
         if "closes_on" in self.changed_data:
             closure.close_date_check(closes_on)
         return closes_on
+
+
+def members_message_action(model_admin, request, queryset, member_ids):
+    """Issue 11, item 4 (R-COORD-4): write to the selected members through the platform."""
+
+    def apply(data, queryset):
+        told = member_messages.members_message_send(member_ids=list(member_ids), actor=request.user, body=data["body"])
+        return f"Sent your message to {told} member{'s' if told != 1 else ''}."
+
+    return form_action(
+        model_admin,
+        request,
+        queryset,
+        form_class=MembersMessageForm,
+        title="Send a message to the selected members",
+        intro="Each member reads your message in their notifications on the platform and by email, signed with "
+        "your name.",
+        submit="Send the message",
+        apply=apply,
+    )
 
 
 @admin.register(Scheme)
@@ -169,6 +192,7 @@ class SchemeMembershipAdmin(ScopedExportAdmin, RoleScopedAdmin):
         people={"member": "user"},
     )
     date_hierarchy = "joined_at"
+    actions = ["send_message", "withdraw_selected"]
 
     def has_add_permission(self, request):
         return False
@@ -191,6 +215,43 @@ class SchemeMembershipAdmin(ScopedExportAdmin, RoleScopedAdmin):
 
     def has_withdraw_permission(self, request):
         return permissions.is_scheme_staff(request.user)
+
+    def has_message_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
+    @admin.action(description="Send a message to the selected members", permissions=["message"])
+    def send_message(self, request, queryset):
+        return members_message_action(self, request, queryset, queryset.values_list("user_id", flat=True))
+
+    @admin.action(description="Withdraw the selected memberships (with a reason)", permissions=["withdraw"])
+    def withdraw_selected(self, request, queryset):
+        def apply(data, queryset):
+            withdrawn, refused = 0, []
+            for membership in queryset.select_related("user", "scheme"):
+                if membership.status == SchemeMembership.Status.WITHDRAWN:
+                    continue
+                try:
+                    ending.membership_withdraw(membership_id=membership.pk, actor=request.user, reason=data["reason"])
+                except ValidationError as error:
+                    refused.append(f"{membership}: {' '.join(error.messages)}")
+                else:
+                    withdrawn += 1
+            for line in refused:
+                self.message_user(request, line, messages.ERROR)
+            return f"Withdrew {withdrawn} membership{'s' if withdrawn != 1 else ''}; each member was told your reason."
+
+        return form_action(
+            self,
+            request,
+            queryset,
+            form_class=BulkWithdrawForm,
+            title="Withdraw the selected memberships",
+            intro="Each member is withdrawn from the scheme in that role: their active pairings in it end with the "
+            "reason “withdrawal” (partners told), requests waiting for an answer are withdrawn, and the member is "
+            "told your reason. Nothing is deleted.",
+            submit="Withdraw them",
+            apply=apply,
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_withdraw_membership": self.has_withdraw_permission(request)}
@@ -429,7 +490,7 @@ class UserAdmin(MembershipImportAdmin, ScopedExportAdmin, RoleScopedAdmin, Djang
         (None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name", "password1", "password2")}),
     )
     filter_horizontal = ("groups", "languages")
-    actions = ["send_password_reset"]
+    actions = ["send_password_reset", "send_message"]
     import_export_change_list_template = "admin/import_export/change_list_import_export.html"
     export_resource = export_resource(
         User,
@@ -464,6 +525,13 @@ class UserAdmin(MembershipImportAdmin, ScopedExportAdmin, RoleScopedAdmin, Djang
 
     def has_password_reset_permission(self, request):
         return permissions.is_scheme_staff(request.user)
+
+    def has_message_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
+    @admin.action(description="Send a message to the selected members", permissions=["message"])
+    def send_message(self, request, queryset):
+        return members_message_action(self, request, queryset, queryset.values_list("pk", flat=True))
 
     @admin.action(description="Send the selected members a password-reset email", permissions=["password_reset"])
     def send_password_reset(self, request, queryset):

@@ -93,5 +93,7 @@ KINDS = {
         Kind("participation_resumed", "You can take part in the mentoring scheme again", True),
         Kind("pairing_paused", "Your mentoring is paused for now", True),
         Kind("pairing_resumed", "Your mentoring can carry on", True),
+        # Issue 11, item 4 (R-COORD-4): a coordinator or staff write to selected members; the text is the body.
+        Kind("scheme_message", "A message from your mentoring scheme", True),
     ]
 }
