@@ -36,7 +36,8 @@ def test_a_coordinator_writes_to_selected_members_of_their_network(client, world
     assert done.status_code == 302
     for member in (mentee, mentor):
         (note,) = told(member)
-        assert note.body.startswith("Workshop on Tuesday at 18:00.") and world.coordinator_a.get_full_name() in note.body
+        assert note.body.startswith("Workshop on Tuesday at 18:00.")
+        assert world.coordinator_a.get_full_name() in note.body
         assert note.email_wanted
     assert AuditEvent.objects.filter(actor=world.coordinator_a, action="members.messaged").count() == 1
 
