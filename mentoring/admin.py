@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
@@ -130,6 +131,22 @@ class SchemeAdmin(RoleScopedAdmin):
             self.message_user(request, "Choose the scheme to match.", messages.WARNING)
             return None
         return redirect("admin:mentoring_scheme_cohort", pk=scheme.pk)
+
+
+class MemberNetworkFilter(ScopedNetworkFilter):
+    """Members with a membership in the network (one row per member, however many memberships)."""
+
+    def queryset(self, request, queryset):
+        if self.value() and self.network_id() is None:
+            return queryset.none()
+        if self.network_id() is not None:
+            memberships = SchemeMembership.objects.filter(user=OuterRef("pk"), network=self.network_id())
+            return queryset.filter(Exists(memberships))
+        return queryset
+
+
+class FeedbackNetworkFilter(ScopedNetworkFilter):
+    network_lookup = "pairing__network"
 
 
 @admin.register(LocalNetwork)
@@ -471,7 +488,7 @@ class UserAdmin(MembershipImportAdmin, ScopedExportAdmin, RoleScopedAdmin, Djang
         "membership_expires_on",
         "country",
     )
-    list_filter = ("membership_status", "memberships__scheme", "memberships__role", "is_staff")
+    list_filter = ("membership_status", "memberships__scheme", "memberships__role", MemberNetworkFilter, "is_staff")
     search_fields = ("email", "first_name", "last_name", "membership_number")
     inlines = [MembershipInline]
     form = MemberChangeForm
@@ -598,7 +615,8 @@ class FeedbackAdmin(ScopedExportAdmin, RoleScopedAdmin):
     view_roles = (COORDINATORS, STAFF)
     network_path = "pairing__network"
     list_display = ("pairing", "member", "stage", "rating", "created_at")
-    list_filter = ("stage", "rating")
+    list_filter = ("stage", "rating", FeedbackNetworkFilter)
+    search_fields = ("member__email", "member__last_name")
     list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "member")
     readonly_fields = ("pairing", "member", "stage", "rating", "comments", "created_at")
     # The comments stay in the platform: the export has the ratings.
