@@ -157,7 +157,8 @@ def test_a_wrong_header_is_a_clear_message(client, scheme_staff, members):
     message = response.context["form"].errors["import_file"][0]
     assert "must name the columns number, grade, status and expiry; number, status, expiry are missing" in message
     assert "membership no, grade, state, expires" in message
-    assert re.search(r'class="errornote" role="alert">\s*Membership export \(CSV\): The first line', response.content.decode())
+    alert = r'class="errornote" role="alert">\s*Membership export \(CSV\): The first line'
+    assert re.search(alert, response.content.decode())
 
 
 @pytest.mark.parametrize(
