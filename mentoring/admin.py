@@ -52,6 +52,7 @@ from mentoring.models import (
 from mentoring.models.agreement import Agreement, PairingGoal
 from mentoring.models.meetings import Meeting
 from safeguarding import services as safeguarding_services
+from safeguarding import sweep
 from safeguarding.services import MEMBERSHIP_FIELDS
 
 
@@ -570,7 +571,10 @@ class UserAdmin(MembershipImportAdmin, ScopedExportAdmin, RoleScopedAdmin, Djang
             for name in MEMBERSHIP_FIELDS:
                 setattr(obj, name, getattr(current, name))
             super().save_model(request, obj, form, change)
-        safeguarding_services.membership_check_record(member_id=obj.pk, actor=request.user, changes=changes)
+        member = safeguarding_services.membership_check_record(member_id=obj.pk, actor=request.user, changes=changes)
+        if "membership_status" in changes:
+            # As an import does (issue 11, item 3): a lapse is told at once, a renewal closes it.
+            sweep.member_recheck(member=member)
 
 
 @admin.register(Language)

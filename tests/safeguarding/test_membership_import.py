@@ -262,3 +262,29 @@ def test_a_pairing_goes_on_when_the_mentors_membership_lapses(client, scheme_sta
     confirm(client, preview(client, "number,grade,status,expiry\n11110001,Member,Lapsed,2026-01-31\n"))
     pairing.refresh_from_db()
     assert pairing.status == "active"
+
+
+def test_a_lapse_recorded_on_the_members_page_is_rechecked_at_once_too(client, coordinator, scheme, members):
+    # Issue 11, item 3 and R-ELIG-2: the one-member path re-checks the same way as the import
+    mentor, _ = members
+    client.force_login(coordinator)
+    membership = mentor.memberships.get()
+    response = client.post(
+        reverse("admin:accounts_user_change", args=[mentor.pk]),
+        {
+            "membership_number": mentor.membership_number,
+            "membership_grade": "Member",
+            "membership_status": "lapsed",
+            "membership_expires_on": "2026-01-31",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-id": membership.pk,
+            "memberships-0-user": mentor.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert not listing.listed_profiles(scheme).filter(user=mentor).exists()
+    assert Notification.objects.filter(user=mentor, kind="eligibility_lapsed").count() == 1
+    assert Notification.objects.filter(user=coordinator, kind="eligibility_lapsed_coordinator").count() == 1
