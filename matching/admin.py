@@ -8,6 +8,7 @@ the mentee's membership in the request's scheme.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 
 from matching import services
 from matching.models import (
@@ -22,8 +23,30 @@ from matching.models import (
 )
 from mentoring import permissions
 from mentoring.admin_csv import ScopedExportAdmin, export_resource
-from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
-from mentoring.models import Role
+from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin, ScopedNetworkFilter
+from mentoring.models import Role, SchemeMembership
+
+
+class MembershipNetworkFilter(ScopedNetworkFilter):
+    """Rows whose member (at `member_lookup`) holds `role` in the chosen Local Network (issue 11, item 4)."""
+
+    member_lookup = "user"
+    role = Role.MENTOR
+
+    def queryset(self, request, queryset):
+        if self.value() and self.network_id() is None:
+            return queryset.none()
+        if self.network_id() is not None:
+            memberships = SchemeMembership.objects.filter(
+                user=OuterRef(self.member_lookup), role=self.role, network=self.network_id()
+            )
+            return queryset.filter(Exists(memberships))
+        return queryset
+
+
+class RequestNetworkFilter(MembershipNetworkFilter):
+    member_lookup = "mentee"
+    role = Role.MENTEE
 
 
 @admin.register(Sector, ExpertiseArea)
@@ -42,7 +65,7 @@ class MentorProfileAdmin(ScopedExportAdmin, RoleScopedAdmin):
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
     list_display = ("user", "role_title", "sector", "status", "availability", "capacity", "submitted_at")
-    list_filter = ("status", "availability", "sector")
+    list_filter = ("status", "availability", "sector", MembershipNetworkFilter)
     list_select_related = ("user", "sector")
     search_fields = ("user__email", "user__first_name", "user__last_name", "role_title")
     readonly_fields = (
@@ -139,7 +162,7 @@ class MentorshipRequestAdmin(ScopedExportAdmin, RoleScopedAdmin):
 
     view_roles = (COORDINATORS, STAFF)
     list_display = ("mentee", "mentor", "scheme", "status", "created_at", "expires_at", "referred_to_coordinator")
-    list_filter = ("status", "scheme", "referred_to_coordinator")
+    list_filter = ("status", "scheme", "referred_to_coordinator", RequestNetworkFilter)
     list_select_related = ("mentee", "mentor", "scheme")
     ordering = ("status", "created_at")
     inlines = [DeclarationInline]

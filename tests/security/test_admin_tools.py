@@ -82,6 +82,9 @@ def test_admin_times_are_in_the_viewers_zone_and_24_hour(client, world):
         ("mentoring_feedback", "network={b}&rating__exact=x"),
         ("matching_mentorshiprequest", "created_at__day=40&q=%00"),
         ("mentoring_meeting", "starts_at__year=99999"),
+        ("matching_mentorprofile", "network={b}"),
+        ("matching_mentorprofile", "network=-1"),
+        ("matching_mentorshiprequest", "network={b}&status__exact=pending"),
     ],
 )
 def test_filters_and_dates_never_reach_another_network_or_fail(quiet_client, world, changelist, query):
@@ -91,3 +94,14 @@ def test_filters_and_dates_never_reach_another_network_or_fail(quiet_client, wor
     assert response.status_code in (200, 302), response.status_code
     if response.status_code == 200:
         assert B_MARKER not in response.content.decode()
+
+
+def test_the_network_filters_keep_a_networks_rows(client, world):
+    client.force_login(world.people["staff"])
+    for changelist in ("matching_mentorprofile", "matching_mentorshiprequest", "accounts_user", "mentoring_feedback"):
+        a = client.get(reverse(f"admin:{changelist}_changelist"), {"network": world.network_a.pk})
+        assert a.status_code == 200
+        assert f'href="?network={world.network_b.pk}"' in a.content.decode(), changelist  # staff may pick either
+    profiles = client.get(reverse("admin:matching_mentorprofile_changelist"), {"network": world.network_b.pk})
+    shown = {obj.pk for obj in profiles.context["cl"].result_list}
+    assert world.profile_mentor_b.pk in shown and world.profile_mentor_a.pk not in shown
