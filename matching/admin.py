@@ -11,6 +11,7 @@ import difflib
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -29,8 +30,31 @@ from matching.models import (
 )
 from matching.selectors import profile_text_changes
 from mentoring import permissions
-from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin
-from mentoring.models import Role
+from mentoring.admin_csv import ScopedExportAdmin, export_resource
+from mentoring.admin_scoping import COORDINATORS, SAFEGUARDING_LEAD, STAFF, RoleScopedAdmin, ScopedNetworkFilter
+from mentoring.models import Role, SchemeMembership
+
+
+class MembershipNetworkFilter(ScopedNetworkFilter):
+    """Rows whose member (at `member_lookup`) holds `role` in the chosen Local Network (issue 11, item 4)."""
+
+    member_lookup = "user"
+    role = Role.MENTOR
+
+    def queryset(self, request, queryset):
+        if self.value() and self.network_id() is None:
+            return queryset.none()
+        if self.network_id() is not None:
+            memberships = SchemeMembership.objects.filter(
+                user=OuterRef(self.member_lookup), role=self.role, network=self.network_id()
+            )
+            return queryset.filter(Exists(memberships))
+        return queryset
+
+
+class RequestNetworkFilter(MembershipNetworkFilter):
+    member_lookup = "mentee"
+    role = Role.MENTEE
 
 
 @admin.register(Sector, ExpertiseArea)
@@ -43,13 +67,13 @@ class ListAdmin(RoleScopedAdmin):
 
 
 @admin.register(MentorProfile)
-class MentorProfileAdmin(RoleScopedAdmin):
+class MentorProfileAdmin(ScopedExportAdmin, RoleScopedAdmin):
     """The approval queue (R-PROFILE-3, R-COORD-2): filter on "Waiting for approval"."""
 
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
     list_display = ("user", "role_title", "sector", "status", "availability", "capacity", "submitted_at")
-    list_filter = ("status", "availability", "sector")
+    list_filter = ("status", "availability", "sector", MembershipNetworkFilter)
     list_select_related = ("user", "sector")
     search_fields = ("user__email", "user__first_name", "user__last_name", "role_title")
     readonly_fields = (
@@ -69,6 +93,19 @@ class MentorProfileAdmin(RoleScopedAdmin):
     )
     fields = ("changes_since_approval", *readonly_fields, "review_note")
     actions = ["approve", "request_changes"]
+    # Issue 11, item 4 (R-COORD-4): the queue by date, and its CSV (no work history or review notes).
+    date_hierarchy = "submitted_at"
+    export_resource = export_resource(
+        MentorProfile,
+        "role_title",
+        "sector__name",
+        "status",
+        "availability",
+        "capacity",
+        "submitted_at",
+        "reviewed_at",
+        people={"mentor": "user"},
+    )
 
     def coordinator_scope(self, coordinator):
         return permissions.membership_in_scope(coordinator, member="user", role=Role.MENTOR)
@@ -193,15 +230,28 @@ class DeclarationInline(admin.TabularInline):
 
 
 @admin.register(MentorshipRequest)
-class MentorshipRequestAdmin(RoleScopedAdmin):
+class MentorshipRequestAdmin(ScopedExportAdmin, RoleScopedAdmin):
     """Requests in the coordinator's networks; oldest pending first shows who waits too long (R-COORD-2)."""
 
     view_roles = (COORDINATORS, STAFF)
     list_display = ("mentee", "mentor", "scheme", "status", "created_at", "expires_at", "referred_to_coordinator")
-    list_filter = ("status", PendingOverFilter, "scheme", "referred_to_coordinator")
+    list_filter = ("status", PendingOverFilter, "scheme", "referred_to_coordinator", RequestNetworkFilter)
     list_select_related = ("mentee", "mentor", "scheme")
     ordering = ("status", "created_at")
     inlines = [DeclarationInline]
+    # Issue 11, item 4 (R-COORD-4). The request's message and any decline reason stay in the platform.
+    search_fields = ("mentee__email", "mentee__last_name", "mentor__email", "mentor__last_name")
+    date_hierarchy = "created_at"
+    export_resource = export_resource(
+        MentorshipRequest,
+        "scheme__name",
+        "status",
+        "referred_to_coordinator",
+        "created_at",
+        "expires_at",
+        "responded_at",
+        people={"mentee": "mentee", "mentor": "mentor"},
+    )
     readonly_fields = (
         "scheme",
         "mentee",

@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
@@ -22,9 +23,12 @@ from mentoring import (
     dbs_admin,  # noqa: F401  registers DBS checks (issue 9); mentoring/dbs_admin.py says why here
     ending,
     ending_admin_views,
+    member_messages,
     permissions,
     services,
 )
+from mentoring.admin_bulk import BulkWithdrawForm, MembersMessageForm, form_action
+from mentoring.admin_csv import MembershipImportAdmin, ScopedExportAdmin, export_resource
 from mentoring.admin_scoping import (
     COORDINATORS,
     SAFEGUARDING_LEAD,
@@ -50,6 +54,7 @@ from mentoring.models import (
 from mentoring.models.agreement import Agreement, PairingGoal
 from mentoring.models.meetings import Meeting
 from safeguarding import services as safeguarding_services
+from safeguarding import sweep
 from safeguarding.services import MEMBERSHIP_FIELDS
 
 
@@ -60,6 +65,26 @@ class SchemeAdminForm(forms.ModelForm):
         if "closes_on" in self.changed_data:
             closure.close_date_check(closes_on)
         return closes_on
+
+
+def members_message_action(model_admin, request, queryset, member_ids):
+    """Issue 11, item 4 (R-COORD-4): write to the selected members through the platform."""
+
+    def apply(data, queryset):
+        told = member_messages.members_message_send(member_ids=list(member_ids), actor=request.user, body=data["body"])
+        return f"Sent your message to {told} member{'s' if told != 1 else ''}."
+
+    return form_action(
+        model_admin,
+        request,
+        queryset,
+        form_class=MembersMessageForm,
+        title="Send a message to the selected members",
+        intro="Each member reads your message in their notifications on the platform and by email, signed with "
+        "your name.",
+        submit="Send the message",
+        apply=apply,
+    )
 
 
 @admin.register(Scheme)
@@ -111,6 +136,22 @@ class SchemeAdmin(RoleScopedAdmin):
         return redirect("admin:mentoring_scheme_cohort", pk=scheme.pk)
 
 
+class MemberNetworkFilter(ScopedNetworkFilter):
+    """Members with a membership in the network (one row per member, however many memberships)."""
+
+    def queryset(self, request, queryset):
+        if self.value() and self.network_id() is None:
+            return queryset.none()
+        if self.network_id() is not None:
+            memberships = SchemeMembership.objects.filter(user=OuterRef("pk"), network=self.network_id())
+            return queryset.filter(Exists(memberships))
+        return queryset
+
+
+class FeedbackNetworkFilter(ScopedNetworkFilter):
+    network_lookup = "pairing__network"
+
+
 @admin.register(LocalNetwork)
 class LocalNetworkAdmin(RoleScopedAdmin):
     view_roles = (COORDINATORS,)
@@ -148,7 +189,7 @@ class MembershipStatusForm(forms.ModelForm):
 
 
 @admin.register(SchemeMembership)
-class SchemeMembershipAdmin(RoleScopedAdmin):
+class SchemeMembershipAdmin(ScopedExportAdmin, RoleScopedAdmin):
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
     network_path = "network"
@@ -159,6 +200,19 @@ class SchemeMembershipAdmin(RoleScopedAdmin):
     readonly_fields = ("user", "scheme", "role", "joined_at", "status_changed_at")
     fields = ("user", "scheme", "role", "network", "status", "joined_at", "status_changed_at")
     form = MembershipStatusForm
+    # Issue 11, item 4 (R-COORD-4): export, search and dates.
+    export_resource = export_resource(
+        SchemeMembership,
+        "scheme__name",
+        "role",
+        "network__name",
+        "status",
+        "joined_at",
+        "status_changed_at",
+        people={"member": "user"},
+    )
+    date_hierarchy = "joined_at"
+    actions = ["send_message", "withdraw_selected"]
 
     def has_add_permission(self, request):
         return False
@@ -181,6 +235,43 @@ class SchemeMembershipAdmin(RoleScopedAdmin):
 
     def has_withdraw_permission(self, request):
         return permissions.is_scheme_staff(request.user)
+
+    def has_message_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
+    @admin.action(description="Send a message to the selected members", permissions=["message"])
+    def send_message(self, request, queryset):
+        return members_message_action(self, request, queryset, queryset.values_list("user_id", flat=True))
+
+    @admin.action(description="Withdraw the selected memberships (with a reason)", permissions=["withdraw"])
+    def withdraw_selected(self, request, queryset):
+        def apply(data, queryset):
+            withdrawn, refused = 0, []
+            for membership in queryset.select_related("user", "scheme"):
+                if membership.status == SchemeMembership.Status.WITHDRAWN:
+                    continue
+                try:
+                    ending.membership_withdraw(membership_id=membership.pk, actor=request.user, reason=data["reason"])
+                except ValidationError as error:
+                    refused.append(f"{membership}: {' '.join(error.messages)}")
+                else:
+                    withdrawn += 1
+            for line in refused:
+                self.message_user(request, line, messages.ERROR)
+            return f"Withdrew {withdrawn} membership{'s' if withdrawn != 1 else ''}; each member was told your reason."
+
+        return form_action(
+            self,
+            request,
+            queryset,
+            form_class=BulkWithdrawForm,
+            title="Withdraw the selected memberships",
+            intro="Each member is withdrawn from the scheme in that role: their active pairings in it end with the "
+            "reason “withdrawal” (partners told), requests waiting for an answer are withdrawn, and the member is "
+            "told your reason. Nothing is deleted.",
+            submit="Withdraw them",
+            apply=apply,
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_withdraw_membership": self.has_withdraw_permission(request)}
@@ -252,7 +343,7 @@ class ActivityFilter(admin.SimpleListFilter):
 
 
 @admin.register(Pairing)
-class PairingAdmin(RoleScopedAdmin):
+class PairingAdmin(ScopedExportAdmin, RoleScopedAdmin):
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
     network_path = "network"
@@ -274,6 +365,18 @@ class PairingAdmin(RoleScopedAdmin):
         "paused_at",  # while a member is suspended (mentoring/suspension.py)
     )
     fields = readonly_fields
+    export_resource = export_resource(
+        Pairing,
+        "scheme__name",
+        "network__name",
+        "status",
+        "origin",
+        "started_at",
+        "ended_at",
+        "end_reason",
+        people={"mentor": "mentor", "mentee": "mentee"},
+    )
+    date_hierarchy = "started_at"
 
     def add_view(self, request, form_url="", extra_context=None):
         # Pairing by hand is its own page: it starts the pairing through the service, never a model form.
@@ -302,7 +405,7 @@ class PairingAdmin(RoleScopedAdmin):
 
 
 @admin.register(WaitingMentee)
-class WaitingMenteeAdmin(RoleScopedAdmin):
+class WaitingMenteeAdmin(ScopedExportAdmin, RoleScopedAdmin):
     """Everyone waiting for a mentor, longest first; no one is silently dropped (R-MATCH-4). Each row shows the
     mentee's goals, whether the eligibility engine finds them eligible and whether a mentor referred them back
     (R-COORD-2), read for the whole page at once (matching.selectors.waiting_facts)."""
@@ -321,6 +424,11 @@ class WaitingMenteeAdmin(RoleScopedAdmin):
         admin_views.find_a_mentor_link,
     )
     list_filter = ("scheme", ScopedNetworkFilter)
+    search_fields = ("user__email", "user__first_name", "user__last_name")
+    export_resource = export_resource(
+        WaitingMentee, "scheme__name", "network__name", "joined_at", people={"mentee": "user"}
+    )
+    export_select_related = ("user", "scheme", "network")
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -418,9 +526,10 @@ class MemberCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):
+class UserAdmin(MembershipImportAdmin, ScopedExportAdmin, RoleScopedAdmin, DjangoUserAdmin):
     """Members. Staff and coordinators record membership checks; only a superuser changes sign-in details or
-    access. Staff who need to help a member send them the password-reset email instead."""
+    access. Staff who need to help a member send them the password-reset email instead. Staff import the
+    membership system's export here (issue 11, item 3)."""
 
     view_roles = (SAFEGUARDING_LEAD,)
     change_roles = (COORDINATORS, STAFF)
@@ -434,7 +543,7 @@ class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):
         "membership_expires_on",
         "country",
     )
-    list_filter = ("membership_status", "memberships__scheme", "memberships__role", "is_staff")
+    list_filter = ("membership_status", "memberships__scheme", "memberships__role", MemberNetworkFilter, "is_staff")
     search_fields = ("email", "first_name", "last_name", "membership_number")
     inlines = [MembershipInline]
     form = MemberChangeForm
@@ -453,7 +562,19 @@ class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name", "password1", "password2")}),
     )
     filter_horizontal = ("groups", "languages")
-    actions = ["send_password_reset"]
+    actions = ["send_password_reset", "send_message"]
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    export_resource = export_resource(
+        User,
+        "first_name",
+        "last_name",
+        "email",
+        "country",
+        "membership_number",
+        "membership_grade",
+        "membership_status",
+        "membership_expires_on",
+    )
 
     def coordinator_scope(self, coordinator):
         return permissions.membership_in_scope(coordinator, member="pk")
@@ -477,6 +598,13 @@ class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):
     def has_password_reset_permission(self, request):
         return permissions.is_scheme_staff(request.user)
 
+    def has_message_permission(self, request):
+        return self._holds(request, (COORDINATORS, STAFF))
+
+    @admin.action(description="Send a message to the selected members", permissions=["message"])
+    def send_message(self, request, queryset):
+        return members_message_action(self, request, queryset, queryset.values_list("pk", flat=True))
+
     @admin.action(description="Send the selected members a password-reset email", permissions=["password_reset"])
     def send_password_reset(self, request, queryset):
         sent = 0
@@ -497,7 +625,10 @@ class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):
             for name in MEMBERSHIP_FIELDS:
                 setattr(obj, name, getattr(current, name))
             super().save_model(request, obj, form, change)
-        safeguarding_services.membership_check_record(member_id=obj.pk, actor=request.user, changes=changes)
+        member = safeguarding_services.membership_check_record(member_id=obj.pk, actor=request.user, changes=changes)
+        if "membership_status" in changes:
+            # As an import does (issue 11, item 3): a lapse is told at once, a renewal closes it.
+            sweep.member_recheck(member=member)
 
 
 @admin.register(Language)
@@ -587,15 +718,26 @@ class LowRatingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(RoleScopedAdmin):
+class FeedbackAdmin(ScopedExportAdmin, RoleScopedAdmin):
     """What members said of their pairings; coordinators read their own network's (R-PAIR-4)."""
 
     view_roles = (COORDINATORS, STAFF)
     network_path = "pairing__network"
     list_display = ("pairing", "member", "stage", "rating", "created_at")
-    list_filter = ("stage", LowRatingFilter, "rating")
+    list_filter = ("stage", LowRatingFilter, "rating", FeedbackNetworkFilter)
+    search_fields = ("member__email", "member__last_name")
     list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "member")
     readonly_fields = ("pairing", "member", "stage", "rating", "comments", "created_at")
+    # The comments stay in the platform: the export has the ratings.
+    export_resource = export_resource(
+        Feedback,
+        "pairing__scheme__name",
+        "stage",
+        "rating",
+        "created_at",
+        people={"member": "member", "mentor": "pairing__mentor", "mentee": "pairing__mentee"},
+    )
+    date_hierarchy = "created_at"
 
 
 # Issue 7, meetings part: read-only. Meetings change through mentoring/meetings.py, by the two members.
@@ -604,11 +746,28 @@ class MeetingNetworkFilter(ScopedNetworkFilter):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(RoleScopedAdmin):
+class MeetingAdmin(ScopedExportAdmin, RoleScopedAdmin):
     view_roles = (COORDINATORS, STAFF, SAFEGUARDING_LEAD)
     network_path = "pairing__network"
     list_display = ("pairing", "starts_at", "duration_minutes", "status", "proposed_by", "marked_by")
     list_filter = ("status", MeetingNetworkFilter)
+    search_fields = (
+        "pairing__mentor__email",
+        "pairing__mentee__email",
+        "pairing__mentor__last_name",
+        "pairing__mentee__last_name",
+    )
+    date_hierarchy = "starts_at"
+    # Not the video link or the note: they are the pair's.
+    export_resource = export_resource(
+        Meeting,
+        "pairing__scheme__name",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "accepted_at",
+        people={"mentor": "pairing__mentor", "mentee": "pairing__mentee"},
+    )
     list_select_related = ("pairing__mentor", "pairing__mentee", "pairing__scheme", "proposed_by", "marked_by")
     readonly_fields = (
         "pairing",

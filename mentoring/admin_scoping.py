@@ -46,10 +46,16 @@ class ScopedNetworkFilter(admin.SimpleListFilter):
             networks = networks.filter(pk__in=permissions.coordinated_network_ids(request.user))
         return [(str(n.pk), n.name) for n in networks]
 
-    def queryset(self, request, queryset):
+    def network_id(self) -> int | None:
+        """The chosen network's id; None when none is chosen or the value is no id a database column holds."""
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(**{self.network_lookup: int(value)})
+        return int(value) if value and value.isdigit() and int(value) <= LARGEST_ID else None
+
+    def queryset(self, request, queryset):
+        if self.value() and self.network_id() is None:
+            return queryset.none()  # a tampered value: no network, so no rows (never a database error)
+        if self.network_id() is not None:
+            return queryset.filter(**{self.network_lookup: self.network_id()})
         return queryset
 
 

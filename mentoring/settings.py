@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "csp",
     "django_countries",
     "auditlog",
+    # Membership import and the coordinators' CSV exports in the admin (issue 11, items 3 and 4).
+    "import_export",
     "accounts",
     "mentoring",
     "safeguarding",
@@ -270,6 +272,17 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# 24-hour times wherever Django formats a date and time itself (the admin's lists and forms), as the member
+# site's templates write them (issue 11, item 4): mentoring/formats/en_GB/formats.py.
+FORMAT_MODULE_PATH = ["mentoring.formats"]
+
+# The membership system's CSV export, uploaded by staff (issue 11, item 3): a file larger than this is refused
+# with a message before it is read. Larger uploads stream to a temporary file (Django's FILE_UPLOAD_* defaults),
+# so even a 50 MB one is answered with that message, never a 500.
+MEMBERSHIP_IMPORT_MAX_BYTES = env.int("MEMBERSHIP_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# django-import-export: each import in one transaction; CSV only.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 STATIC_URL = "/static/"
 # Production and tests use the same storage: hashed names from a manifest, made by

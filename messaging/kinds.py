@@ -101,5 +101,7 @@ KINDS = {
         Kind("proposal_started_coordinator", "A pairing you proposed has started", False),
         Kind("proposal_declined_coordinator", "A pairing you proposed was declined", True),
         Kind("proposal_lapsed_coordinator", "A pairing you proposed could not start", True),
+        # Issue 11, item 4 (R-COORD-4): a coordinator or staff write to selected members; the text is the body.
+        Kind("scheme_message", "A message from your mentoring scheme", True),
     ]
 }

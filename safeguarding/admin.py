@@ -55,6 +55,9 @@ class TrainingRecordAdmin(RoleScopedAdmin):
     search_fields = ("user__email", "user__first_name", "user__last_name")
     fields = ("user", "kind", "course", "completed_on", "expires_on", "notes")
     date_hierarchy = "completed_on"
+    # Issue 11, item 4: find the member by name or email rather than scroll every member. The search runs through
+    # the members' admin, so a coordinator finds only members of their own networks.
+    autocomplete_fields = ("user",)
 
     def coordinator_scope(self, coordinator):
         return permissions.membership_in_scope(coordinator, member="user")

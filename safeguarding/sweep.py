@@ -46,6 +46,17 @@ def eligibility_sweep() -> int:
     return told
 
 
+def member_recheck(*, member) -> None:
+    """Ask the engine again, now, about each of `member`'s taking-part memberships (after their professional
+    membership changed, issue 11 item 3): a condition newly unmet is told once, as the sweep tells it; a lapse
+    whose condition is met again is closed."""
+    for membership_id in list(member.memberships.filter(status=ACTIVE).values_list("pk", flat=True)):
+        _tell_lapses(membership_id)
+    open_lapses = EligibilityLapse.objects.filter(membership__user=member, ended_on__isnull=True)
+    for lapse_id in list(open_lapses.values_list("pk", flat=True)):
+        _close_if_met(lapse_id)
+
+
 @transaction.atomic
 def _tell_lapses(membership_id: int) -> int:
     # The membership's row lock makes a second sweep at the same moment wait, then find the lapses recorded.

@@ -41,7 +41,14 @@ ACTION_ROLES = {
     ("EndOfPairing", "mark_read"): {"coordinator_a", "staff"},
     # Issue 11: the coordinators of the mentee's network and staff withdraw a proposed pairing.
     ("PairingProposal", "withdraw"): {"coordinator_a", "staff"},
+    # Issue 11, item 4 (R-COORD-4): coordinators and staff write to selected members; only staff withdraw
+    # memberships (as on the one-membership page). Both open a form first: see FORM_ACTIONS.
+    ("User", "send_message"): {"coordinator_a", "staff"},
+    ("SchemeMembership", "send_message"): {"coordinator_a", "staff"},
+    ("SchemeMembership", "withdraw_selected"): {"staff"},
 }
+# Actions that answer with a form for the selected rows (their "apply" post acts): opening it is running them.
+FORM_ACTIONS = {"send_message", "withdraw_selected"}
 NOBODY = frozenset()
 
 ACTIONS = sorted(
@@ -159,6 +166,7 @@ def test_only_the_roles_allowed_can_run_an_action(client, world, model, model_ad
             transaction.set_rollback(True)
         assert response.status_code < 500, f"{role}: {response.status_code}"
         opened_a_page = response.status_code == 302 and name in ("cohort_match",) and "cohort" in response["Location"]
+        opened_a_page |= name in FORM_ACTIONS and response.status_code == 200 and b'name="apply"' in response.content
         outcomes[role] = (before != after) or opened_a_page or sent_email
         if role not in allowed:
             assert before == after, f"{role} changed {changes(before, after)} with {model.__name__}.{name}"

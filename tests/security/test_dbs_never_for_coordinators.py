@@ -54,3 +54,26 @@ def test_every_dbs_page_answers_403_to_a_coordinator_and_200_to_staff_and_the_le
         client.force_login(world.people[role])
         for url in urls:
             assert client.get(url).status_code == status, f"{url} as {role}"
+
+
+def test_no_csv_export_a_coordinator_takes_carries_dbs_data(client, world):
+    # Issue 11, item 4 (R-COORD-4, R-SAFE-3): "CSV export of what the coordinator may see, never DBS data"
+    check = DBSCheck.objects.filter(user=world.mentor_a).first()
+    DBSCheck.objects.filter(pk=check.pk).update(
+        status=DBSCheck.Status.REFUSED, certificate_number=CERTIFICATE, level_reason=REASON
+    )
+    client.force_login(world.coordinator_a)
+    exported, leaks = 0, []
+    for model in admin.site._registry:
+        try:
+            url = admin_url(model, "export")
+        except NoReverseMatch:
+            continue
+        response = client.post(url, {"format": "0", "resource": "0"})
+        if response.status_code != 200:
+            continue
+        exported += 1
+        text = response.content.decode()
+        leaks += [f"{model.__name__}: {marker!r}" for marker in (CERTIFICATE, REASON, "DBS", "dbs") if marker in text]
+    assert exported >= 8  # members, memberships, pairings, requests, waiting mentees, meetings, feedback, profiles
+    assert not leaks, leaks
