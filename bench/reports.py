@@ -207,10 +207,9 @@ def child(args) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
-
-    from django.conf import settings
 
     # The demo logins' passwords are hashed with a fast hasher: this database is thrown away, and PBKDF2's
     # deliberate slowness would be most of a quick run.
