@@ -28,7 +28,7 @@ from matching.models import MentorListing, MentorshipRequest
 from mentoring.models import Feedback, Meeting, Pairing, Role, Scheme, SchemeMembership
 from messaging.models import Notification
 from messaging.selectors import confidential_reads_count
-from safeguarding.eligibility import Criteria, eligible_users
+from safeguarding.eligibility import Criteria, eligible_memberships
 from safeguarding.models import Complaint, Concern, DBSCheck, TrainingKind, TrainingRecord
 
 
@@ -126,11 +126,7 @@ def members_by_country(scope: Scope) -> Table:
 def _eligible(scope: Scope) -> Q:
     """SQL: the membership's member is eligible in its scheme and role (the eligibility engine's own rules)."""
     schemes = [scope.scheme] if scope.scheme is not None else list(Scheme.objects.order_by("pk"))
-    q = Q(pk__in=[])
-    for scheme in schemes:
-        for role in Role.values:
-            q |= Q(scheme=scheme, role=role, user__in=eligible_users(scheme, role).values("pk"))
-    return q
+    return eligible_memberships(schemes)
 
 
 def funnel(scope: Scope) -> Table:
