@@ -72,8 +72,13 @@ def membership_in_scope(coordinator, *, member: str, role: str | None = None, sc
 
 
 def network_in_scope(coordinator, *, network: str) -> Q:
-    """SQL: the row's own network (`network` is the lookup to it) is one `coordinator` coordinates."""
-    return Q(**{f"{network}__in": LocalNetwork.objects.filter(coordinators=coordinator)})
+    """SQL: the row's own network (`network` is the lookup to it) is one `coordinator` coordinates.
+
+    The ids themselves (read once per request, `coordinated_network_ids`), not a subquery: PostgreSQL then
+    knows how few rows a network holds and filters before it joins, where with a subquery it joined every
+    meeting of every network to its pairing and people first (0.6 s for a coordinator's list of 150,000).
+    """
+    return Q(**{f"{network}__in": sorted(coordinated_network_ids(coordinator))})
 
 
 def covers_member(user, member, *, role: str | None = None, scheme=None) -> bool:

@@ -134,6 +134,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
         "max_size": DATABASE_POOL_MAX,
         "timeout": 30,  # a request waits this long for a free connection before it fails
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: it pays off for long analytical scans, not for a web page's queries. The staff
+    # dashboard's aggregates over 20,000 members are estimated above jit_above_cost, and PostgreSQL spent four
+    # seconds compiling one that runs in a tenth of that (issue 11, item 6; bench/reports.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers queue rather than fail with "database is locked" (Django 5.1+):
     # every transaction takes the write lock when it begins (IMMEDIATE), so none has to

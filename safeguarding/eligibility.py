@@ -59,6 +59,7 @@ __all__ = [
     "NotEligible",
     "check",
     "dbs_expires_on",
+    "eligible_memberships",
     "eligible_users",
     "judged_on",
     "require",
@@ -617,14 +618,31 @@ def require(user, scheme: Scheme, role: str, **kwargs) -> Eligibility:
     return result
 
 
+def _judging_days(zones, now) -> list[tuple[datetime.date, Callable[[str], Q]]]:
+    """The dates members are judged on at `now`, each with a condition on a time-zone field saying whose date
+    it is: the zones (`zones`, the candidates') are grouped by the date it is there; the largest group's
+    condition is "in none of the other groups' zones", so a zone not among `zones` (say, one changed a moment
+    ago) is judged with the largest group."""
+    zones_by_date: dict[datetime.date, list[str]] = defaultdict(list)
+    for zone in zones:
+        zones_by_date[local_today(zone, at=now)].append(zone)
+    if not zones_by_date:
+        zones_by_date[local_today("", at=now)] = []
+    groups = sorted(zones_by_date.items(), key=lambda item: len(item[1]), reverse=True)
+    (largest_date, _), others = groups[0], groups[1:]
+    elsewhere = [zone for _, zones_there in others for zone in zones_there]
+    days = [(largest_date, lambda field: ~Q(**{f"{field}__in": elsewhere}))]
+    days += [(day, lambda field, there=there: Q(**{f"{field}__in": there})) for day, there in others]
+    return days
+
+
 def eligible_users(scheme: Scheme, role: str, *, today: datetime.date | None = None):
     """The users `check` finds eligible, as one queryset (for listing thousands of mentors).
 
     With `today`, everyone is judged on that date, as `check(..., today=today)` does.
     Without it, each member is judged on their own date, as `check` does by default:
     the candidates' time zones are grouped by the date it is there now, and each
-    group is filtered with that date's cutoffs (a member whose zone is not among
-    them, say one who changed it a moment ago, is judged with the largest group).
+    group is filtered with that date's cutoffs (`_judging_days`).
     Runs two queries to build it (the current documents), and one more without `today`
     (the candidates' time zones).
     """
@@ -633,22 +651,69 @@ def eligible_users(scheme: Scheme, role: str, *, today: datetime.date | None = N
     if today is not None:
         return users.filter(Criteria.on(today, scheme, role, documents=documents).q())
 
-    now = timezone.now()
-    zones_by_date: dict[datetime.date, list[str]] = defaultdict(list)
     candidates_zones = (
         SchemeMembership.objects.filter(scheme=scheme, role=role)
         .order_by()
         .values_list("user__time_zone", flat=True)
         .distinct()
     )
-    for zone in candidates_zones:
-        zones_by_date[local_today(zone, at=now)].append(zone)
-    if not zones_by_date:
-        zones_by_date[local_today("", at=now)] = []
-    groups = sorted(zones_by_date.items(), key=lambda item: len(item[1]), reverse=True)
-    (largest_date, _), others = groups[0], groups[1:]
-    elsewhere = [zone for _, zones in others for zone in zones]
-    where = ~Q(time_zone__in=elsewhere) & Criteria.on(largest_date, scheme, role, documents=documents).q()
-    for day, zones in others:
-        where |= Q(time_zone__in=zones) & Criteria.on(day, scheme, role, documents=documents).q()
+    days = _judging_days(candidates_zones, timezone.now())
+    where = functools.reduce(
+        operator.or_,
+        (in_zones("time_zone") & Criteria.on(day, scheme, role, documents=documents).q() for day, in_zones in days),
+    )
     return users.filter(where)
+
+
+def eligible_memberships(schemes, *, today: datetime.date | None = None) -> Q:
+    """A condition on SchemeMembership rows: the member is eligible in the row's scheme and role, exactly as
+    `eligible_users(scheme, role)` finds them (each member on their own date, or everyone on `today`).
+
+    For counting over many memberships of several schemes and roles at once (the staff dashboards): each
+    rule's condition is written once as a subquery of users, however many of the (scheme, role) pairs share it
+    (the documents, age and membership rules are the same for all), and asked only of the rows of the pairs it
+    applies to. The database then plans and runs a few small subqueries rather than a large one per pair,
+    which on 20,000 members took it longer to plan than to run. Runs the queries `eligible_users` does: the
+    current documents, and without `today` the members' time zones.
+    """
+    schemes = list(schemes)
+    documents = current_documents()
+    if today is not None:
+        days = [(today, lambda field: Q())]
+    else:
+        zones = (
+            SchemeMembership.objects.filter(scheme__in=schemes)
+            .order_by()
+            .values_list("user__time_zone", flat=True)
+            .distinct()
+        )
+        days = _judging_days(zones, timezone.now())
+    pairs = [(scheme, role) for scheme in schemes for role in Role.values]
+    if not pairs:
+        return Q(pk__in=[])
+    return functools.reduce(
+        operator.or_, (in_zones("user__time_zone") & _rules_met(pairs, day, documents) for day, in_zones in days)
+    )
+
+
+def _rules_met(pairs, day: datetime.date, documents) -> Q:
+    """On membership rows of `pairs` (scheme, role): every rule of the row's pair met on `day`."""
+    users = get_user_model().objects
+    shared: dict[tuple, tuple] = {}  # one subquery per distinct rule condition, with the pairs it applies to
+    for scheme, role in pairs:
+        criteria = Criteria.on(day, scheme, role, documents=documents)
+        for rule in criteria.rules:
+            meeting = users.filter(rule.q(criteria)).values("pk")
+            sql, params = meeting.query.sql_with_params()
+            shared.setdefault((sql, repr(params)), (meeting, []))[1].append((scheme.pk, role))
+
+    def rows_of(some) -> Q:
+        return functools.reduce(operator.or_, (Q(scheme_id=scheme_id, role=role) for scheme_id, role in some))
+
+    where = rows_of([(scheme.pk, role) for scheme, role in pairs])
+    for meeting, applies_to in shared.values():
+        met = Q(user__in=meeting)
+        if len(applies_to) < len(pairs):
+            met |= ~rows_of(applies_to)
+        where &= met
+    return where

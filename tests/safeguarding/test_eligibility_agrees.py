@@ -175,6 +175,9 @@ def assert_agree(scheme, users, **when):
         for user in users:
             result = eligibility.check(user, scheme, role, **when)
             assert result.ok == (user.pk in listed), (role, when, user.time_zone, [c.reason for c in result.unmet])
+        # The dashboards' condition on membership rows (issue 11, item 6) finds the very same members.
+        rows = SchemeMembership.objects.filter(eligibility.eligible_memberships([scheme], **when), scheme=scheme)
+        assert set(rows.filter(role=role).values_list("user_id", flat=True)) == listed, (role, when)
 
 
 @DJANGO

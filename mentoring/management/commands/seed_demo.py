@@ -1,6 +1,10 @@
 """Demo data for a laptop: two schemes, three Local Networks, the scheme documents and one login per role.
 
 Safe to run twice: everything is looked up before it is created.
+
+With --large it then adds a large data set for benchmarks and scale checks (mentoring/management/demo_large.py):
+by default 20,000 members, 50,000 pairings and 500,000 messages, in bulk inserts (minutes on PostgreSQL);
+--members, --pairings and --messages set the sizes.
 """
 
 import datetime
@@ -10,7 +14,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +22,7 @@ from accounts.models import Language, MembershipStatus
 from matching.models import ExpertiseArea, MenteeProfile, MentorProfile, Sector
 from matching.services import proposal_confirm, proposal_create
 from mentoring.agreement import agreement_draft, version_defaults
+from mentoring.management.demo_large import Sizes, seed_large
 from mentoring.meetings import meeting_propose
 from mentoring.models import (
     DocumentKind,
@@ -79,7 +84,19 @@ DOCUMENTS = {
 
 
 class Command(BaseCommand):
-    help = "Load demo schemes, networks, documents and one login per role (safe to run twice)."
+    help = "Load demo schemes, networks, documents and one login per role (safe to run twice); --large adds more."
+
+    def add_arguments(self, parser):
+        sizes = Sizes()
+        parser.add_argument(
+            "--large",
+            action="store_true",
+            help=f"also add a large data set ({sizes.members:,} members, {sizes.pairings:,} pairings, "
+            f"{sizes.messages:,} messages by default) in bulk inserts, for benchmarks",
+        )
+        parser.add_argument("--members", type=int, default=sizes.members, help="members of the large data set")
+        parser.add_argument("--pairings", type=int, default=sizes.pairings, help="pairings of the large data set")
+        parser.add_argument("--messages", type=int, default=sizes.messages, help="messages of the large data set")
 
     def handle(self, *args, **options):
         with transaction.atomic():
@@ -87,6 +104,17 @@ class Command(BaseCommand):
         # The demo pairing goes through the services a member calls, each its own (durable) transaction.
         self.seed_pairing(**context)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo login uses the password {DEMO_PASSWORD!r}."))
+        if options["large"]:
+            sizes = Sizes(members=options["members"], pairings=options["pairings"], messages=options["messages"])
+            if min(sizes.members, sizes.pairings, sizes.messages) < 0:
+                raise CommandError("Sizes are whole numbers of 0 or more.")
+            self.stdout.write(
+                f"Adding the large data set: {sizes.members:,} members, {sizes.pairings:,} pairings, "
+                f"{sizes.messages:,} messages."
+            )
+            counts = seed_large(sizes, say=self.stdout.write)
+            if counts:
+                self.stdout.write(self.style.SUCCESS(f"Large data set ready in {counts['seconds']} s."))
 
     def seed_base(self) -> dict:
         career, _ = Scheme.objects.get_or_create(
