@@ -81,6 +81,10 @@ class RoleScopedAdmin(SafeSelectionMixin, admin.ModelAdmin):
     the person acting again.
     """
 
+    class Media:
+        # Names the member search's combobox where a model admin has autocomplete_fields (a no-op elsewhere).
+        js = ("js/admin-autocomplete-labels.js",)
+
     view_roles: tuple[str, ...] = ()
     change_roles: tuple[str, ...] = ()
     network_path: str | None = None

@@ -85,7 +85,10 @@ def test_register_verify_and_become_ready_as_a_mentor(asgi_live_server, new_page
     for kind in ("Safeguarding eLearning", "Mentor training"):
         coordinator.goto(base + "/admin/safeguarding/trainingrecord/add/")
         assert_accessible(coordinator)
-        coordinator.get_by_label("User").select_option(label="Ada Lovelace")
+        # The member is found by name through the admin's search (autocomplete, issue 11 item 4).
+        coordinator.get_by_role("combobox", name="User:").click()
+        coordinator.locator(".select2-search__field").fill("Lovelace")
+        coordinator.get_by_role("option", name="Ada Lovelace").click()
         coordinator.get_by_label("Kind").select_option(label=kind)
         coordinator.get_by_label("Completed on").fill(timezone.localdate().isoformat())
         coordinator.get_by_role("button", name="Save", exact=True).click()
