@@ -543,6 +543,19 @@ def _close(proposal: PairingProposal, status: str, *, outcome: str = "", by=None
     proposal.save(update_fields=["status", "outcome", "declined_by", "decided_at"])
 
 
+def _lapse(proposal: PairingProposal, *, outcome: str, members_told: str) -> None:
+    """The proposal cannot start: both members hear `members_told`, the coordinators the outcome."""
+    _close(proposal, PairingProposal.Status.LAPSED, outcome=outcome)
+    notify_many([proposal.mentor, proposal.mentee], "proposal_lapsed", proposal, body=members_told)
+    notify_many(
+        _coordinators_told(proposal),
+        "proposal_lapsed_coordinator",
+        proposal,
+        body=outcome,
+        url=_proposal_admin_url(proposal),
+    )
+
+
 def _partner(proposal: PairingProposal, member):
     return proposal.mentee if member.pk == proposal.mentor_id else proposal.mentor
 
@@ -593,19 +606,11 @@ def proposal_confirm(*, proposal_id: int, member, declaration: dict) -> PairingP
                 actor=proposal.proposed_by,
             )
     except PairingRefused as refused:
-        _close(proposal, PairingProposal.Status.LAPSED, outcome=refused.message)
-        notify_many(
-            [proposal.mentor, proposal.mentee],
-            "proposal_lapsed",
+        _lapse(
             proposal,
-            body="It no longer fits the scheme's rules (a place may have been taken). Your coordinator has been told.",
-        )
-        notify_many(
-            _coordinators_told(proposal),
-            "proposal_lapsed_coordinator",
-            proposal,
-            body=refused.message,
-            url=_proposal_admin_url(proposal),
+            outcome=refused.message,
+            members_told="It no longer fits the scheme's rules (a place may have been taken). "
+            "Your coordinator has been told.",
         )
         audit(actor=member, action="proposal.lapsed", target_user=proposal.mentee, obj=proposal, reason=refused.message)
         return proposal
@@ -694,23 +699,10 @@ def proposals_expire(*, now: datetime.datetime | None = None) -> int:
                 )
                 if confirmed is None
             ]
-            _close(
+            _lapse(
                 proposal,
-                PairingProposal.Status.LAPSED,
                 outcome=f"Not confirmed within {days} days (waiting for {' and '.join(waiting_for)}).",
-            )
-            notify_many(
-                [proposal.mentor, proposal.mentee],
-                "proposal_lapsed",
-                proposal,
-                body="It was not confirmed by both of you in time. Your coordinator has been told.",
-            )
-            notify_many(
-                _coordinators_told(proposal),
-                "proposal_lapsed_coordinator",
-                proposal,
-                body=proposal.outcome,
-                url=_proposal_admin_url(proposal),
+                members_told="It was not confirmed by both of you in time. Your coordinator has been told.",
             )
             lapsed += 1
     return lapsed
