@@ -37,3 +37,23 @@ def test_junk_in_the_new_pages_query_strings_is_never_a_server_error(quiet_clien
             if r.status_code >= 500:
                 bad.append((page.format(j=j), r.status_code))
     assert not bad, bad
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/matching/pairingproposal/?status=%00",
+        "/admin/mentoring/pairing/?status__exact=%00",
+        "/admin/accounts/user/?q=%00",
+        "/admin/mentoring/waitingmentee/export/?q=a%00b",
+        "/mentors/?country=%00",
+        "/reports/?country=%00",
+        "/admin/?%00=1",
+    ],
+)
+def test_a_null_character_in_any_query_string_is_a_400_not_a_database_error(quiet_client, world, path):
+    # PostgreSQL cannot hold NUL in text: a list filter or search that passed it on was a 500 there.
+    quiet_client.force_login(world.staff)
+    response = quiet_client.get(path)
+    assert response.status_code == 400
+    assert "null character" in response.content.decode()

@@ -91,7 +91,7 @@ def test_filters_and_dates_never_reach_another_network_or_fail(quiet_client, wor
     quiet_client.force_login(world.coordinator_a)
     url = reverse(f"admin:{changelist}_changelist") + "?" + query.format(b=world.network_b.pk)
     response = quiet_client.get(url)
-    assert response.status_code in (200, 302), response.status_code
+    assert response.status_code in (200, 302, 400), response.status_code  # 400: a null character (middleware)
     if response.status_code == 200:
         assert B_MARKER not in response.content.decode()
 
