@@ -80,7 +80,7 @@ def test_register_verify_and_become_ready_as_a_mentor(asgi_live_server, new_page
     expires = (timezone.localdate().replace(year=timezone.localdate().year + 1)).isoformat()
     coordinator.get_by_label("Membership expires on").fill(expires)
     coordinator.get_by_role("button", name="Save", exact=True).click()
-    assert coordinator.locator(".messagelist .success").count() == 1
+    expect(coordinator.locator(".messagelist .success")).to_have_count(1)  # waits for the next page
 
     for kind in ("Safeguarding eLearning", "Mentor training"):
         coordinator.goto(base + "/admin/safeguarding/trainingrecord/add/")
@@ -92,7 +92,7 @@ def test_register_verify_and_become_ready_as_a_mentor(asgi_live_server, new_page
         coordinator.get_by_label("Kind").select_option(label=kind)
         coordinator.get_by_label("Completed on").fill(timezone.localdate().isoformat())
         coordinator.get_by_role("button", name="Save", exact=True).click()
-        assert coordinator.locator(".messagelist .success").count() == 1
+        expect(coordinator.locator(".messagelist .success")).to_have_count(1)  # waits for the next page
 
     # The open page's bell counted up over the websocket, without a reload (R-MSG-3):
     # membership checked, two training records, and "you can now take part".

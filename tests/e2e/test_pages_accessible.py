@@ -1,6 +1,7 @@
 """Every member-facing page, empty and with form errors, passes the axe check (DESIGN: accessibility)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 from tests.e2e.conftest import assert_accessible, sign_in
@@ -45,5 +46,5 @@ def test_signup_errors_are_accessible(asgi_live_server, new_page, documents, sch
     page.goto(asgi_live_server.url + "/accounts/signup/")
     page.get_by_label("Date of birth").fill("2099-01-01")
     page.get_by_role("button", name="Register").click()
-    assert page.get_by_text("cannot be in the future").count() == 1
+    expect(page.get_by_text("cannot be in the future")).to_have_count(1)
     assert_accessible(page)

@@ -6,6 +6,7 @@ Each page passes the axe check."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from messaging.models import ConversationAccessLog
 from messaging.services import message_post
@@ -69,7 +70,7 @@ def test_a_reported_message_reaches_the_lead_who_reads_the_conversation_and_the_
 
     mentee.goto(base + "/accounts/details/")
     mentee.get_by_role("link", name="Who has read your conversations").click()
-    assert mentee.get_by_role("cell", name=re.compile("Checking the messages the concern names")).count() == 1
+    expect(mentee.get_by_role("cell", name=re.compile("Checking the messages the concern names"))).to_have_count(1)
     assert_accessible(mentee)
     assert not mentee.errors, mentee.errors
     assert not lead.errors, lead.errors
