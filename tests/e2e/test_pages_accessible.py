@@ -31,12 +31,13 @@ def test_member_pages_are_accessible(asgi_live_server, new_page, mentee, documen
     # Errors are shown next to their fields and the page still passes.
     page.goto(base + "/schemes/join/")
     page.get_by_role("button", name="Join").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()  # waits for the answer
     assert page.locator(".invalid-feedback").count() >= 3
     assert_accessible(page)
     page.goto(base + "/accounts/details/")
     page.get_by_label("Membership number").fill("12-AB")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("6 to 10 digits").count() >= 1
+    expect(page.get_by_text("6 to 10 digits").first).to_be_visible()
     assert_accessible(page)
     assert not page.errors, page.errors
 

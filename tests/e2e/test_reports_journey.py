@@ -33,7 +33,7 @@ def test_staff_see_charts_with_tables_filter_by_network_and_download_a_csv(
 
     page.get_by_role("combobox", name="Local Network").select_option(label=network.name)
     page.get_by_role("button", name="Show").click()
-    assert f"network={network.pk}" in page.url
+    page.wait_for_url(f"**network={network.pk}**")
     assert "2" in page.locator("#table-members-by-role").inner_text()
     with page.expect_download() as download:
         page.locator("#table-members-by-role").get_by_role("link", name="Download as CSV").click()
