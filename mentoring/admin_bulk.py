@@ -9,7 +9,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 
 from mentoring.admin_scoping import admin_page
-from mentoring.models.ending import COMMENTS_MAX
+from mentoring.ending_forms import AdminWithdrawForm
 from messaging.services import MESSAGE_MAX_LENGTH
 
 
@@ -23,14 +23,13 @@ class MembersMessageForm(forms.Form):
     )
 
 
-class BulkWithdrawForm(forms.Form):
-    reason = forms.CharField(
-        max_length=COMMENTS_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        label="Reason",
-        help_text="Each member is told this reason.",
-        error_messages={"required": "Give the reason for withdrawing these members."},
-    )
+class BulkWithdrawForm(AdminWithdrawForm):
+    """The one-membership withdraw form, worded for several."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = "Each member is told this reason."
+        self.fields["reason"].error_messages["required"] = "Give the reason for withdrawing these members."
 
 
 def form_action(model_admin, request, queryset, *, form_class, title: str, intro: str, submit: str, apply):
