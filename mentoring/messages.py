@@ -6,14 +6,17 @@ imports only the scheme's models and permissions, the audit log and messaging, s
 matching (import-linter).
 """
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, Q
 
 from mentoring import permissions
-from mentoring.models import Pairing, Role, SchemeMembership
+from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+from messaging import statements
 from messaging.models import Conversation, HeldMessage, Message
 from messaging.services import (
     READ_ONLY_MESSAGE,
@@ -42,52 +45,49 @@ def message_send(*, conversation_id: int, sender, body: str, confirm_special: bo
     writer confirmed it; in a scheme that keeps contact on the platform, a message that seems to carry contact
     details is held for the network's coordinators (R-MSG-7). Not atomic itself (message_post owns the durable
     transaction). Another person's conversation raises Conversation.DoesNotExist.
+
+    Refusals come before any warning (there is nothing to confirm) and before a complaint about the text. The
+    common case (text that is fine) reads the member's standing once, in message_post's transaction under the
+    conversation's row lock, so a suspension or a withdrawal that lands in between is never overtaken; only a
+    warning or bad text reads it first, outside (bench/messaging.py: every statement on this path counts).
     """
-    conversation = (
-        Conversation.objects.for_participant(sender).select_related("pairing__scheme").get(pk=conversation_id)
-    )
-    pairing = conversation.pairing
+    try:
+        findings = find_special_category(message_clean(body))
+    except ValidationError:
+        findings = None  # bad text: a refusal, if any, is the answer; else the text's own error
+    if findings is None or (findings and not confirm_special):
+        standing = _standing(conversation_id=conversation_id, member_id=sender.pk)
+        _refuse(standing, read_only=standing.read_only)
+        if findings is None:
+            message_clean(body)  # raises the text's own error
+        special_category_warning_count(scheme_id=standing.scheme_id)
+        raise SpecialCategoryWarning(findings)
+
+    locked_standing = []
 
     def may_send(locked) -> None:
-        status, role, paused = _standing(pairing_id=locked.pairing_id, member_id=sender.pk)
-        if status in SILENCED:
-            raise ValidationError(
-                f"Your membership of {pairing.scheme} as a {Role(role).label.lower()} is {SILENCED[status]}, "
-                "so you cannot send messages. Your coordinator can tell you more."
-            )
-        if paused and not locked.read_only:
-            # One of the pair is suspended (R-SAFE-2); the partner is not told why.
-            raise ValidationError(PAUSED_MESSAGE)
+        standing = _standing(conversation_id=locked.pk, member_id=sender.pk)
+        locked_standing.append(standing)
+        _refuse(standing, read_only=locked.read_only)
 
-    # Refusals first, before any warning: there is nothing to confirm. message_post checks again under the
-    # conversation's row lock, in the transaction that stores the message (a suspension or a withdrawal that
-    # lands in between is never overtaken).
-    if conversation.read_only:
-        raise ValidationError(READ_ONLY_MESSAGE)  # before any warning: there is nothing to confirm
-    may_send(conversation)
-    findings = find_special_category(message_clean(body))
-    if findings and not confirm_special:
-        special_category_warning_count(scheme_id=pairing.scheme_id)
-        raise SpecialCategoryWarning(findings)
-    hold = not pairing.scheme.shares_contact_details
     message = message_post(
-        conversation_id=conversation.pk,
+        conversation_id=conversation_id,
         sender=sender,
         body=body,
         check=may_send,
-        hold_contact_details=hold,
+        hold_contact_details=lambda: not locked_standing[-1].shares_contact_details,
         # Built only when a message is held: building the queryset cost a third of a message's CPU (bench).
-        reviewers=lambda: held_message_reviewers(pairing),
+        reviewers=lambda: held_message_reviewers(locked_standing[-1].network_id),
     )
     if findings:
-        special_category_warning_count(scheme_id=pairing.scheme_id, sent_anyway=True)
+        special_category_warning_count(scheme_id=locked_standing[-1].scheme_id, sent_anyway=True)
     return message
 
 
-def held_message_reviewers(pairing: Pairing):
-    """Who decides on a held message of this pairing: the coordinators of its Local Network, or, for a network
+def held_message_reviewers(network_id: int):
+    """Who decides on a held message of a pairing of this Local Network: its coordinators, or, for a network
     with none, scheme staff. A lazy queryset: it is read only when a message is held."""
-    coordinator = Q(groups__name=settings.GROUP_COORDINATORS, coordinated_networks=pairing.network_id)
+    coordinator = Q(groups__name=settings.GROUP_COORDINATORS, coordinated_networks=network_id)
     network_has_one = Exists(get_user_model().objects.filter(coordinator, is_active=True, is_staff=True))
     staff = Q(groups__name=settings.GROUP_STAFF) & ~Q(network_has_one)
     return get_user_model().objects.filter(coordinator | staff, is_active=True, is_staff=True).distinct()
@@ -126,19 +126,54 @@ def held_message_reject(*, held_id: int, actor) -> HeldMessage:
     return _held_message_decide(held_id=held_id, actor=actor, release=False)
 
 
-def _standing(*, pairing_id: int, member_id: int) -> tuple[str | None, str, bool]:
-    """The status of the member's membership in the pairing's scheme, in the role they hold in the pairing
-    (None without one), that role, and whether the pairing is paused: one short statement, run for every
-    message. Plain SQL, as messaging.services does on that path: bench/messaging.py found building the ORM's
-    version cost more than running it."""
-    pairing, membership = Pairing._meta.db_table, SchemeMembership._meta.db_table
+class _Standing(NamedTuple):
+    read_only: bool
+    status: str | None  # of the member's membership in the pairing's scheme and role; None without one
+    role: str
+    paused: bool
+    scheme_id: int
+    scheme_name: str
+    shares_contact_details: bool
+    network_id: int
+
+
+def _standing(*, conversation_id: int, member_id: int) -> _Standing:
+    """What the scheme's rules need to let the member send in the conversation, in one short statement run
+    for every message: the conversation's read-only flag, the member's membership status in the pairing's
+    scheme in the role they hold in the pairing, whether the pairing is paused, and the scheme's and network's
+    facts. Plain SQL, as messaging.services does on that path: bench/messaging.py found building the ORM's
+    version cost more than running it. Raises Conversation.DoesNotExist when the member is not one of its two."""
+    conversation, pairing = Conversation._meta.db_table, Pairing._meta.db_table
+    membership, scheme = SchemeMembership._meta.db_table, Scheme._meta.db_table
     sql = (
-        f"SELECT m.status, p.mentor_id, p.paused_at FROM {pairing} p"  # noqa: S608
+        "SELECT c.read_only, m.status, p.mentor_id, p.paused_at, s.id, s.name, s.shares_contact_details,"  # noqa: S608
+        f" p.network_id FROM {conversation} c JOIN {pairing} p ON p.id = c.pairing_id"
+        f" JOIN {scheme} s ON s.id = p.scheme_id"
         f" LEFT JOIN {membership} m ON m.scheme_id = p.scheme_id AND m.user_id = %s"
         " AND m.role = CASE WHEN p.mentor_id = %s THEN %s ELSE %s END"
-        " WHERE p.id = %s"
+        " WHERE c.id = %s AND (c.first_member_id = %s OR c.second_member_id = %s)"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [member_id, member_id, Role.MENTOR.value, Role.MENTEE.value, pairing_id])
-        status, mentor_id, paused_at = cursor.fetchone()
-    return status, Role.MENTOR if mentor_id == member_id else Role.MENTEE, paused_at is not None
+    params = [member_id, member_id, Role.MENTOR.value, Role.MENTEE.value, conversation_id, member_id, member_id]
+    with statements.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise Conversation.DoesNotExist("No conversation of this member has that id.")
+    read_only, status, mentor_id, paused_at, scheme_id, scheme_name, shares, network_id = row
+    role = Role.MENTOR if mentor_id == member_id else Role.MENTEE
+    paused = paused_at is not None
+    return _Standing(bool(read_only), status, role, paused, scheme_id, scheme_name, bool(shares), network_id)
+
+
+def _refuse(standing: _Standing, *, read_only: bool) -> None:
+    """Raise the reason the member may not send now, if there is one."""
+    if read_only:
+        raise ValidationError(READ_ONLY_MESSAGE)
+    if standing.status in SILENCED:
+        raise ValidationError(
+            f"Your membership of {standing.scheme_name} as a {Role(standing.role).label.lower()} is "
+            f"{SILENCED[standing.status]}, so you cannot send messages. Your coordinator can tell you more."
+        )
+    if standing.paused:
+        # One of the pair is suspended (R-SAFE-2); the partner is not told why.
+        raise ValidationError(PAUSED_MESSAGE)
