@@ -215,16 +215,21 @@ def figures(scope) -> dict[str, list[list]]:
     out["active-over-time"] = [[start.strftime("%B %Y"), n] for (start, _), n in zip(month_ends, counts, strict=True)]
 
     held_range, hp = in_range(scope, "mt.starts_at")
+    fb_range, fp = in_range(scope, "f.created_at")
+    # Every meeting and answer has a pairing: with every pairing in scope, no join is needed to count them.
+    if pp:
+        of_meetings, of_feedback = f"JOIN {PAIRINGS} ON p.id = mt.pairing_id", f"JOIN {PAIRINGS} ON p.id = f.pairing_id"
+    else:
+        of_meetings = of_feedback = ""
     n_pairings, held = rows(
         f"""SELECT (SELECT COUNT(*) FROM {PAIRINGS} WHERE {pw}),
-                   (SELECT COUNT(*) FROM mentoring_meeting mt JOIN {PAIRINGS} ON p.id = mt.pairing_id
+                   (SELECT COUNT(*) FROM mentoring_meeting mt {of_meetings}
                     WHERE {pw} AND mt.status = 'held' AND {held_range})""",
         pp + pp + hp,
     )[0]
-    fb_range, fp = in_range(scope, "f.created_at")
     mean, answers, low = rows(
         f"""SELECT AVG(f.rating), COUNT(*), COUNT(*) FILTER (WHERE f.rating <= 2)
-            FROM mentoring_feedback f JOIN {PAIRINGS} ON p.id = f.pairing_id WHERE {pw} AND {fb_range}""",
+            FROM mentoring_feedback f {of_feedback} WHERE {pw} AND {fb_range}""",
         pp + fp,
     )[0]
     out["meetings-feedback"] = [

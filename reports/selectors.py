@@ -209,14 +209,15 @@ def days_to_match(scope: Scope) -> Table:
 def meetings_and_feedback(scope: Scope) -> Table:
     """Meetings held per pairing and the members' feedback, over the pairings in scope (three queries)."""
     in_scope = pairings(scope)
+    # Every meeting and every answer belongs to a pairing: with no network, scheme or country asked, every
+    # pairing is in scope, and the database need not join the meetings or answers to the pairings to know it.
+    of_pairings = Q(pairing__in=in_scope.values("pk")) if _limits_pairings(scope) else Q()
     figures = {
         "pairings": in_scope.count(),
         # Counted from the meetings' side: no DISTINCT over every pairing joined to every meeting.
-        "held": Meeting.objects.filter(
-            scope.in_range("starts_at"), pairing__in=in_scope.values("pk"), status=Meeting.Status.HELD
-        ).count(),
+        "held": Meeting.objects.filter(of_pairings, scope.in_range("starts_at"), status=Meeting.Status.HELD).count(),
     }
-    feedback = Feedback.objects.filter(pairing__in=in_scope, **_range_kwargs(scope, "created_at")).aggregate(
+    feedback = Feedback.objects.filter(of_pairings, **_range_kwargs(scope, "created_at")).aggregate(
         mean=Avg("rating"), answers=Count("pk"), low=Count("pk", filter=Q(rating__lte=2))
     )
     per_pairing = round(figures["held"] / figures["pairings"], 2) if figures["pairings"] else "No pairings"
@@ -227,6 +228,11 @@ def meetings_and_feedback(scope: Scope) -> Table:
         ("Feedback rated 2 or less", feedback["low"]),
     ]
     return Table("meetings-feedback", "Meetings and feedback", ("Figure", "Value"), rows)
+
+
+def _limits_pairings(scope: Scope) -> bool:
+    """Whether `pairings(scope)` leaves any pairing out (the dates do not: each figure applies them itself)."""
+    return scope.network_ids is not None or scope.network_id is not None or scope.scheme is not None or scope.country
 
 
 def _range_kwargs(scope: Scope, field: str) -> dict:

@@ -691,29 +691,55 @@ def eligible_memberships(schemes, *, today: datetime.date | None = None) -> Q:
     pairs = [(scheme, role) for scheme in schemes for role in Role.values]
     if not pairs:
         return Q(pk__in=[])
-    return functools.reduce(
-        operator.or_, (in_zones("user__time_zone") & _rules_met(pairs, day, documents) for day, in_zones in days)
-    )
+    return _rules_met(pairs, days, documents)
 
 
-def _rules_met(pairs, day: datetime.date, documents) -> Q:
-    """On membership rows of `pairs` (scheme, role): every rule of the row's pair met on `day`."""
+def _rules_met(pairs, days, documents) -> Q:
+    """On membership rows of `pairs` (scheme, role), each judged on its member's day of `days`: every rule of the
+    row's pair met on that day.
+
+    One subquery per distinct rule condition, whichever days and pairs share it (the documents rule is the same
+    on every day), asked only of the rows it applies to. The Joined rule is the row's own status: a member has
+    one membership per scheme and role (one_membership_per_scheme_role), so on its row the rule's subquery is
+    that very row."""
     users = get_user_model().objects
-    shared: dict[tuple, tuple] = {}  # one subquery per distinct rule condition, with the pairs it applies to
-    for scheme, role in pairs:
-        criteria = Criteria.on(day, scheme, role, documents=documents)
-        for rule in criteria.rules:
-            meeting = users.filter(rule.q(criteria)).values("pk")
-            sql, params = meeting.query.sql_with_params()
-            shared.setdefault((sql, repr(params)), (meeting, []))[1].append((scheme.pk, role))
+    cases = [(index, scheme.pk, role) for index in range(len(days)) for scheme, role in pairs]
+    shared: dict[tuple, tuple] = {}  # (sql, params) -> (subquery, the cases it applies to)
+    for index, (day, _) in enumerate(days):
+        for scheme, role in pairs:
+            criteria = Criteria.on(day, scheme, role, documents=documents)
+            for rule in criteria.rules:
+                if isinstance(rule, Joined):
+                    continue
+                meeting = users.filter(rule.q(criteria)).values("pk")
+                sql, params = meeting.query.sql_with_params()
+                shared.setdefault((sql, repr(params)), (meeting, []))[1].append((index, scheme.pk, role))
+
+    all_pairs = {(scheme.pk, role) for scheme, role in pairs}
 
     def rows_of(some) -> Q:
-        return functools.reduce(operator.or_, (Q(scheme_id=scheme_id, role=role) for scheme_id, role in some))
+        by_day: dict[int, set] = defaultdict(set)
+        for index, scheme_id, role in some:
+            by_day[index].add((scheme_id, role))
+        return functools.reduce(
+            operator.or_,
+            (
+                days[index][1]("user__time_zone")
+                & (
+                    Q()
+                    if chosen == all_pairs
+                    else functools.reduce(operator.or_, (Q(scheme_id=s, role=r) for s, r in sorted(chosen)))
+                )
+                for index, chosen in by_day.items()
+            ),
+        )
 
-    where = rows_of([(scheme.pk, role) for scheme, role in pairs])
+    where = Q(status__in=TAKING_PART) & functools.reduce(
+        operator.or_, (Q(scheme_id=scheme.pk, role=role) for scheme, role in pairs)
+    )
     for meeting, applies_to in shared.values():
         met = Q(user__in=meeting)
-        if len(applies_to) < len(pairs):
+        if len(applies_to) < len(cases):
             met |= ~rows_of(applies_to)
         where &= met
     return where

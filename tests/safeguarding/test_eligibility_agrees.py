@@ -178,6 +178,16 @@ def assert_agree(scheme, users, **when):
         # The dashboards' condition on membership rows (issue 11, item 6) finds the very same members.
         rows = SchemeMembership.objects.filter(eligibility.eligible_memberships([scheme], **when), scheme=scheme)
         assert set(rows.filter(role=role).values_list("user_id", flat=True)) == listed, (role, when)
+        # Asked beside a scheme with the other DBS rule, so each rule's subquery applies to some rows only.
+        both = [scheme, other_rules_scheme(scheme)]
+        rows = SchemeMembership.objects.filter(eligibility.eligible_memberships(both, **when), scheme=scheme)
+        assert set(rows.filter(role=role).values_list("user_id", flat=True)) == listed, (role, when, "two schemes")
+
+
+def other_rules_scheme(scheme):
+    return factories.SchemeFactory(
+        slug=f"other-rules-{scheme.pk}", dbs_required=not scheme.dbs_required, dbs_recheck_years=1
+    )
 
 
 @DJANGO
