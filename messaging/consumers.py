@@ -408,10 +408,13 @@ class ConversationConsumer(LiveConsumer):
         else:
             live = answer.get("message")
             if live is not None:
-                self._take(live)
-                self.own.add(live["id"])
-                if len(self.own) > MAX_OWN:  # the layer lost some: forget the oldest
-                    self.own = set(sorted(self.own)[MAX_OWN // 2 :])
+                if self._take(live):
+                    self.own.add(live["id"])
+                    if len(self.own) > MAX_OWN:  # the layer lost some: forget the oldest
+                        self.own = set(sorted(self.own)[MAX_OWN // 2 :])
+                else:
+                    # A catch-up running meanwhile (a gap, the layer back) has sent it already.
+                    del answer["message"]
             await self.send_json({**answer, **echo})
 
     async def _action_resume(self, after):
