@@ -198,9 +198,9 @@ class Member:
         async for raw in self.ws:
             now = time.perf_counter()
             frame = json.loads(raw)
-            if "message" in frame and "ok" not in frame:
+            if "message" in frame:
                 body = frame["message"]["body"]
-                if not body.startswith(self.tag + " "):  # the partner's, not one of our own from another page
+                if not body.startswith(self.tag + " "):  # the partner's, not an echo of our own
                     self.receipts.setdefault(body, []).append((now, frame["message"]["id"]))
             elif "ok" in frame or "error" in frame:
                 body = frame.get("ref")

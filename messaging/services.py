@@ -299,8 +299,6 @@ def message_post(
     conversation's open pages and both members' live badges (R-MSG-2, R-MSG-3). The partner gets a
     notification that never quotes the text, one while earlier ones are unread (it reads "new message").
 
-    The message returned carries `live_payload`, the payload pushed to the pages (not for a held message).
-
     Raises Conversation.DoesNotExist for anyone else (views answer 404), ValidationError when the
     conversation is read-only or the text is empty or too long, MessageRateLimited for a flood.
     `check(conversation)` runs inside the transaction, under the conversation's row lock, before anything
@@ -375,7 +373,6 @@ def _message_stored(
     if not partner_told:
         notify(conversation.partner_of(message.sender), "message_received", message, url=url)
     payload = {**message_payload(message, previous=previous), **(extra or {})}
-    message.live_payload = payload  # what the pages get: the sender's socket hands it over with its answer
     sender_id = message.sender_id
     transaction.on_commit(
         lambda: _message_deliver(conversation.pk, payload, sender_id=sender_id, partner_id=partner_id), robust=True
@@ -570,6 +567,7 @@ def _message_deliver(conversation_id: int, payload: dict, *, sender_id: int, par
             _inbox_event(conversation_id, user_id=sender_id, last=summary, counted=False),
         ],
         what=f"message {payload['id']}",
+        key=conversation_group(conversation_id),
     )
 
 
@@ -631,4 +629,6 @@ def _read_deliver(conversation_id: int, *, reader_id: int, up_to: int, bell: boo
     if bell:
         unread = Notification.objects.filter(user_id=reader_id, read_at__isnull=True).count()
         events.append((user_group(reader_id), {"type": "notification.count", "unread": unread}))
-    delivery.layer_send(events, what=f"the read mark of conversation {conversation_id}")
+    delivery.layer_send(
+        events, what=f"the read mark of conversation {conversation_id}", key=conversation_group(conversation_id)
+    )
