@@ -694,6 +694,11 @@ def eligible_memberships(schemes, *, today: datetime.date | None = None) -> Q:
     return _rules_met(pairs, days, documents)
 
 
+def _rows_of_pairs(pairs) -> Q:
+    """Membership rows of any of `pairs` (scheme id, role)."""
+    return functools.reduce(operator.or_, (Q(scheme_id=scheme_id, role=role) for scheme_id, role in pairs))
+
+
 def _rules_met(pairs, days, documents) -> Q:
     """On membership rows of `pairs` (scheme, role), each judged on its member's day of `days`: every rule of the
     row's pair met on that day.
@@ -724,19 +729,12 @@ def _rules_met(pairs, days, documents) -> Q:
         return functools.reduce(
             operator.or_,
             (
-                days[index][1]("user__time_zone")
-                & (
-                    Q()
-                    if chosen == all_pairs
-                    else functools.reduce(operator.or_, (Q(scheme_id=s, role=r) for s, r in sorted(chosen)))
-                )
+                days[index][1]("user__time_zone") & (Q() if chosen == all_pairs else _rows_of_pairs(sorted(chosen)))
                 for index, chosen in by_day.items()
             ),
         )
 
-    where = Q(status__in=TAKING_PART) & functools.reduce(
-        operator.or_, (Q(scheme_id=scheme.pk, role=role) for scheme, role in pairs)
-    )
+    where = Q(status__in=TAKING_PART) & _rows_of_pairs([(scheme.pk, role) for scheme, role in pairs])
     for meeting, applies_to in shared.values():
         met = Q(user__in=meeting)
         if len(applies_to) < len(cases):
