@@ -39,7 +39,7 @@ from matching.models import ExpertiseArea, ListingState, MentorListing, MentorPr
 from matching.suggest import WEIGHTS, MenteeNeeds, MentorOffer, Names, ids_of, mask_of
 from mentoring.models import Role, Scheme
 from mentoring.selectors import active_mentees_column
-from mentoring.shared_version import SharedVersion, forget_key, local_memo
+from mentoring.shared_version import SharedAnswer, SharedVersion, local_memo
 from safeguarding import eligibility
 
 # The listing's columns a refresh compares and writes (besides the keys).
@@ -362,17 +362,13 @@ class ListingPage:
 
 
 MAX_PAGE = 100_000  # a larger number reads as past the end; an offset must fit the database's integers
-COUNT_TTL_SECONDS = 300
-
-
-def _count_key(scheme_id: int) -> str:
-    return f"matching:listed-count:{scheme_id}"
+_listed_counts = SharedAnswer("matching:listed-count", timeout=300)
 
 
 def counts_changed(scheme_id: int) -> None:
-    """Forget a scheme's cached count now, and after commit, so no process keeps one read before the change.
+    """A new cached count for the scheme from now and after commit: no process keeps one read before the change.
     Called for every row written here, and for every row deleted however (matching/signals.py)."""
-    forget_key(_count_key(scheme_id))
+    _listed_counts.changed(scheme_id)
 
 
 def page_of(rows, number, *, per_page: int = 20, scheme: Scheme | None = None) -> ListingPage:
@@ -386,11 +382,7 @@ def page_of(rows, number, *, per_page: int = 20, scheme: Scheme | None = None) -
         number = min(max(int(number), 1), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
-    total = cache.get(_count_key(scheme.pk)) if scheme is not None else None
-    if total is None:
-        total = rows.count()
-        if scheme is not None:
-            cache.set(_count_key(scheme.pk), total, COUNT_TTL_SECONDS)
+    total = rows.count() if scheme is None else _listed_counts.get(rows.count, scheme.pk)
     number = min(number, max(1, -(-total // per_page)))
     start = (number - 1) * per_page
     return ListingPage(list(rows[start : start + per_page]), number, total, per_page)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -16,7 +15,7 @@ from django.utils import timezone
 from matching.models import MentorshipRequest
 from mentoring import permissions
 from mentoring.models import EndOfPairing, Pairing, Scheme, SchemeClosureNotice, SchemeMembership
-from mentoring.shared_version import forget_key
+from mentoring.shared_version import SharedAnswer
 from messaging.services import conversation_close, notify
 from safeguarding.audit import audit
 
@@ -44,21 +43,17 @@ def closing_schemes(*, today: datetime.date | None = None):
     return Scheme.objects.filter(closes_on__gte=today, closes_on__lte=today + datetime.timedelta(days=NOTICE_DAYS))
 
 
-CLOSE_DATES_KEY = "mentoring:any-scheme-close-date"
+_close_dates = SharedAnswer("mentoring:any-scheme-close-date", timeout=3600)
 
 
 def any_close_date() -> bool:
     """Whether any scheme has a close date: asked of the shared cache, so most pages read no table for it."""
-    known = cache.get(CLOSE_DATES_KEY)
-    if known is None:
-        known = Scheme.objects.filter(closes_on__isnull=False).exists()
-        cache.set(CLOSE_DATES_KEY, known, 3600)
-    return known
+    return _close_dates.get(lambda: Scheme.objects.filter(closes_on__isnull=False).exists())
 
 
 def close_dates_changed(**kwargs) -> None:
-    """A scheme was saved: forget the answer now, and again after commit so no process keeps an older one."""
-    forget_key(CLOSE_DATES_KEY)
+    """A scheme was saved: a new answer from now, and again after commit so no process keeps an older one."""
+    _close_dates.changed()
 
 
 def closure_banners_for(user, *, today: datetime.date | None = None) -> list[dict]:

@@ -50,11 +50,33 @@ class SharedVersion:
         transaction.on_commit(self.forget, robust=True)
 
 
-def forget_key(key: str) -> None:
-    """Delete a shared-cache key now, for this process's next read, and again after commit, so no process
-    keeps a value it read before the change was visible."""
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key), robust=True)
+class SharedAnswer:
+    """Answers every process reads from the shared cache (one per `part`, such as a scheme id), stored under
+    a version token. A change replaces the token instead of deleting the answer: a request that read the
+    database just before the change committed stores its old answer under the old token, which nobody reads
+    any more. (Deleting the key let that late write stand for the whole timeout.)"""
+
+    def __init__(self, key: str, *, timeout: int):
+        self.key, self.timeout = key, timeout
+        self._versions: dict[str, SharedVersion] = {}
+
+    def _version(self, part: str) -> SharedVersion:
+        version = self._versions.get(part)
+        if version is None:
+            version = self._versions.setdefault(part, SharedVersion(f"{self.key}:{part}:version"))
+        return version
+
+    def get(self, compute, part: object = ""):
+        key = f"{self.key}:{part}:{self._version(str(part)).current()}"
+        known = cache.get(key)
+        if known is None:
+            known = compute()
+            cache.set(key, known, self.timeout)
+        return known
+
+    def changed(self, part: object = "") -> None:
+        """The answer changed (or will, when this transaction commits)."""
+        self._version(str(part)).bump()
 
 
 def forget_all() -> None:

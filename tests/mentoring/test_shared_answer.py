@@ -1,0 +1,63 @@
+"""Answers kept in the shared cache (whether any scheme has a close date, a scheme's listed count) are never
+served stale after a change, even when a request computed the old answer while the change committed."""
+
+import datetime
+
+from django.utils import timezone
+
+from matching import listing
+from mentoring import closure
+from mentoring.shared_version import SharedAnswer
+
+
+def test_an_answer_read_before_a_change_and_stored_after_it_is_not_served(db):
+    answer = SharedAnswer("test:answer", timeout=60)
+
+    def read_then_change_commits():
+        value = "old"  # the request read the database...
+        answer.changed()  # ...then the change committed, before the request stored what it read
+        return value
+
+    assert answer.get(read_then_change_commits) == "old"
+    assert answer.get(lambda: "new") == "new"
+    assert answer.get(lambda: "newer") == "new"  # and kept, while nothing changes
+
+
+def test_answers_of_different_parts_change_apart(db):
+    answer = SharedAnswer("test:parts", timeout=60)
+    assert answer.get(lambda: 1, 1) == 1
+    assert answer.get(lambda: 2, 2) == 2
+    answer.changed(2)
+    assert answer.get(lambda: 10, 1) == 1
+    assert answer.get(lambda: 20, 2) == 20
+
+
+def test_a_close_date_set_while_a_page_reads_the_old_answer_still_shows(db, scheme, monkeypatch):
+    """R-SCHEME-3: the closing banner cannot be hidden for an hour by a page served while staff set the date."""
+    real_exists = type(closure.Scheme.objects.none()).exists
+
+    def exists_then_staff_set_the_date(queryset):
+        found = real_exists(queryset)
+        monkeypatch.setattr(type(queryset), "exists", real_exists)
+        scheme.closes_on = timezone.localdate() + datetime.timedelta(days=14)
+        scheme.save()
+        return found
+
+    monkeypatch.setattr(type(closure.Scheme.objects.none()), "exists", exists_then_staff_set_the_date)
+    assert closure.any_close_date() is False
+    assert closure.any_close_date() is True
+
+
+def test_a_listed_count_read_while_a_mentor_is_listed_is_not_kept(db, scheme, monkeypatch):
+    rows = listing.MentorListing.objects.filter(scheme=scheme)
+
+    class CountThenChange:
+        def count(self):
+            listing.counts_changed(scheme.pk)  # a mentor was unlisted while this request counted 3
+            return 3
+
+        def __getitem__(self, item):
+            return rows[item]
+
+    assert listing.page_of(CountThenChange(), 1, scheme=scheme).count == 3
+    assert listing.page_of(rows, 1, scheme=scheme).count == 0  # counted afresh, not the stale 3
