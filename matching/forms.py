@@ -241,5 +241,36 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         prepared = _prepared_for(names)
         for field, choices in prepared["choices"].items():
-            self.fields[field].choices = choices
+            # Already a list of pairs: set as is, not through the `choices` setter, which normalises all
+            # 250 countries again on every page.
+            self.fields[field]._choices = self.fields[field].widget.choices = choices
             self.fields[field].widget.options_html = prepared["html"][field]
+
+    def as_columns(self):
+        """The filters, each a Bootstrap column with its label and error, as crispy's bootstrap5 field writes
+        them (an error is tied to its select by aria-describedby), but written here: crispy's templates took
+        a sixth of the search page's time for these five selects."""
+        columns = []
+        for field in self:
+            attrs = {"class": "form-select"}
+            error = ""
+            if field.errors:
+                error_id = f"{field.auto_id}_error"
+                attrs.update({"class": "form-select is-invalid", "aria-invalid": "true", "aria-describedby": error_id})
+                error = format_html(
+                    '<div id="{}" class="invalid-feedback">{}</div>',
+                    error_id,
+                    format_html_join("", "<p><strong>{}</strong></p>", ((e,) for e in field.errors)),
+                )
+            columns.append(
+                format_html(
+                    '<div class="col-sm-6 col-lg"><div id="div_{}" class="mb-3">'
+                    '<label for="{}" class="form-label">{}</label>{}{}</div></div>',
+                    field.auto_id,
+                    field.id_for_label,
+                    field.label,
+                    field.as_widget(attrs=attrs),
+                    error,
+                )
+            )
+        return mark_safe("".join(columns))  # noqa: S308 (each column is format_html's, so escaped)

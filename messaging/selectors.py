@@ -8,7 +8,8 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from messaging.models import Conversation, ConversationAccessLog, ConversationRead, Message
+from messaging import statements
+from messaging.models import Conversation, ConversationAccessLog, ConversationRead, Message, Notification
 
 HISTORY_PAGE = 50
 
@@ -69,6 +70,32 @@ def unread_counts(user_id: int) -> dict[int, int]:
 def unread_total(user) -> int:
     """All the member's unread messages, for the "Messages" link in the navigation (one query)."""
     return sum(unread_counts(user.pk).values())
+
+
+def _badges_sql() -> str:
+    n, c, m, r = (model._meta.db_table for model in (Notification, Conversation, Message, ConversationRead))
+    return f"""
+        SELECT
+          (SELECT COUNT(*) FROM {n} WHERE user_id = %(user)s AND read_at IS NULL),
+          (SELECT COUNT(*) FROM {c} c JOIN {m} m ON m.conversation_id = c.id
+            WHERE (c.first_member_id = %(user)s OR c.second_member_id = %(user)s)
+              AND m.status = %(delivered)s AND m.sender_id <> %(user)s
+              AND m.id > COALESCE(
+                (SELECT last_read_id FROM {r} WHERE conversation_id = c.id AND user_id = %(user)s), 0))
+    """  # noqa: S608 (table names from the models; every value is a parameter)
+
+
+BADGES_SQL = _badges_sql()
+
+
+def unread_badges(user_id: int) -> tuple[int, int]:
+    """The navigation's two figures for every signed-in page, in one plain-SQL statement: unread notifications
+    (`unread_count`) and unread messages (`unread_total`: delivered, from the partner, after the read mark).
+    Through the ORM the two cost a sixth of the Find a mentor page's time to build. A test holds them equal."""
+    with statements.cursor() as cursor:
+        cursor.execute(BADGES_SQL, {"user": user_id, "delivered": Message.Status.DELIVERED.value})
+        notifications, messages = cursor.fetchone()
+    return notifications, messages
 
 
 def read_up_to(conversation: Conversation, user_id: int) -> int:

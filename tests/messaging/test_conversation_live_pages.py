@@ -9,11 +9,22 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from mentoring import services
 from mentoring.messages import message_send
+from mentoring.models import Pairing, SchemeMembership
 from messaging import delivery
 from messaging.context_processors import notifications
 from messaging.models import Message, Notification
-from messaging.services import MessageRateLimited, conversation_mark_read, message_post
+from messaging.selectors import unread_badges, unread_total
+from messaging.services import (
+    MessageRateLimited,
+    conversation_mark_read,
+    message_post,
+    notification_mark_read,
+    notify,
+    unread_count,
+)
+from tests import factories
 from tests.messaging.conversation_fixtures import started  # noqa: F401
 
 
@@ -51,7 +62,44 @@ def test_the_navigation_counts_unread_messages_in_one_query(rf, started):
     with CaptureQueriesContext(connection) as queries:
         context = notifications(request)
     assert context["unread_messages"] == 2
-    assert len(queries) == 2  # the bell's count and the messages' count
+    assert len(queries) == 1  # the bell's count and the messages' count, together
+
+
+def test_the_navigation_badges_agree_with_the_counts_they_stand_for(started, scheme, network):
+    """R-MSG-3: `unread_badges` (one statement, every page) equals `unread_count` and `unread_total` through
+    sends both ways, a held message, read marks, a read notification and another pair's conversation."""
+    mentor, mentee = started.mentor, started.mentee
+
+    def agree() -> tuple[int, int]:
+        for user in (mentor, mentee):
+            assert unread_badges(user.pk) == (unread_count(user), unread_total(user))
+        return unread_badges(mentee.pk)
+
+    assert agree()[1] == 0
+    first = send(started, mentor, "One")
+    send(started, mentor, "Two")
+    assert agree()[1] == 2
+    held = send(started, mentor, "Mail me at david@example.com")
+    assert held.status == Message.Status.HELD  # not arrived: not unread
+    assert agree()[1] == 2
+    conversation_mark_read(conversation_id=started.conversation.pk, user=mentee, up_to_id=first.pk)
+    assert agree()[1] == 1
+    send(started, mentee, "Back to you")
+    assert agree()[1] == unread_total(mentee)
+    notifications = agree()[0]
+    notice = notify(mentee, "dbs_updated", url="/onboarding/")
+    notify(mentee, "dbs_updated", url="/onboarding/")
+    assert agree()[0] == notifications + 2
+    notification_mark_read(user=mentee, notification_id=notice.pk)
+    assert agree()[0] == notifications + 1
+    # Another pair's conversation is not counted for the mentee.
+    messages = agree()[1]
+    zoe = factories.eligible_mentee(scheme, network, first_name="Zoe")
+    SchemeMembership.objects.filter(user=zoe).update(status=SchemeMembership.Status.ACTIVE)
+    other = services.pairing_start(mentor=mentor, mentee=zoe, scheme=scheme, origin=Pairing.Origin.MANUAL)
+    message_send(conversation_id=other.conversation.pk, sender=mentor, body="Hi Zoe")
+    assert agree()[1] == messages
+    assert unread_badges(zoe.pk)[1] == 1
 
 
 def test_my_mentoring_sums_up_each_conversation(client, started):
