@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Language
 from matching import listing, selectors, services
-from matching.models import MentorListing, MentorProfile
+from matching.models import MenteeProfile, MentorListing, MentorProfile
 from matching.suggest import MenteeNeeds, mask_of, rank
 from mentoring.models import Pairing, Role, SchemeMembership
 from safeguarding.models import DBSCheck, TrainingRecord
@@ -277,3 +277,34 @@ def test_the_search_filters_read_the_listing(client, seeker, scheme, network):
     page = client.get(reverse("mentor_list"), {"language": french.pk}).content.decode()
     assert "Speaks French" in page and "English only" not in page
     assert f'href="{reverse("mentor_detail", args=[shown.mentor_profile.pk])}' in page
+
+
+def test_the_search_pages_goals_agree_with_the_profile_and_the_active_pairings(documents, scheme, network):
+    """R-MATCH-1, R-MATCH-8: `mentee_goals` (plain SQL, every search page) reads what `needs_for` and
+    `Pairing.objects.active()` say, with and without goals, counting only this scheme's active pairings."""
+    other_scheme = factories.SchemeFactory(slug="other")
+    no_goals = factories.eligible_mentee(scheme, network, goals=False)
+    assert selectors.mentee_goals(no_goals, scheme) == selectors.MenteeGoals(None, 0)
+
+    mentee = factories.eligible_mentee(scheme, network)
+    profile = MenteeProfile.objects.get(user=mentee)
+    areas = [factories.ExpertiseAreaFactory(name=f"Area {i}") for i in range(3)]
+    profile.expertise.set(areas[:2])
+    profile.sector = factories.SectorFactory(name="Rail")
+    profile.language = Language.objects.first()
+    profile.country = "GB"
+    profile.save()
+    for status, in_scheme in [
+        (Pairing.Status.ACTIVE, scheme),
+        (Pairing.Status.ACTIVE, scheme),
+        (Pairing.Status.ENDED, scheme),
+        (Pairing.Status.ACTIVE, other_scheme),
+    ]:
+        Pairing.objects.create(
+            scheme=in_scheme, network=network, mentee=mentee, mentor=factories.UserFactory(), status=status
+        )
+    goals = selectors.mentee_goals(mentee, scheme)
+    assert goals.needs == selectors.needs_for(mentee)
+    assert goals.needs.country == "GB" and goals.needs.expertise_mask == mask_of(a.pk for a in areas[:2])
+    assert goals.active_mentors == Pairing.objects.active().filter(mentee=mentee, scheme=scheme).count() == 2
+    assert selectors.mentee_goals(mentee, other_scheme).active_mentors == 1
