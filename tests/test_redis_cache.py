@@ -5,29 +5,16 @@ import contextvars
 import uuid
 
 import pytest
-import redis
 
 from mentoring.cache import RedisCache
-from tests.conftest import services_required
-from tests.messaging.test_realtime_redis import REDIS_URL
+from tests.messaging.test_realtime_redis import redis_url  # noqa: F401 (a fixture: Redis answers, or skip)
 
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture
-def url():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError as error:
-        if services_required():
-            pytest.fail(f"Redis at {REDIS_URL} is not answering: {error}")
-        pytest.skip(f"Redis at {REDIS_URL} is not answering; CI runs this test")
-    return REDIS_URL
-
-
-def test_cache_objects_of_different_requests_share_one_pool_and_one_connection(url):
+def test_cache_objects_of_different_requests_share_one_pool_and_one_connection(redis_url):  # noqa: F811
     def a_request():  # as Django does under ASGI: a new cache object in each request's context
-        cache = RedisCache(url, {})
+        cache = RedisCache(redis_url, {})
         key = f"test:{uuid.uuid4().hex}"
         cache.set(key, 41)
         assert cache.get(key) == 41
@@ -40,8 +27,8 @@ def test_cache_objects_of_different_requests_share_one_pool_and_one_connection(u
     assert len(pool._available_connections) + len(pool._in_use_connections) == 1
 
 
-def test_a_cache_with_other_options_gets_its_own_pool(url):
-    plain = RedisCache(url, {})._cache.get_client()
-    other = RedisCache(url, {"OPTIONS": {"socket_timeout": 5}})._cache.get_client()
+def test_a_cache_with_other_options_gets_its_own_pool(redis_url):  # noqa: F811
+    plain = RedisCache(redis_url, {})._cache.get_client()
+    other = RedisCache(redis_url, {"OPTIONS": {"socket_timeout": 5}})._cache.get_client()
     assert plain is not other
     assert other.connection_pool.connection_kwargs["socket_timeout"] == 5
