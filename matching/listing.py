@@ -458,21 +458,18 @@ def ranked(scheme: Scheme, needs: MenteeNeeds, *, exclude, limit: int = 10, ment
     `exclude` is a queryset of mentor ids not to propose (matching.selectors.excluded_mentor_ids); `mentor_ids`,
     when given, a queryset of the only mentor ids to consider (a coordinator's network).
 
-    The statement is written here around the two querysets' own SQL (`with_free_places` is the same rule):
-    built through the ORM, the exclusion's union and the score cost the Find a mentor page more time to
-    compile than the database took to run it.
+    The statement is written here around the ORM's own SQL for each part (the rows `with_free_places` keeps,
+    the exclusion, the score): built as one queryset, the exclusion's union and the score cost the Find a
+    mentor page more time to compile than the database took to run it.
     """
     t = MentorListing._meta.db_table
     columns = ", ".join(f'"{t}"."{field.column}"' for field in MentorListing._meta.concrete_fields)
     score = score_sql(needs)
+    rows = with_free_places(scheme)
+    free_sql, free_params = rows.query.get_compiler(using=rows.db).compile(rows.query.where)
     excluded_sql, excluded_params = exclude.query.sql_with_params()
-    where = [
-        f'"{t}"."scheme_id" = %s',
-        f'"{t}"."availability" = %s',
-        f'"{t}"."active_mentees" < "{t}"."capacity"',
-        f'"{t}"."mentor_id" NOT IN ({excluded_sql})',
-    ]
-    params = [scheme.pk, MentorProfile.Availability.ACCEPTING.value, *excluded_params]
+    where = [free_sql, f'"{t}"."mentor_id" NOT IN ({excluded_sql})']
+    params = [*free_params, *excluded_params]
     if mentor_ids is not None:
         only_sql, only_params = mentor_ids.query.sql_with_params()
         where.append(f'"{t}"."mentor_id" IN ({only_sql})')

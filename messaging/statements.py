@@ -1,4 +1,5 @@
-"""A cursor for the few plain-SQL statements run for every message (issue 8's throughput).
+"""A cursor for the few plain-SQL statements on the hottest paths: every message sent (issue 8's throughput)
+and the navigation's unread badges on every signed-in page (messaging.selectors.unread_badges).
 
 On PostgreSQL, Django's cursors bind parameters on the client: each statement reaches the server as new text,
 which it parses and plans every time. The cursor here binds them on the server, so psycopg prepares each
@@ -17,7 +18,7 @@ from django.db.backends.postgresql import base
 
 
 def cursor():
-    """A cursor for one of the send path's statements (see the module)."""
+    """A cursor for one of those statements (see the module)."""
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.ensure_connection()
