@@ -140,6 +140,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # dashboard's aggregates over 20,000 members are estimated above jit_above_cost, and PostgreSQL spent four
     # seconds compiling one that runs in a tenth of that (issue 11, item 6; bench/reports.py).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Prepared statements for the few plain-SQL statements that bind on the server (messaging/statements.py:
+    # every message sent, the badges on every page): psycopg prepares one once it has run five times on a
+    # connection, and PostgreSQL then skips parsing and planning it. Django turns this off by default for
+    # pgbouncer's transaction mode; the pool here is psycopg's own, so a connection keeps its statements.
+    # Django's other queries bind on the client and are never prepared. Measured on the send path's
+    # statements: PostgreSQL's CPU per message fell by more than half (bench/messaging.py).
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers queue rather than fail with "database is locked" (Django 5.1+):
     # every transaction takes the write lock when it begins (IMMEDIATE), so none has to
