@@ -198,9 +198,9 @@ class Member:
         async for raw in self.ws:
             now = time.perf_counter()
             frame = json.loads(raw)
-            if "message" in frame:
+            if "message" in frame and "ok" not in frame:
                 body = frame["message"]["body"]
-                if not body.startswith(self.tag + " "):  # the partner's, not an echo of our own
+                if not body.startswith(self.tag + " "):  # the partner's, not one of our own from another page
                     self.receipts.setdefault(body, []).append((now, frame["message"]["id"]))
             elif "ok" in frame or "error" in frame:
                 body = frame.get("ref")
@@ -230,7 +230,7 @@ class Member:
                 await asyncio.sleep(max(0, due - time.perf_counter()))
             else:
                 while self.waiting:
-                    await self.answered.wait()
+                    await asyncio.wait_for(self.answered.wait(), 30)  # a lost answer fails the run, never hangs it
         while self.waiting:
             await asyncio.wait_for(self.answered.wait(), 30)
 

@@ -97,6 +97,8 @@ RESUME_LIMIT = 500
 GAP_WAIT = 2.0
 # A client's reference for a frame, echoed in the answer so a page can tell which send was refused.
 MAX_REF = 64
+# How many of its own messages a socket remembers until the layer brings them back (then it skips them).
+MAX_OWN = 1000
 
 
 def _retrieve(task: asyncio.Future) -> None:
@@ -308,7 +310,7 @@ def _send(conversation_id: int, sender, body: str, confirm_special: bool = False
     message = message_send(conversation_id=conversation_id, sender=sender, body=body, confirm_special=confirm_special)
     if message.status == Message.Status.HELD:
         return {"ok": message.pk, "held": message_payload(message)}
-    return {"ok": message.pk}
+    return {"ok": message.pk, "message": message.live_payload}
 
 
 @database_sync_to_async
@@ -325,7 +327,9 @@ class ConversationConsumer(LiveConsumer):
 
     {"action": "resume", "after": <last id>}  the messages after it, each {"message": …, "catch_up": true},
                                               then the partner's read mark {"read": {"by": id, "up_to": id}}
-    {"action": "send", "body": "…"}           {"ok": <id>} once stored (with "held": the message, for one held
+    {"action": "send", "body": "…"}           {"ok": <id>, "message": …} once stored (the page shows it from
+                                              there: this socket is not sent it again; or, with "held": the
+                                              message instead, for one held
                                               for carrying contact details, R-MSG-7), or {"error": …}
                                               ("code": "rate_limited" and "retry_after" for a flood), or
                                               {"warning": …, "needs_confirm": true} for text that seems to hold
@@ -348,6 +352,7 @@ class ConversationConsumer(LiveConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.ahead: dict[int, int] = {}  # sent while one before it is missing: id → the previous one's id
+        self.own: set[int] = set()  # sent from this socket and answered with the message, not yet back live
 
     async def connect(self):
         user = self.scope.get("user")
@@ -401,6 +406,15 @@ class ConversationConsumer(LiveConsumer):
         except Conversation.DoesNotExist:
             await self.close(code=4403)
         else:
+            live = answer.get("message")
+            if live is not None:
+                if self._take(live):
+                    self.own.add(live["id"])
+                    if len(self.own) > MAX_OWN:  # the layer lost some: forget the oldest
+                        self.own = set(sorted(self.own)[MAX_OWN // 2 :])
+                else:
+                    # A catch-up running meanwhile (a gap, the layer back) has sent it already.
+                    del answer["message"]
             await self.send_json({**answer, **echo})
 
     async def _action_resume(self, after):
@@ -436,13 +450,19 @@ class ConversationConsumer(LiveConsumer):
 
     async def message_new(self, event):
         message = event["message"]
-        if self.contiguous is None:  # the page has not said what it has: pass everything on
-            await self.send_json({"message": message})
+        if message["id"] in self.own:  # sent from this socket: the page had it with the answer
+            self.own.discard(message["id"])
             return
+        if self._take(message):
+            # At once, even after a gap: the page puts messages in order by id.
+            await self.send_json({"message": message})
+
+    def _take(self, message: dict) -> bool:
+        """Whether the page still needs this live message; if so, it is counted as the page's now."""
+        if self.contiguous is None:  # the page has not said what it has: pass everything on
+            return True
         if message["id"] <= self.contiguous or message["id"] in self.ahead:
-            return  # the page has it (a catch-up sent it)
-        # At once, even after a gap: the page puts messages in order by id.
-        await self.send_json({"message": message})
+            return False  # the page has it (a catch-up sent it)
         previous = message.get("previous")
         if previous is None or previous <= self.contiguous:
             self.contiguous = message["id"]
@@ -453,6 +473,7 @@ class ConversationConsumer(LiveConsumer):
             self.ahead[message["id"]] = previous
             if self._gap_wait is None:
                 self._gap_wait = asyncio.ensure_future(self._fill_gap())
+        return True
 
     async def _fill_gap(self):
         try:

@@ -299,6 +299,8 @@ def message_post(
     conversation's open pages and both members' live badges (R-MSG-2, R-MSG-3). The partner gets a
     notification that never quotes the text, one while earlier ones are unread (it reads "new message").
 
+    The message returned carries `live_payload`, the payload pushed to the pages (not for a held message).
+
     Raises Conversation.DoesNotExist for anyone else (views answer 404), ValidationError when the
     conversation is read-only or the text is empty or too long, MessageRateLimited for a flood.
     `check(conversation)` runs inside the transaction, under the conversation's row lock, before anything
@@ -373,6 +375,7 @@ def _message_stored(
     if not partner_told:
         notify(conversation.partner_of(message.sender), "message_received", message, url=url)
     payload = {**message_payload(message, previous=previous), **(extra or {})}
+    message.live_payload = payload  # what the pages get: the sender's socket hands it over with its answer
     sender_id = message.sender_id
     transaction.on_commit(
         lambda: _message_deliver(conversation.pk, payload, sender_id=sender_id, partner_id=partner_id), robust=True

@@ -2,7 +2,7 @@
 // form and a reload. On every (re)connect the page asks for what it missed after the last id it shows.
 //
 // Frames (messaging/consumers.py, ConversationConsumer): it sends {"action": "resume"|"send"|"read", ...} and
-// receives {"message": …} (with "catch_up": true when resuming), {"ok": id}, {"error": …} and
+// receives {"message": …} (with "catch_up": true when resuming), {"ok": id, "message": …}, {"error": …} and
 // {"read": {"by": id, "up_to": id}}. While the page is visible it tells the server what it has shown, so the
 // partner sees "Read"; a screen reader hears new messages through a polite live region, summed up when
 // several arrive at once (a catch-up is one announcement, not one per message).
@@ -174,7 +174,17 @@
   }
 
   function received(data) {
-    if (data.message) {
+    if (typeof data.ok === "number") {
+      showError("");
+      showWarning("");
+      if (data.message) { insert(data.message); }  // stored: the answer carries it (not sent again live)
+      if (data.held) {  // held for carrying contact details (R-MSG-7): shown to its sender with why
+        insert(data.held);
+        if (live) { live.textContent = data.held.notice; }
+      }
+      if (textarea && data.ref !== undefined && textarea.value === sent[data.ref]) { textarea.value = ""; }
+      delete sent[data.ref];
+    } else if (data.message) {
       if (insert(data.message) && String(data.message.sender_id) !== me) {
         announce(data.message);
         markRead();
@@ -186,15 +196,6 @@
       delete sent[data.ref];
     } else if (data.warning) {
       showWarning(data.warning);  // nothing was sent: the writer edits it or sends it anyway
-      delete sent[data.ref];
-    } else if (typeof data.ok === "number") {
-      showError("");
-      showWarning("");
-      if (data.held) {  // held for carrying contact details (R-MSG-7): shown to its sender with why
-        insert(data.held);
-        if (live) { live.textContent = data.held.notice; }
-      }
-      if (textarea && data.ref !== undefined && textarea.value === sent[data.ref]) { textarea.value = ""; }
       delete sent[data.ref];
     }
   }

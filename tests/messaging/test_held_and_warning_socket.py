@@ -58,10 +58,12 @@ def test_the_writer_is_warned_and_can_send_anyway(transactional_db, started):
         await mentee.send_json_to({"action": "send", "body": SENSITIVE, "confirm_special": "yes"})
         warned_again = await mentee.receive_json_from(timeout=3)
         await mentee.send_json_to({"action": "send", "body": SENSITIVE, "confirm_special": True})
-        answers = [await mentee.receive_json_from(timeout=3) for _ in range(2)]
+        answer = await mentee.receive_json_from(timeout=3)
         received = await mentor.receive_json_from(timeout=3)
+        # The answer carried the message: the sender's socket is not sent it again.
+        nothing_more = await mentee.receive_nothing(timeout=0.3)
         await closed(mentee, mentor)
-        return warning, partner_heard_nothing, stored_after_warning, warned_again, answers, received
+        return warning, partner_heard_nothing, stored_after_warning, warned_again, (answer, nothing_more), received
 
     warning, partner_heard_nothing, stored_after_warning, warned_again, answers, received = async_to_sync(scenario)()
     assert warning["needs_confirm"] is True
@@ -70,7 +72,8 @@ def test_the_writer_is_warned_and_can_send_anyway(transactional_db, started):
     assert partner_heard_nothing and stored_after_warning == 0
     assert warned_again["needs_confirm"] is True
     message = Message.objects.get()
-    assert {"ok": message.pk} in answers
+    answer, nothing_more = answers
+    assert answer == {"ok": message.pk, "message": received["message"]} and nothing_more
     assert received["message"]["body"] == SENSITIVE
     row = SpecialCategoryWarningCount.objects.get()
     assert (row.warned, row.sent_anyway) == (2, 1)

@@ -139,6 +139,8 @@ class Page:
             frame = json.loads(raw)
             if "ok" in frame:
                 self.oks.put_nowait(frame["ok"])
+                if "message" in frame:  # the page has its own message from the answer
+                    self.received.append(frame["message"]["id"])
             elif "message" in frame:
                 self.received.append(frame["message"]["id"])
             elif "error" in frame:
