@@ -7,6 +7,7 @@ its groups again (Redis may have restarted empty) and catches up on what it miss
 
 import asyncio
 import contextlib
+import datetime
 import functools
 import json
 import logging
@@ -93,8 +94,10 @@ def database_sync_to_async(func):
 MAX_FRAME = 32 * 1024
 # How many missed messages one catch-up sends at most; a page offline for longer shows the rest on reload.
 RESUME_LIMIT = 500
-# How long a live message whose previous one has not come waits for it before a catch-up, in seconds.
+# How long a live message whose previous one has not come waits for it before a catch-up, in seconds: at
+# least GAP_WAIT, and LAG_FACTOR times the socket's recent delivery lag when the servers are slow (see _fill_gap).
 GAP_WAIT = 2.0
+LAG_FACTOR = 3
 # A client's reference for a frame, echoed in the answer so a page can tell which send was refused.
 MAX_REF = 64
 # How many of its own messages a socket remembers until the layer brings them back (then it skips them).
@@ -348,6 +351,7 @@ class ConversationConsumer(LiveConsumer):
 
     contiguous: int | None = None  # the page has every message up to this id
     _gap_wait: asyncio.Task | None = None
+    lag = 0.0  # seconds from a live message's storing to its arrival here, a moving average
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -450,6 +454,7 @@ class ConversationConsumer(LiveConsumer):
 
     async def message_new(self, event):
         message = event["message"]
+        self._note_lag(message)
         if message["id"] in self.own:  # sent from this socket: the page had it with the answer
             self.own.discard(message["id"])
             return
@@ -475,9 +480,21 @@ class ConversationConsumer(LiveConsumer):
                 self._gap_wait = asyncio.ensure_future(self._fill_gap())
         return True
 
+    def _note_lag(self, message: dict) -> None:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            stored = datetime.datetime.fromisoformat(message["created_at"])
+            lag = max(0.0, (datetime.datetime.now(datetime.UTC) - stored).total_seconds())
+            self.lag += (lag - self.lag) / 4
+
     async def _fill_gap(self):
+        """Wait for the missing message, then fetch what is still missing. Under load live messages come
+        late, and two that cross come late by as much: the wait grows with the lag, so an overloaded server
+        is not also sent to the database for messages that are only slow (each catch-up adds load)."""
+        loop = asyncio.get_running_loop()
+        noticed = loop.time()
         try:
-            await asyncio.sleep(GAP_WAIT)
+            while (left := noticed + max(GAP_WAIT, LAG_FACTOR * self.lag) - loop.time()) > 0:
+                await asyncio.sleep(left)
             if self.ahead:
                 await self._catch_up(self.contiguous)
         finally:

@@ -1,11 +1,13 @@
 """Channel-layer sends after commit, without holding up the writer.
 
-A write called from a websocket runs in the server's one database thread (channels' thread-sensitive
-sync_to_async); waiting there for Redis would hold up every socket's next write. So a consumer names its
-event loop (`serve_from`), which travels with the call into that thread, and sends made after commit are
-handed to that loop and the thread goes on. Sends that share a key (one conversation) are made one after
-another, in the order the writes committed; different keys go in parallel. Anywhere else (a page's form
-post, a task, a test) the send is made in place, as async_to_sync does.
+A write called from a websocket runs in a database thread (consumers.database_sync_to_async); waiting there
+for Redis would hold up that socket's next write. So a consumer names its event loop (`serve_from`), which
+travels with the call into that thread, and sends made after commit are handed to that loop and the thread
+goes on. They leave in the order they reach the loop, everything waiting in one round trip (see _Outbox): for
+one conversation that is the order its writes committed (they hold its row lock in turn), unless a thread is
+descheduled between its commit and the hand-over; a receiving socket sees such a crossing by the message's
+`previous` and waits for the missing one. Anywhere else (a page's form post, a task, a test) the send is made
+in place, as async_to_sync does.
 
 Either way a failed send is logged in one line and never raised: the write has committed, and pages catch
 up (consumers resync after a layer outage; every page load shows the stored state).
@@ -34,41 +36,41 @@ def serve_from(loop: asyncio.AbstractEventLoop) -> None:
     _serving_loop.set(loop)
 
 
-class _Lanes:
-    """Per event loop: the sends waiting in each key's lane."""
+class _Outbox:
+    """Per event loop: the sends waiting, in the order their writes committed. One task sends everything
+    waiting in one round trip (group_send_many), then whatever came meanwhile: under load, many messages
+    share one write to Redis instead of one each (bench/messaging.py), and sends still leave in the order
+    they came."""
 
     def __init__(self):
-        self.waiting: dict[object, collections.deque] = {}
-        self.draining: set[asyncio.Task] = set()  # held, so a running lane is never garbage-collected
+        self.waiting: collections.deque = collections.deque()
+        self.draining: asyncio.Task | None = None  # held, so a running drain is never garbage-collected
 
-    def submit(self, key, events: list[tuple[str, dict]], what: str) -> None:
-        lane = self.waiting.get(key)
-        if lane is not None:
-            lane.append((events, what))
-            return
-        self.waiting[key] = collections.deque([(events, what)])
-        task = asyncio.ensure_future(self._drain(key))
-        self.draining.add(task)
-        task.add_done_callback(self.draining.discard)
+    def submit(self, events: list[tuple[str, dict]], what: str) -> None:
+        self.waiting.append((events, what))
+        if self.draining is None:
+            self.draining = asyncio.ensure_future(self._drain())
 
-    async def _drain(self, key) -> None:
-        lane = self.waiting[key]
+    async def _drain(self) -> None:
         try:
-            while lane:
-                events, what = lane.popleft()
+            while self.waiting:
+                batch = list(self.waiting)
+                self.waiting.clear()
+                events = [event for events, _ in batch for event in events]
+                what = batch[0][1] if len(batch) == 1 else f"{len(batch)} sends ({batch[0][1]}, …)"
                 await _send_all(events, what)
         finally:
-            del self.waiting[key]
+            self.draining = None
 
 
-_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lanes] = weakref.WeakKeyDictionary()
+_outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Outbox] = weakref.WeakKeyDictionary()
 
 
-def _lanes_for(loop: asyncio.AbstractEventLoop) -> _Lanes:
-    lanes = _lanes.get(loop)
-    if lanes is None:
-        lanes = _lanes[loop] = _Lanes()
-    return lanes
+def _outbox_for(loop: asyncio.AbstractEventLoop) -> _Outbox:
+    outbox = _outboxes.get(loop)
+    if outbox is None:
+        outbox = _outboxes[loop] = _Outbox()
+    return outbox
 
 
 async def _send_all(events: list[tuple[str, dict]], what: str) -> None:
@@ -88,11 +90,10 @@ async def _send_all(events: list[tuple[str, dict]], what: str) -> None:
         logger.debug("Push failure", exc_info=True)
 
 
-def layer_send(events: list[tuple[str, dict]], *, what: str, key=None) -> None:
-    """Send group events in order. Never raises. `key` orders sends that share it (see the module)."""
+def layer_send(events: list[tuple[str, dict]], *, what: str) -> None:
+    """Send group events, after those of earlier calls. Never raises (see the module)."""
     if not events or get_channel_layer() is None:
         return
-    lane = key if key is not None else object()
     loop = _serving_loop.get()
     if loop is not None and not loop.is_closed():
         try:
@@ -100,9 +101,9 @@ def layer_send(events: list[tuple[str, dict]], *, what: str, key=None) -> None:
         except RuntimeError:
             running_here = False
         if running_here:
-            _lanes_for(loop).submit(lane, events, what)
+            _outbox_for(loop).submit(events, what)
         else:
-            loop.call_soon_threadsafe(_lanes_for(loop).submit, lane, events, what)
+            loop.call_soon_threadsafe(_outbox_for(loop).submit, events, what)
         return
     try:
         async_to_sync(_send_all)(events, what)

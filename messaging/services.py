@@ -570,7 +570,6 @@ def _message_deliver(conversation_id: int, payload: dict, *, sender_id: int, par
             _inbox_event(conversation_id, user_id=sender_id, last=summary, counted=False),
         ],
         what=f"message {payload['id']}",
-        key=conversation_group(conversation_id),
     )
 
 
@@ -632,6 +631,4 @@ def _read_deliver(conversation_id: int, *, reader_id: int, up_to: int, bell: boo
     if bell:
         unread = Notification.objects.filter(user_id=reader_id, read_at__isnull=True).count()
         events.append((user_group(reader_id), {"type": "notification.count", "unread": unread}))
-    delivery.layer_send(
-        events, what=f"the read mark of conversation {conversation_id}", key=conversation_group(conversation_id)
-    )
+    delivery.layer_send(events, what=f"the read mark of conversation {conversation_id}")

@@ -2,6 +2,8 @@
 """What the pages show of the live conversation on load, and the rules the socket and the form share
 (issue 8: read receipts, unread badges, the flood limit, the scheme's check inside the transaction)."""
 
+import asyncio
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -180,5 +182,27 @@ def test_each_live_message_names_the_one_before_it(started, monkeypatch, django_
         second = send(started, started.mentee, "Two")
     live = [(events[0][1]["message"], kwargs) for events, kwargs in pushed if events[0][1]["type"] == "message.new"]
     assert [(m["id"], m["previous"]) for m, _ in live] == [(first.pk, None), (second.pk, first.pk)]
-    # One lane per conversation keeps them in order.
-    assert {kwargs["key"] for _, kwargs in live} == {f"conversation.{started.conversation.pk}"}
+
+
+def test_sends_after_commit_leave_in_commit_order_and_share_a_round_trip(monkeypatch):
+    # R-MSG-2: the socket's process sends what its writes committed in that order; what waits goes together
+    calls = []
+
+    class Layer:
+        async def group_send_many(self, events):
+            calls.append([event["n"] for _, event in events])
+            await asyncio.sleep(0.01)  # Redis answering: more sends wait meanwhile
+
+    monkeypatch.setattr(delivery, "get_channel_layer", lambda: Layer())
+
+    async def scenario():
+        delivery.serve_from(asyncio.get_running_loop())
+        for n in range(3):
+            delivery.layer_send([(f"conversation.{n % 2}", {"n": n})], what=f"message {n}")
+        await asyncio.sleep(0.005)  # the first batch is on its way
+        delivery.layer_send([("conversation.0", {"n": 3})], what="message 3")
+        delivery.layer_send([("conversation.1", {"n": 4})], what="message 4")
+        await asyncio.sleep(0.05)
+
+    asyncio.run(scenario())
+    assert calls == [[0, 1, 2], [3, 4]]

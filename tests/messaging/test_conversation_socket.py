@@ -2,6 +2,7 @@
 """The conversation's websocket on the in-memory channel layer (issue 8, items 2 and 3, and bad input)."""
 
 import asyncio
+import datetime
 import logging
 
 import pytest
@@ -12,8 +13,10 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.test import override_settings
+from django.utils import timezone
 
 from mentoring.messages import message_send
+from messaging import consumers
 from messaging.channel_layer import layer_health
 from messaging.consumers import GAP_WAIT
 from messaging.models import ConversationRead, Message, Notification
@@ -217,6 +220,46 @@ def test_two_messages_that_cross_on_the_way_pass_at_once_without_a_catch_up(tran
     first, second, frames, nothing_more = async_to_sync(scenario)()
     assert [(f["message"]["id"], "catch_up" in f) for f in frames] == [(second, False), (first, False)]
     assert nothing_more
+
+
+def test_under_load_a_gap_waits_as_long_as_live_messages_are_late_before_it_fetches(
+    transactional_db, started, monkeypatch
+):
+    # R-MSG-2 under load: live messages arriving a second after they were stored mean the missing one is
+    # probably only slow; the socket waits longer before fetching (each catch-up is more work for a busy
+    # server), and still fetches it in the end.
+    monkeypatch.setattr(consumers, "GAP_WAIT", 0.2)
+    conversation_id = started.conversation.pk
+
+    async def scenario():
+        mentee = socket(started.mentee, conversation_id)
+        await mentee.connect()
+        await mentee.send_json_to({"action": "resume", "after": 0})
+        assert await mentee.receive_nothing(timeout=0.2)
+        create = database_sync_to_async(Message.objects.create)
+        layer, group = get_channel_layer(), f"conversation.{conversation_id}"
+        previous = None
+        for n in range(4):  # stored a second before they arrive
+            message = await create(conversation_id=conversation_id, sender=started.mentor, body=f"Slow {n}")
+            payload = await database_sync_to_async(message_payload)(message, previous=previous)
+            payload["created_at"] = (timezone.now() - datetime.timedelta(seconds=1)).isoformat()
+            await layer.group_send(group, {"type": "message.new", "message": payload})
+            previous = message.pk
+        lost = await create(conversation_id=conversation_id, sender=started.mentor, body="Still on its way")
+        after = await create(conversation_id=conversation_id, sender=started.mentee, body="Ahead of it")
+        payload = await database_sync_to_async(message_payload)(after, previous=lost.pk)
+        await layer.group_send(group, {"type": "message.new", "message": payload})
+        live = [await mentee.receive_json_from(timeout=3) for _ in range(5)]
+        waited = await mentee.receive_nothing(timeout=1.0)  # GAP_WAIT alone would have fetched by now
+        fetched = await frames_until(mentee, lambda f: any(x.get("catch_up") for x in f), timeout=5)
+        nothing_more = await mentee.receive_nothing(timeout=0.5)
+        await mentee.disconnect()
+        return lost.pk, live, waited, fetched + ([] if nothing_more else ["more"])
+
+    lost, live, waited, fetched = async_to_sync(scenario)()
+    assert [f["message"]["body"] for f in live] == ["Slow 0", "Slow 1", "Slow 2", "Slow 3", "Ahead of it"]
+    assert waited
+    assert [(f["message"]["id"], f["catch_up"]) for f in fetched if "message" in f] == [(lost, True)]
 
 
 def test_reading_tells_the_senders_pages_and_clears_the_bell(transactional_db, started):
