@@ -95,9 +95,11 @@ MAX_FRAME = 32 * 1024
 # How many missed messages one catch-up sends at most; a page offline for longer shows the rest on reload.
 RESUME_LIMIT = 500
 # How long a live message whose previous one has not come waits for it before a catch-up, in seconds: at
-# least GAP_WAIT, and LAG_FACTOR times the socket's recent delivery lag when the servers are slow (see _fill_gap).
+# least GAP_WAIT, and LAG_FACTOR times the socket's recent delivery lag when the servers are slow (see _fill_gap),
+# but never more than MAX_GAP_WAIT (the lag is read against the storing server's clock, which may be off).
 GAP_WAIT = 2.0
 LAG_FACTOR = 3
+MAX_GAP_WAIT = 20.0
 # A client's reference for a frame, echoed in the answer so a page can tell which send was refused.
 MAX_REF = 64
 # How many of its own messages a socket remembers until the layer brings them back (then it skips them).
@@ -493,7 +495,7 @@ class ConversationConsumer(LiveConsumer):
         loop = asyncio.get_running_loop()
         noticed = loop.time()
         try:
-            while (left := noticed + max(GAP_WAIT, LAG_FACTOR * self.lag) - loop.time()) > 0:
+            while (left := noticed + min(max(GAP_WAIT, LAG_FACTOR * self.lag), MAX_GAP_WAIT) - loop.time()) > 0:
                 await asyncio.sleep(left)
             if self.ahead:
                 await self._catch_up(self.contiguous)

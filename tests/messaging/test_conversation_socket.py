@@ -222,13 +222,10 @@ def test_two_messages_that_cross_on_the_way_pass_at_once_without_a_catch_up(tran
     assert nothing_more
 
 
-def test_under_load_a_gap_waits_as_long_as_live_messages_are_late_before_it_fetches(
-    transactional_db, started, monkeypatch
-):
-    # R-MSG-2 under load: live messages arriving a second after they were stored mean the missing one is
-    # probably only slow; the socket waits longer before fetching (each catch-up is more work for a busy
-    # server), and still fetches it in the end.
-    monkeypatch.setattr(consumers, "GAP_WAIT", 0.2)
+def _gap_after_late_messages(started, *, late_by: float, quiet_for: float):
+    """Four live messages stored `late_by` seconds before they arrive, then one whose previous never comes
+    live: what the mentee's socket sends, whether it stays quiet for `quiet_for` seconds after, then the
+    catch-up it sends in the end (and nothing more)."""
     conversation_id = started.conversation.pk
 
     async def scenario():
@@ -239,10 +236,10 @@ def test_under_load_a_gap_waits_as_long_as_live_messages_are_late_before_it_fetc
         create = database_sync_to_async(Message.objects.create)
         layer, group = get_channel_layer(), f"conversation.{conversation_id}"
         previous = None
-        for n in range(4):  # stored a second before they arrive
+        for n in range(4):
             message = await create(conversation_id=conversation_id, sender=started.mentor, body=f"Slow {n}")
             payload = await database_sync_to_async(message_payload)(message, previous=previous)
-            payload["created_at"] = (timezone.now() - datetime.timedelta(seconds=1)).isoformat()
+            payload["created_at"] = (timezone.now() - datetime.timedelta(seconds=late_by)).isoformat()
             await layer.group_send(group, {"type": "message.new", "message": payload})
             previous = message.pk
         lost = await create(conversation_id=conversation_id, sender=started.mentor, body="Still on its way")
@@ -250,16 +247,33 @@ def test_under_load_a_gap_waits_as_long_as_live_messages_are_late_before_it_fetc
         payload = await database_sync_to_async(message_payload)(after, previous=lost.pk)
         await layer.group_send(group, {"type": "message.new", "message": payload})
         live = [await mentee.receive_json_from(timeout=3) for _ in range(5)]
-        waited = await mentee.receive_nothing(timeout=1.0)  # GAP_WAIT alone would have fetched by now
+        quiet = await mentee.receive_nothing(timeout=quiet_for)
         fetched = await frames_until(mentee, lambda f: any(x.get("catch_up") for x in f), timeout=5)
         nothing_more = await mentee.receive_nothing(timeout=0.5)
         await mentee.disconnect()
-        return lost.pk, live, waited, fetched + ([] if nothing_more else ["more"])
+        return lost.pk, live, quiet, fetched + ([] if nothing_more else ["more"])
 
-    lost, live, waited, fetched = async_to_sync(scenario)()
+    lost, live, quiet, fetched = async_to_sync(scenario)()
     assert [f["message"]["body"] for f in live] == ["Slow 0", "Slow 1", "Slow 2", "Slow 3", "Ahead of it"]
-    assert waited
     assert [(f["message"]["id"], f["catch_up"]) for f in fetched if "message" in f] == [(lost, True)]
+    return quiet
+
+
+def test_under_load_a_gap_waits_as_long_as_live_messages_are_late_before_it_fetches(
+    transactional_db, started, monkeypatch
+):
+    # R-MSG-2 under load: live messages arriving a second after they were stored mean the missing one is
+    # probably only slow; the socket waits longer before fetching (each catch-up is more work for a busy
+    # server), and still fetches it in the end.
+    monkeypatch.setattr(consumers, "GAP_WAIT", 0.2)
+    assert _gap_after_late_messages(started, late_by=1, quiet_for=1.0)  # GAP_WAIT alone: fetched by now
+
+
+def test_a_gap_waits_no_longer_than_the_most_however_late_messages_seem(transactional_db, started, monkeypatch):
+    # A storing server whose clock is ahead makes every message look a minute late: the wait stays bounded.
+    monkeypatch.setattr(consumers, "GAP_WAIT", 0.2)
+    monkeypatch.setattr(consumers, "MAX_GAP_WAIT", 0.5)
+    assert _gap_after_late_messages(started, late_by=60, quiet_for=0.3)
 
 
 def test_reading_tells_the_senders_pages_and_clears_the_bell(transactional_db, started):
