@@ -14,19 +14,32 @@ Django's own cursor. Either way the cursor is Django's wrapper: queries are logg
 database errors arrive as Django's.
 """
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.postgresql import base
+
+
+class _KeptCursor(base.ServerBindingCursor):
+    """A connection's one cursor for these statements, made once and used again (making a psycopg cursor
+    was a quarter of a statement's Python time). Django's wrapper closes its cursor when a `with` block
+    ends; this one stays open for the connection's next statement, and goes with the connection."""
+
+    def close(self) -> None:
+        pass
 
 
 def cursor():
     """A cursor for one of those statements (see the module)."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = base.ServerBindingCursor(connection.connection)
-    # As Django's create_cursor: timestamps read in the connection's time zone.
-    loader = connection.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
-    if connection.timezone != loader.timezone:
-        base.register_tzloader(connection.timezone, raw)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    database = connections[DEFAULT_DB_ALIAS]  # once: each attribute read through `connection` looks it up
+    if database.vendor != "postgresql":
+        return database.cursor()
+    database.ensure_connection()
+    raw = getattr(database, "_kept_cursor", None)
+    if raw is None or raw.connection is not database.connection:
+        with database.wrap_database_errors:
+            raw = _KeptCursor(database.connection)
+        # As Django's create_cursor: timestamps read in the connection's time zone.
+        loader = database.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
+        if database.timezone != loader.timezone:
+            base.register_tzloader(database.timezone, raw)
+        database._kept_cursor = raw
+    return database.make_debug_cursor(raw) if database.queries_logged else database.make_cursor(raw)

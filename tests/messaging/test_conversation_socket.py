@@ -49,6 +49,15 @@ def bell(user) -> WebsocketCommunicator:
     return communicator
 
 
+async def resumed(user, conversation_id: int) -> WebsocketCommunicator:
+    """The member's conversation socket, open and resumed from the start of an empty conversation."""
+    communicator = socket(user, conversation_id)
+    await communicator.connect()
+    await communicator.send_json_to({"action": "resume", "after": 0})
+    assert await communicator.receive_nothing(timeout=0.2)
+    return communicator
+
+
 async def frames_until(communicator, done, timeout=3) -> list[dict]:
     """Frames received until `done(frames)` holds."""
     frames = []
@@ -175,10 +184,7 @@ def test_a_message_the_layer_lost_is_fetched_when_the_next_one_shows_the_gap(tra
     conversation_id = started.conversation.pk
 
     async def scenario():
-        mentee = socket(started.mentee, conversation_id)
-        await mentee.connect()
-        await mentee.send_json_to({"action": "resume", "after": 0})
-        assert await mentee.receive_nothing(timeout=0.2)
+        mentee = await resumed(started.mentee, conversation_id)
         # Stored without a broadcast, as when the layer lost it.
         lost = await database_sync_to_async(Message.objects.create)(
             conversation_id=conversation_id, sender=started.mentor, body="Lost on the way"
@@ -201,10 +207,7 @@ def test_two_messages_that_cross_on_the_way_pass_at_once_without_a_catch_up(tran
     conversation_id = started.conversation.pk
 
     async def scenario():
-        mentee = socket(started.mentee, conversation_id)
-        await mentee.connect()
-        await mentee.send_json_to({"action": "resume", "after": 0})
-        assert await mentee.receive_nothing(timeout=0.2)
+        mentee = await resumed(started.mentee, conversation_id)
         create = database_sync_to_async(Message.objects.create)
         first = await create(conversation_id=conversation_id, sender=started.mentor, body="First")
         second = await create(conversation_id=conversation_id, sender=started.mentee, body="Second")
@@ -229,10 +232,7 @@ def _gap_after_late_messages(started, *, late_by: float, quiet_for: float):
     conversation_id = started.conversation.pk
 
     async def scenario():
-        mentee = socket(started.mentee, conversation_id)
-        await mentee.connect()
-        await mentee.send_json_to({"action": "resume", "after": 0})
-        assert await mentee.receive_nothing(timeout=0.2)
+        mentee = await resumed(started.mentee, conversation_id)
         create = database_sync_to_async(Message.objects.create)
         layer, group = get_channel_layer(), f"conversation.{conversation_id}"
         previous = None

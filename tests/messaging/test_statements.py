@@ -27,3 +27,20 @@ def test_a_statement_run_often_is_prepared_once_and_orm_queries_are_not():
         list(User.objects.values(orm_marker=F("pk"))[:1])
     assert _prepared("hot_path_marker") == 1
     assert _prepared("orm_marker") == 0
+
+
+@pytest.mark.django_db(transaction=True)  # closes the connection
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the kept cursor is PostgreSQL's")
+def test_a_connection_keeps_one_cursor_for_them_and_a_new_connection_gets_its_own():
+    def run(value):
+        with statements.cursor() as cursor:
+            cursor.execute("SELECT %s::int, %s::text", [value, f"row {value}"])
+            return cursor.fetchone(), cursor.cursor
+
+    first, kept = run(1)
+    second, again = run(2)
+    assert (first, second) == ((1, "row 1"), (2, "row 2"))
+    assert again is kept and not kept.closed  # the block's end left it open for the next statement
+    connection.close()
+    third, fresh = run(3)
+    assert third == (3, "row 3") and fresh is not kept and fresh.connection is connection.connection
