@@ -144,8 +144,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # every message sent, the badges on every page): psycopg prepares one once it has run five times on a
     # connection, and PostgreSQL then skips parsing and planning it. Django turns this off by default for
     # pgbouncer's transaction mode; the pool here is psycopg's own, so a connection keeps its statements.
-    # Django's other queries bind on the client and are never prepared. Measured on the send path's
-    # statements: PostgreSQL's CPU per message fell by more than half (bench/messaging.py).
+    # Django's other queries bind on the client and are never prepared. Measured with bench/messaging.py:
+    # PostgreSQL's CPU per message sent fell from 2.0 to 1.2 ms.
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers queue rather than fail with "database is locked" (Django 5.1+):

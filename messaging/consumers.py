@@ -347,8 +347,9 @@ class ConversationConsumer(LiveConsumer):
 
     Once the page has resumed, the socket knows the id up to which the page has every message: a live
     message whose `previous` is newer than that means one is missing: the socket sends the message at once
-    (the page orders by id), waits GAP_WAIT for the missing one (two messages sent at once can cross), and
-    then fetches what is still missing from the database. After an outage of the layer it catches up too.
+    (the page orders by id), waits for the missing one (two messages sent at once can cross: GAP_WAIT, longer
+    while live messages come late, see _fill_gap), and then fetches what is still missing from the database.
+    After an outage of the layer it catches up too.
     """
 
     contiguous: int | None = None  # the page has every message up to this id
