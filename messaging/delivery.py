@@ -37,7 +37,7 @@ def serve_from(loop: asyncio.AbstractEventLoop) -> None:
 
 
 class _Outbox:
-    """Per event loop: the sends waiting, in the order their writes committed. One task sends everything
+    """Per event loop: the sends waiting, in the order they reached the loop. One task sends everything
     waiting in one round trip (group_send_many), then whatever came meanwhile: under load, many messages
     share one write to Redis instead of one each (bench/messaging.py), and sends still leave in the order
     they came."""
