@@ -8,6 +8,7 @@ read before the change was visible.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
@@ -31,19 +32,28 @@ class SharedVersion:
         self.key, self.every = key, every
         self._token: str | None = None
         self._read_at = 0.0
+        self._forgotten = 0  # how many times forget ran: a read that straddles one keeps no copy
+        self._lock = threading.Lock()
         _all.append(self)
 
     def current(self) -> str:
         now = time.monotonic()
         token = self._token
         if token is None or now - self._read_at >= self.every:
+            forgotten = self._forgotten
             token = cache.get_or_set(self.key, lambda: uuid.uuid4().hex, None)
-            self._token, self._read_at = token, now
+            with self._lock:
+                # A forget in another thread meanwhile: the token read may be the one it replaced, and a
+                # copy kept now would outlive the forget for `every` seconds.
+                if forgotten == self._forgotten:
+                    self._token, self._read_at = token, now
         return token
 
     def forget(self) -> None:
-        cache.delete(self.key)
-        self._token = None
+        cache.delete(self.key)  # first: a read that got the old token began before the count below moved
+        with self._lock:
+            self._forgotten += 1
+            self._token = None
 
     def bump(self) -> None:
         self.forget()

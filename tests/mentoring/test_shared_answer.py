@@ -3,10 +3,11 @@ served stale after a change, even when a request computed the old answer while t
 
 import datetime
 
+from django.core.cache import cache as real
 from django.utils import timezone
 
 from matching import listing
-from mentoring import closure
+from mentoring import closure, shared_version
 from mentoring.shared_version import SharedAnswer
 
 
@@ -61,3 +62,25 @@ def test_a_listed_count_read_while_a_mentor_is_listed_is_not_kept(db, scheme, mo
 
     assert listing.page_of(CountThenChange(), 1, scheme=scheme).count == 3
     assert listing.page_of(rows, 1, scheme=scheme).count == 0  # counted afresh, not the stale 3
+
+
+def test_a_forget_that_lands_during_a_read_leaves_this_process_no_copy_of_the_old_token(monkeypatch):
+    # Another thread's change (forget) lands between this thread reading the token and keeping its copy: the
+    # copy must not be kept, or the process would read under the replaced token for `every` seconds.
+    version = shared_version.SharedVersion("test:straddled-read", every=60)
+    old = version.current()
+    version._token = None  # the next current() reads the cache
+
+    class ForgetDuringRead:
+        def get_or_set(self, *args, **kwargs):
+            token = real.get_or_set(*args, **kwargs)
+            version.forget()
+            return token
+
+        def delete(self, key):
+            real.delete(key)
+
+    monkeypatch.setattr(shared_version, "cache", ForgetDuringRead())
+    assert version.current() == old  # this read began before the change
+    monkeypatch.undo()
+    assert version.current() != old  # and kept no copy of it
