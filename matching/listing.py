@@ -40,7 +40,7 @@ from matching.suggest import WEIGHTS, MenteeNeeds, MentorOffer, Names, ids_of, m
 from mentoring.models import Role, Scheme
 from mentoring.selectors import active_mentees_column
 from mentoring.shared_version import SharedAnswer, SharedVersion, local_memo
-from safeguarding import eligibility
+from safeguarding import eligibility, eligible_table
 
 # The listing's columns a refresh compares and writes (besides the keys).
 COLUMNS = (
@@ -232,7 +232,8 @@ def batched() -> Iterator[None]:
     pending = _Pending()
     token = _pending.set(pending)
     try:
-        yield
+        with eligible_table.batched():  # the table of eligible memberships follows the same saves
+            yield
     finally:
         _pending.reset(token)
     if pending.every_scheme:

@@ -214,6 +214,8 @@ CELERY_BEAT_SCHEDULE = {
     # Issue 10: the listing table follows every save at once; this catches what only the date changes
     # (a DBS check, a membership or a course expiring at midnight where the mentor lives). 15 minutes.
     "refresh-mentor-listings": {"task": "matching.tasks.refresh_listings", "schedule": 900.0},
+    # Issue 11: the same for the table of eligible memberships the dashboards count (every 15 minutes).
+    "refresh-eligible-memberships": {"task": "safeguarding.tasks.refresh_eligible_memberships", "schedule": 900.0},
     # Issue 7 (feedback): ask at the midpoint and after an ending, remind once; daily.
     "send-feedback-requests": {"task": "mentoring.ending_tasks.send_feedback_requests", "schedule": 86400.0},
     # Issue 7, agreement part: the one reminder of an agreement not agreed in time.

@@ -72,7 +72,7 @@ def dashboard(request):
     context = {"title": "Reports", "form": form, "staff": staff, "query": request.GET.urlencode()}
     if scope is None:
         return render(request, "reports/dashboard.html", context, status=400)
-    tables = [selectors.build_table(name, scope) for name in selectors.table_names(staff=staff)]
+    tables = selectors.build_tables(selectors.table_names(staff=staff), scope)
     context |= {"tables": tables, "charts": _chart_data(tables)}
     return render(request, "reports/dashboard.html", context)
 

@@ -17,3 +17,8 @@ class SafeguardingConfig(AppConfig):
 
         post_save.connect(documents_changed, sender=TermsVersion, dispatch_uid="eligibility-documents-save")
         post_delete.connect(documents_changed, sender=TermsVersion, dispatch_uid="eligibility-documents-delete")
+
+        # The table of eligible memberships follows every write the rules read (after the line above).
+        from safeguarding import eligible_table  # noqa: PLC0415
+
+        eligible_table.connect()

@@ -665,7 +665,7 @@ def eligible_users(scheme: Scheme, role: str, *, today: datetime.date | None = N
     return users.filter(where)
 
 
-def eligible_memberships(schemes, *, today: datetime.date | None = None) -> Q:
+def eligible_memberships(schemes, *, today: datetime.date | None = None, user_ids=None) -> Q:
     """A condition on SchemeMembership rows: the member is eligible in the row's scheme and role, exactly as
     `eligible_users(scheme, role)` finds them (each member on their own date, or everyone on `today`).
 
@@ -674,7 +674,8 @@ def eligible_memberships(schemes, *, today: datetime.date | None = None) -> Q:
     (the documents, age and membership rules are the same for all), and asked only of the rows of the pairs it
     applies to. The database then plans and runs a few small subqueries rather than a large one per pair,
     which on 20,000 members took it longer to plan than to run. Runs the queries `eligible_users` does: the
-    current documents, and without `today` the members' time zones.
+    current documents, and without `today` the members' time zones (of `user_ids` only, when given: the
+    condition is then meant for those members' rows).
     """
     schemes = list(schemes)
     documents = current_documents()
@@ -687,6 +688,8 @@ def eligible_memberships(schemes, *, today: datetime.date | None = None) -> Q:
             .values_list("user__time_zone", flat=True)
             .distinct()
         )
+        if user_ids is not None:
+            zones = zones.filter(user_id__in=user_ids)
         days = _judging_days(zones, timezone.now())
     pairs = [(scheme, role) for scheme in schemes for role in Role.values]
     if not pairs:

@@ -551,3 +551,20 @@ class SuspendedMembership(models.Model):
 
     def __str__(self) -> str:
         return f"Membership {self.membership_id} ({self.previous_status}) in suspension {self.suspension_id}"
+
+
+class EligibleMembership(models.Model):
+    """A scheme membership whose member the eligibility engine found eligible in its scheme and role (R-ELIG-*).
+
+    Derived, never edited by hand: `safeguarding.eligible_table` writes it from `eligible_memberships`, the
+    engine's own rules, on every save of something eligibility depends on and every 15 minutes as dates pass.
+    A row exists while the membership is eligible. The dashboards count it rather than judging 20,000 members
+    on each request; the engine stays the only definition, and a test proves the table agrees with it.
+    """
+
+    membership = models.OneToOneField(
+        "mentoring.SchemeMembership", on_delete=models.CASCADE, primary_key=True, related_name="eligible_row"
+    )
+
+    def __str__(self) -> str:
+        return f"membership {self.membership_id} eligible"

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from safeguarding import dbs, sweep, training
+from safeguarding import dbs, eligible_table, sweep, training
 
 
 @shared_task(acks_late=True)
@@ -18,3 +18,9 @@ def send_training_expiry_reminders() -> int:
 @shared_task(acks_late=True)
 def sweep_eligibility() -> int:
     return sweep.eligibility_sweep()
+
+
+@shared_task(acks_late=True)
+def refresh_eligible_memberships() -> int:
+    """The table of eligible memberships as dates pass (saves refresh it at once)."""
+    return eligible_table.refresh_all()

@@ -47,6 +47,7 @@ from mentoring.models import (
     TermsVersion,
 )
 from messaging.models import Conversation, HeldMessage, Message, Notification
+from safeguarding import eligible_table
 from safeguarding.models import DBSCheck, TrainingKind, TrainingRecord
 
 UTC = datetime.UTC
@@ -484,6 +485,8 @@ def seed_large(sizes: Sizes, *, say: Callable[[str], None], seed: int = 11) -> d
     listing.refresh_all()
     listing.names_changed()
     step("mentor listing rebuilt")
+    eligible_table.refresh_all()
+    step("eligible memberships judged")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

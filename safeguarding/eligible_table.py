@@ -1,0 +1,143 @@
+"""Which memberships are eligible now, kept in a table the dashboards count (R-REPORT-1, R-ELIG-*).
+
+`eligibility.eligible_memberships` is the one definition; the table `EligibleMembership` is derived from
+it and from nothing else, as the mentor listing is (matching/listing.py):
+
+- `refresh(user_ids=...)` judges those members' memberships again. The signals connected by `connect()`
+  call it on every save of something eligibility depends on (the member's own row, a membership, an
+  acceptance, a course record, a DBS check), inside the same transaction, so a rolled-back change leaves
+  the table as it was.
+- `refresh_all()` judges every membership, writing only the rows that differ. Eligibility also changes as
+  days pass (a course, a DBS check or a membership expires at midnight where the member lives), so the
+  scheduler runs it every 15 minutes (`refresh-eligible-memberships`); a change of the documents or of a
+  scheme's rules calls it too.
+
+Counting eligible members over 20,000 memberships from the rules took the database 130 ms per dashboard;
+from this table it is a join. tests/safeguarding/test_eligible_table.py proves the table agrees with the
+engine after each kind of write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
+
+from mentoring.models import Scheme, SchemeMembership, TermsAcceptance
+from safeguarding.eligibility import eligible_memberships
+from safeguarding.models import DBSCheck, EligibleMembership, TrainingRecord
+
+# Saves of a member's row that cannot change their eligibility: a sign-in saves last_login.
+IRRELEVANT_FIELDS = frozenset({"last_login", "password"})
+
+
+def _sync(memberships, user_ids: list[int] | None) -> int:
+    """Write the rows of `memberships` that differ from the engine's answer; returns how many changed."""
+    schemes = list(Scheme.objects.order_by("pk"))
+    desired = set(memberships.filter(eligible_memberships(schemes, user_ids=user_ids)).values_list("pk", flat=True))
+    rows = EligibleMembership.objects.all()
+    if user_ids is not None:
+        rows = rows.filter(membership__user_id__in=user_ids)
+    existing = set(rows.values_list("membership_id", flat=True))
+    added = sorted(desired - existing)
+    gone = sorted(existing - desired)
+    if added:
+        # Another transaction refreshing the same member may have written the row first: that is the same row.
+        EligibleMembership.objects.bulk_create(
+            [EligibleMembership(membership_id=pk) for pk in added], batch_size=1000, ignore_conflicts=True
+        )
+    if gone:
+        EligibleMembership.objects.filter(membership_id__in=gone).delete()
+    return len(added) + len(gone)
+
+
+@dataclass
+class _Pending:
+    user_ids: set[int] = field(default_factory=set)
+    everyone: bool = False
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("eligible_table_pending", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Refresh once, at the end, for all the saves made inside (seeding, imports, test factories).
+
+    Inside this block the refreshes are noted and run together when it ends without an error (an error
+    leaves the table to the rolled-back transaction and the scheduled job). Nested blocks join the
+    outermost one.
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    pending = _Pending()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if pending.everyone:
+        refresh_all()
+    else:
+        refresh(user_ids=pending.user_ids)
+
+
+def refresh(*, user_ids: Iterable[int]) -> int:
+    """Judge these members' memberships again and write what changed (called on each relevant save)."""
+    user_ids = sorted({int(pk) for pk in user_ids if pk is not None})
+    if not user_ids:
+        return 0
+    if (pending := _pending.get()) is not None:
+        pending.user_ids.update(user_ids)
+        return 0
+    memberships = SchemeMembership.objects.filter(user_id__in=user_ids)
+    if not memberships.exists() and not EligibleMembership.objects.filter(membership__user_id__in=user_ids).exists():
+        return 0  # most saves of a new member come before they join a scheme: no rule to judge
+    return _sync(memberships, user_ids)
+
+
+def refresh_all() -> int:
+    """Judge every membership again, writing only the rows that differ (the scheduled job)."""
+    if (pending := _pending.get()) is not None:
+        pending.everyone = True
+        return 0
+    return _sync(SchemeMembership.objects.all(), None)
+
+
+# --- Signals: every write eligibility depends on ----------------------------------------------------------
+
+MEMBERS_OF = {
+    SchemeMembership: lambda instance: [instance.user_id],
+    TermsAcceptance: lambda instance: [instance.user_id],
+    DBSCheck: lambda instance: [instance.user_id],
+    TrainingRecord: lambda instance: [instance.user_id],
+}
+
+
+def _member_changed(sender, instance, update_fields=None, **kwargs):
+    if update_fields and set(update_fields) <= IRRELEVANT_FIELDS:
+        return
+    refresh(user_ids=[instance.pk] if sender is get_user_model() else MEMBERS_OF[sender](instance))
+
+
+def _everyone_changed(sender, **kwargs):
+    refresh_all()
+
+
+def connect() -> None:
+    """Connected after `eligibility.documents_changed`, so a refresh reads the documents as they now are."""
+    from mentoring.models import TermsVersion  # noqa: PLC0415
+
+    for model in MEMBERS_OF:
+        post_save.connect(_member_changed, sender=model, dispatch_uid=f"eligible-{model._meta.label}-save")
+        post_delete.connect(_member_changed, sender=model, dispatch_uid=f"eligible-{model._meta.label}-delete")
+    # A deleted member's memberships, and with them their rows, go with them: only saves matter.
+    post_save.connect(_member_changed, sender=get_user_model(), dispatch_uid="eligible-user-save")
+    for model in (TermsVersion, Scheme):
+        post_save.connect(_everyone_changed, sender=model, dispatch_uid=f"eligible-{model._meta.label}-save")
+        post_delete.connect(_everyone_changed, sender=model, dispatch_uid=f"eligible-{model._meta.label}-delete")
