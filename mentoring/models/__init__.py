@@ -253,6 +253,13 @@ class Pairing(models.Model):
             ),
             models.CheckConstraint(condition=~models.Q(mentor=models.F("mentee")), name="no_self_pairing"),
         ]
+        # A mentee's active pairings, from an index alone (the unique constraint above leads with the mentor):
+        # the dashboards' funnel asks it of every mentee.
+        indexes = [
+            models.Index(
+                fields=["mentee", "scheme"], condition=models.Q(status="active"), name="active_pairing_of_mentee"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.mentor.first_name} mentoring {self.mentee.first_name} ({self.scheme})"

@@ -30,7 +30,7 @@ from safeguarding.models import DBSCheck, TrainingKind, TrainingRecord
 from tests import factories
 
 # Jobs that tell nobody anything: they keep derived data in line, and have their own test below.
-SILENT_JOBS = {"refresh-mentor-listings"}
+SILENT_JOBS = {"refresh-mentor-listings", "refresh-eligible-memberships"}
 JOBS = sorted(set(settings.CELERY_BEAT_SCHEDULE) - SILENT_JOBS)
 EMAIL_JOB = "send-pending-notification-emails"
 DAY = datetime.timedelta(days=1)
@@ -248,4 +248,13 @@ def test_the_listing_refresh_writes_what_dates_changed_once_and_tells_nobody(bus
     before = notices()
     assert job_run("refresh-mentor-listings") == 3
     assert job_run("refresh-mentor-listings") == 0
+    assert notices() == before and not emails()
+
+
+def test_the_eligibility_refresh_writes_what_dates_changed_once_and_tells_nobody(busy):
+    # Issue 11: the two mentors whose eLearning lapsed by date (no save) are no longer counted eligible after
+    # the first run; the second has nothing to write
+    before = notices()
+    assert job_run("refresh-eligible-memberships") >= 2
+    assert job_run("refresh-eligible-memberships") == 0
     assert notices() == before and not emails()

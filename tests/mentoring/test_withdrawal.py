@@ -19,8 +19,9 @@ from tests.mentoring.ending_fixtures import membership, pair  # noqa: F401
 NO_CONFLICT = {"kind": "none", "details": "", "manageable": True}
 
 
-# Derived data, rewritten from the records whenever they change: a withdrawn mentor's listing row goes.
-DERIVED = {"matching.MentorListing"}
+# Derived data, rewritten from the records whenever they change: a withdrawn mentor's listing row goes, and
+# so does the row that counted the withdrawn membership eligible.
+DERIVED = {"matching.MentorListing", "safeguarding.EligibleMembership"}
 
 
 def row_counts() -> dict:
