@@ -85,6 +85,19 @@ class Table:
     chart: str = ""  # "bar" or "doughnut" when the dashboard draws it
 
 
+# The figures several tables read from the same rows, asked once per page (`build_tables`).
+_shared: ContextVar[dict | None] = ContextVar("reports_shared", default=None)
+
+
+def _once(key: str, scope: Scope, compute):
+    memo = _shared.get()
+    if memo is None:
+        return compute(scope)
+    if (key, scope) not in memo:
+        memo[key, scope] = compute(scope)
+    return memo[key, scope]
+
+
 def memberships(scope: Scope):
     """The memberships that count: in scope's networks, scheme and country, joined within the range."""
     rows = SchemeMembership.objects.filter(scope.networks("network_id"), scope.in_range("joined_at"))
@@ -106,8 +119,8 @@ def pairings(scope: Scope):
 
 
 def members_by_role(scope: Scope) -> Table:
-    counts = dict(memberships(scope).values_list("role").annotate(n=Count("user", distinct=True)))
-    rows = [(label, counts.get(value, 0)) for value, label in Role.choices]
+    figures = _once("members", scope, _member_figures)
+    rows = [(label, figures[f"role_{value}"]) for value, label in Role.choices]
     return Table("members-by-role", "Members by role", ("Role", "Members"), rows, chart="doughnut")
 
 
@@ -127,11 +140,9 @@ def members_by_country(scope: Scope) -> Table:
     return Table("members-by-country", "Members by country", ("Country", "Members"), rows)
 
 
-def funnel(scope: Scope) -> Table:
-    """Registered -> eligible -> listed (a mentor) or requesting (a mentee) -> paired: distinct members.
-
-    Eligible is read from the table the engine keeps (safeguarding/eligible_table.py): what its rules said at
-    the last save or scheduled refresh, at most 15 minutes behind a date passing."""
+def _member_figures(scope: Scope) -> dict:
+    """One aggregate over the memberships in scope for the funnel, members-by-role and training tables
+    (distinct members each): one scan, and by country one join to the members, instead of three."""
     listed = MentorListing.objects.filter(mentor=OuterRef("user"), scheme=OuterRef("scheme"))
     requesting = MentorshipRequest.objects.filter(
         mentee=OuterRef("user"), scheme=OuterRef("scheme"), status=MentorshipRequest.Status.PENDING
@@ -140,7 +151,8 @@ def funnel(scope: Scope) -> Table:
     paired_mentor = active.filter(mentor=OuterRef("user"))
     paired_mentee = active.filter(mentee=OuterRef("user"))
     mentor, mentee = Q(role=Role.MENTOR), Q(role=Role.MENTEE)
-    figures = memberships(scope).aggregate(
+    current = Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate())
+    return memberships(scope).aggregate(
         registered=Count("user", distinct=True),
         eligible=Count("user", distinct=True, filter=Q(eligible_row__isnull=False)),
         listed_or_requesting=Count(
@@ -149,7 +161,25 @@ def funnel(scope: Scope) -> Table:
         paired=Count(
             "user", distinct=True, filter=(mentor & Q(Exists(paired_mentor))) | (mentee & Q(Exists(paired_mentee)))
         ),
+        **{f"role_{value}": Count("user", distinct=True, filter=Q(role=value)) for value in Role.values},
+        **{
+            # Asked of each course's current records once (a hashed set of members), not of each mentor.
+            f"trained_{kind.value}": Count(
+                "user",
+                distinct=True,
+                filter=mentor & Q(user__in=TrainingRecord.objects.filter(current, kind=kind).values("user")),
+            )
+            for kind in TrainingKind
+        },
     )
+
+
+def funnel(scope: Scope) -> Table:
+    """Registered -> eligible -> listed (a mentor) or requesting (a mentee) -> paired: distinct members.
+
+    Eligible is read from the table the engine keeps (safeguarding/eligible_table.py): what its rules said at
+    the last save or scheduled refresh, at most 15 minutes behind a date passing."""
+    figures = _once("members", scope, _member_figures)
     rows = [
         ("Registered", figures["registered"]),
         ("Eligible", figures["eligible"]),
@@ -157,19 +187,6 @@ def funnel(scope: Scope) -> Table:
         ("Paired", figures["paired"]),
     ]
     return Table("funnel", "Eligibility funnel", ("Stage", "Members"), rows)
-
-
-# The figures several tables read from the same rows, asked once per page (`build_tables`).
-_shared: ContextVar[dict | None] = ContextVar("reports_shared", default=None)
-
-
-def _once(key: str, scope: Scope, compute):
-    memo = _shared.get()
-    if memo is None:
-        return compute(scope)
-    if (key, scope) not in memo:
-        memo[key, scope] = compute(scope)
-    return memo[key, scope]
 
 
 def _pairing_figures(scope: Scope) -> dict:
@@ -314,22 +331,10 @@ def _after(day: datetime.date) -> datetime.datetime:
 
 
 def training_compliance(scope: Scope) -> Table:
-    """Mentors in scope with each course current today, beside how many mentors there are (one query)."""
-    today = timezone.localdate()
-    mentors = memberships(scope).filter(role=Role.MENTOR)
-    current = Q(expires_on__isnull=True) | Q(expires_on__gte=today)
-    figures = mentors.aggregate(
-        mentors=Count("user", distinct=True),
-        **{
-            kind.value: Count(
-                "user",
-                distinct=True,
-                filter=Q(Exists(TrainingRecord.objects.filter(current, user=OuterRef("user"), kind=kind))),
-            )
-            for kind in TrainingKind
-        },
-    )
-    rows = [("Mentors", figures["mentors"])] + [(f"{kind.label} current", figures[kind.value]) for kind in TrainingKind]
+    """Mentors in scope with each course current today, beside how many mentors there are."""
+    figures = _once("members", scope, _member_figures)
+    rows = [("Mentors", figures[f"role_{Role.MENTOR}"])]
+    rows += [(f"{kind.label} current", figures[f"trained_{kind.value}"]) for kind in TrainingKind]
     return Table("training", "Training compliance (mentors)", ("Figure", "Mentors"), rows)
 
 
