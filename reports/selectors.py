@@ -8,6 +8,8 @@ a coordinator coordinates (None for staff: the whole scheme), and the filters of
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -140,27 +142,32 @@ def members_by_country(scope: Scope) -> Table:
     return Table("members-by-country", "Members by country", ("Country", "Members"), rows)
 
 
+def _in_scheme(schemes: list[Scheme], members_of) -> Q:
+    """Memberships whose member is among `members_of(scheme)` (a query of user ids) in the membership's own
+    scheme: one hashed set per scheme (there are few), not a lookup per membership (a third faster on 20,000)."""
+    return functools.reduce(
+        operator.or_, (Q(scheme=scheme, user__in=members_of(scheme)) for scheme in schemes), Q(pk__in=[])
+    )
+
+
 def _member_figures(scope: Scope) -> dict:
     """One aggregate over the memberships in scope for the funnel, members-by-role and training tables
     (distinct members each): one scan, and by country one join to the members, instead of three."""
-    listed = MentorListing.objects.filter(mentor=OuterRef("user"), scheme=OuterRef("scheme"))
-    requesting = MentorshipRequest.objects.filter(
-        mentee=OuterRef("user"), scheme=OuterRef("scheme"), status=MentorshipRequest.Status.PENDING
+    schemes = [scope.scheme] if scope.scheme is not None else list(Scheme.objects.order_by("pk"))
+    pending, active = MentorshipRequest.Status.PENDING, Pairing.Status.ACTIVE
+    listed = _in_scheme(schemes, lambda s: MentorListing.objects.filter(scheme=s).values("mentor"))
+    requesting = _in_scheme(
+        schemes, lambda s: MentorshipRequest.objects.filter(scheme=s, status=pending).values("mentee")
     )
-    active = Pairing.objects.filter(scheme=OuterRef("scheme"), status=Pairing.Status.ACTIVE)
-    paired_mentor = active.filter(mentor=OuterRef("user"))
-    paired_mentee = active.filter(mentee=OuterRef("user"))
+    paired_mentor = _in_scheme(schemes, lambda s: Pairing.objects.filter(scheme=s, status=active).values("mentor"))
+    paired_mentee = _in_scheme(schemes, lambda s: Pairing.objects.filter(scheme=s, status=active).values("mentee"))
     mentor, mentee = Q(role=Role.MENTOR), Q(role=Role.MENTEE)
     current = Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate())
     return memberships(scope).aggregate(
         registered=Count("user", distinct=True),
         eligible=Count("user", distinct=True, filter=Q(eligible_row__isnull=False)),
-        listed_or_requesting=Count(
-            "user", distinct=True, filter=(mentor & Q(Exists(listed))) | (mentee & Q(Exists(requesting)))
-        ),
-        paired=Count(
-            "user", distinct=True, filter=(mentor & Q(Exists(paired_mentor))) | (mentee & Q(Exists(paired_mentee)))
-        ),
+        listed_or_requesting=Count("user", distinct=True, filter=(mentor & listed) | (mentee & requesting)),
+        paired=Count("user", distinct=True, filter=(mentor & paired_mentor) | (mentee & paired_mentee)),
         **{f"role_{value}": Count("user", distinct=True, filter=Q(role=value)) for value in Role.values},
         **{
             # Asked of each course's current records once (a hashed set of members), not of each mentor.
@@ -227,7 +234,8 @@ class _MedianDays(Aggregate):
     """PostgreSQL's exact median of an interval, in days: the middle value, or the middle two's mean."""
 
     function = "PERCENTILE_CONT"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s) / 86400.0)"
+    # date_part is a double; EXTRACT returns a numeric, which sorts 50,000 waits 18 ms slower.
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY date_part('epoch', %(expressions)s) / 86400.0)"
     output_field = FloatField()
 
 
