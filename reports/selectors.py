@@ -137,7 +137,13 @@ def members_by_network(scope: Scope) -> Table:
 
 
 def members_by_country(scope: Scope) -> Table:
-    counted = memberships(scope).values_list("user__country").annotate(n=Count("user", distinct=True))
+    if scope.country:
+        # Filtered to one country, the table is that country's row: the funnel's registered members, already
+        # counted over the same memberships (no second pass over them).
+        registered = _once("members", scope, _member_figures)["registered"]
+        counted = [(scope.country, registered)] if registered else []
+    else:
+        counted = memberships(scope).values_list("user__country").annotate(n=Count("user", distinct=True))
     rows = sorted(((countries.name(code) or "Not given") if code else "Not given", n) for code, n in counted)
     return Table("members-by-country", "Members by country", ("Country", "Members"), rows)
 
