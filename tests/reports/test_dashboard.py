@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from mentoring.management.commands.run_job import job_run
 from mentoring.models import Feedback, Meeting, Pairing, Role, SchemeMembership
 from messaging import services as messaging_services
 from messaging.models import ConversationAccessGrant, ConversationAccessLog
@@ -208,6 +209,30 @@ def test_filters_by_network_country_scheme_and_dates(client, known, scheme_staff
     assert window["funnel"]["Registered"] == 5
     past = figures(client, scheme_staff, date_to=(today - 200 * DAY).isoformat())
     assert past["funnel"]["Registered"] == 0 and sum(past["ended-by-reason"].values()) == 0
+
+
+def test_filtered_to_one_country_the_country_table_is_that_countrys_row(client, known, scheme_staff):
+    # R-REPORT-2: the row is the funnel's registered members of that country (counted once, issue 11 item 6)
+    ireland = figures(client, scheme_staff, country="IE")
+    assert ireland["members-by-country"] == {"Ireland": 2} == {"Ireland": ireland["funnel"]["Registered"]}
+    assert figures(client, scheme_staff, country="FR")["members-by-country"] == {}
+
+
+def test_the_eligible_count_follows_each_change_and_each_passing_date(client, known, scheme_staff):
+    # R-REPORT-1, issue 11 item 6: counted from the engine's table, kept in line by saves and the 15-minute job
+    assert figures(client, scheme_staff)["funnel"]["Eligible"] == 3
+    member = SchemeMembership.objects.filter(eligible_row__isnull=False).order_by("pk").first().user
+    member.membership_status = "lapsed"
+    member.save()
+    assert figures(client, scheme_staff)["funnel"]["Eligible"] == 2  # at once: the save judged them again
+    member.membership_status = "active"
+    member.save()
+    assert figures(client, scheme_staff)["funnel"]["Eligible"] == 3
+    # A membership that expires as the date passes is no save: the scheduled job catches it.
+    User.objects.filter(pk=member.pk).update(membership_expires_on=timezone.localdate() - DAY)
+    assert figures(client, scheme_staff)["funnel"]["Eligible"] == 3
+    job_run("refresh-eligible-memberships")
+    assert figures(client, scheme_staff)["funnel"]["Eligible"] == 2
 
 
 @pytest.mark.parametrize(
