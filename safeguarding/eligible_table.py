@@ -7,10 +7,10 @@ it and from nothing else, as the mentor listing is (matching/listing.py):
   call it on every save of something eligibility depends on (the member's own row, a membership, an
   acceptance, a course record, a DBS check), inside the same transaction, so a rolled-back change leaves
   the table as it was.
-- `refresh_all()` judges every membership, writing only the rows that differ. Eligibility also changes as
-  days pass (a course, a DBS check or a membership expires at midnight where the member lives), so the
-  scheduler runs it every 15 minutes (`refresh-eligible-memberships`); a change of the documents or of a
-  scheme's rules calls it too.
+- `refresh_all()` judges every membership (or a scheme's), writing only the rows that differ. Eligibility
+  also changes as days pass (a course, a DBS check or a membership expires at midnight where the member
+  lives), so the scheduler runs it every 15 minutes (`refresh-eligible-memberships`); a change of the
+  documents (every scheme) or of a scheme's rules (that scheme) calls it too.
 
 Counting eligible members over 20,000 memberships from the rules took the database 130 ms per dashboard;
 from this table it is a join. tests/safeguarding/test_eligible_table.py proves the table agrees with the
@@ -35,13 +35,16 @@ from safeguarding.models import DBSCheck, EligibleMembership, TrainingRecord
 IRRELEVANT_FIELDS = frozenset({"last_login", "password"})
 
 
-def _sync(memberships, user_ids: list[int] | None) -> int:
-    """Write the rows of `memberships` that differ from the engine's answer; returns how many changed."""
-    schemes = list(Scheme.objects.order_by("pk"))
+def _sync(memberships, *, user_ids: list[int] | None = None, schemes: list[Scheme] | None = None) -> int:
+    """Write the rows of `memberships` (of `user_ids` and `schemes` when given) that differ from the engine's
+    answer; returns how many changed."""
+    if schemes is None:
+        schemes = list(Scheme.objects.order_by("pk"))
     desired = set(memberships.filter(eligible_memberships(schemes, user_ids=user_ids)).values_list("pk", flat=True))
     rows = EligibleMembership.objects.all()
     if user_ids is not None:
         rows = rows.filter(membership__user_id__in=user_ids)
+    rows = rows.filter(membership__scheme__in=schemes)
     existing = set(rows.values_list("membership_id", flat=True))
     added = sorted(desired - existing)
     gone = sorted(existing - desired)
@@ -58,6 +61,7 @@ def _sync(memberships, user_ids: list[int] | None) -> int:
 @dataclass
 class _Pending:
     user_ids: set[int] = field(default_factory=set)
+    scheme_ids: set[int] = field(default_factory=set)
     everyone: bool = False
 
 
@@ -83,8 +87,10 @@ def batched() -> Iterator[None]:
         _pending.reset(token)
     if pending.everyone:
         refresh_all()
-    else:
-        refresh(user_ids=pending.user_ids)
+        return
+    if pending.scheme_ids:
+        refresh_all(Scheme.objects.filter(pk__in=pending.scheme_ids).order_by("pk"))
+    refresh(user_ids=pending.user_ids)
 
 
 def refresh(*, user_ids: Iterable[int]) -> int:
@@ -98,15 +104,22 @@ def refresh(*, user_ids: Iterable[int]) -> int:
     memberships = SchemeMembership.objects.filter(user_id__in=user_ids)
     if not memberships.exists() and not EligibleMembership.objects.filter(membership__user_id__in=user_ids).exists():
         return 0  # most saves of a new member come before they join a scheme: no rule to judge
-    return _sync(memberships, user_ids)
+    return _sync(memberships, user_ids=user_ids)
 
 
-def refresh_all() -> int:
-    """Judge every membership again, writing only the rows that differ (the scheduled job)."""
+def refresh_all(schemes: Iterable[Scheme] | None = None) -> int:
+    """Judge every membership (of `schemes`, default every scheme) again, writing only the rows that differ
+    (the scheduled job; a change of the documents; a change of a scheme's rules)."""
     if (pending := _pending.get()) is not None:
-        pending.everyone = True
+        if schemes is None:
+            pending.everyone = True
+        else:
+            pending.scheme_ids.update(scheme.pk for scheme in schemes)
         return 0
-    return _sync(SchemeMembership.objects.all(), None)
+    if schemes is None:
+        return _sync(SchemeMembership.objects.all())
+    schemes = list(schemes)
+    return _sync(SchemeMembership.objects.filter(scheme__in=schemes), schemes=schemes)
 
 
 # --- Signals: every write eligibility depends on ----------------------------------------------------------
@@ -125,8 +138,12 @@ def _member_changed(sender, instance, update_fields=None, **kwargs):
     refresh(user_ids=[instance.pk] if sender is get_user_model() else MEMBERS_OF[sender](instance))
 
 
-def _everyone_changed(sender, **kwargs):
-    refresh_all()
+def _documents_changed(sender, **kwargs):
+    refresh_all()  # every member must accept the current versions
+
+
+def _scheme_saved(sender, instance, **kwargs):
+    refresh_all([instance])  # its DBS rule may have changed; a deleted scheme's memberships go with it
 
 
 def connect() -> None:
@@ -138,6 +155,6 @@ def connect() -> None:
         post_delete.connect(_member_changed, sender=model, dispatch_uid=f"eligible-{model._meta.label}-delete")
     # A deleted member's memberships, and with them their rows, go with them: only saves matter.
     post_save.connect(_member_changed, sender=get_user_model(), dispatch_uid="eligible-user-save")
-    for model in (TermsVersion, Scheme):
-        post_save.connect(_everyone_changed, sender=model, dispatch_uid=f"eligible-{model._meta.label}-save")
-        post_delete.connect(_everyone_changed, sender=model, dispatch_uid=f"eligible-{model._meta.label}-delete")
+    post_save.connect(_documents_changed, sender=TermsVersion, dispatch_uid="eligible-documents-save")
+    post_delete.connect(_documents_changed, sender=TermsVersion, dispatch_uid="eligible-documents-delete")
+    post_save.connect(_scheme_saved, sender=Scheme, dispatch_uid="eligible-scheme-save")

@@ -142,3 +142,21 @@ def test_the_scheduled_refresh_is_on_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["refresh-eligible-memberships"]
     assert entry["task"] == "safeguarding.tasks.refresh_eligible_memberships"
     assert entry["schedule"] <= 900
+
+
+def test_a_schemes_new_rules_judge_that_schemes_memberships_only(people, scheme, dbs_scheme):
+    mentors, _ = people
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    DBSCheck.objects.filter(user=mentors[0]).update(cleared_on=timezone.localdate() - datetime.timedelta(days=400))
+    TrainingRecord.objects.filter(user=mentors[2]).update(expires_on=yesterday)  # lapsed by date, in `scheme`
+    save(dbs_scheme, dbs_recheck_years=1)  # the check, cleared 400 days ago, is now out of date
+    assert not EligibleMembership.objects.filter(membership__scheme=dbs_scheme).exists()
+    # The other scheme was not judged again: its lapsed mentor waits for the scheduled job.
+    assert EligibleMembership.objects.filter(membership__user=mentors[2], membership__scheme=scheme).exists()
+    assert eligible_table.refresh_all() == 1
+    assert_agrees()
+    with eligible_table.batched():
+        save(dbs_scheme, dbs_recheck_years=3)
+        assert not EligibleMembership.objects.filter(membership__scheme=dbs_scheme).exists()  # not yet
+    assert_agrees()
+    assert EligibleMembership.objects.filter(membership__scheme=dbs_scheme).count() == 1
