@@ -23,7 +23,6 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -37,6 +36,7 @@ from django_countries import countries
 from accounts.models import Language
 from matching.models import ExpertiseArea, ListingState, MentorListing, MentorProfile, Sector
 from matching.suggest import WEIGHTS, MenteeNeeds, MentorOffer, Names, ids_of, mask_of
+from mentoring.derived import Batch
 from mentoring.models import Role, Scheme
 from mentoring.selectors import active_mentees_column
 from mentoring.shared_version import SharedAnswer, SharedVersion, local_memo
@@ -207,41 +207,14 @@ def _refresh_scheme(scheme: Scheme, mentor_ids: list[int] | None) -> int:
     return len(changed) + len(gone)
 
 
-@dataclass
-class _Pending:
-    mentor_ids: set[int] = field(default_factory=set)
-    scheme_ids: set[int] = field(default_factory=set)
-    every_scheme: bool = False
-
-
-_pending: ContextVar[_Pending | None] = ContextVar("listing_pending", default=None)
-
-
 @contextmanager
 def batched() -> Iterator[None]:
-    """Refresh once, at the end, for all the saves made inside (seeding, imports, test factories).
-
-    Making one listed mentor saves a user, a membership, acceptances, records and a profile; each save
-    would refresh that mentor again. Inside this block the refreshes are noted and run together when it
-    ends without an error (an error leaves the table to the rolled-back transaction and the scheduled job).
-    Nested blocks join the outermost one.
-    """
-    if _pending.get() is not None:
+    """Refresh once, at the end, for all the saves made inside (seeding, imports, test factories): see
+    mentoring/derived.py. Making one listed mentor saves a user, a membership, acceptances, records and a
+    profile; each save would refresh that mentor again. The table of eligible memberships follows the same
+    saves, so it is batched too."""
+    with _batch.block(), eligible_table.batched():
         yield
-        return
-    pending = _Pending()
-    token = _pending.set(pending)
-    try:
-        with eligible_table.batched():  # the table of eligible memberships follows the same saves
-            yield
-    finally:
-        _pending.reset(token)
-    if pending.every_scheme:
-        refresh_all()
-        return
-    if pending.scheme_ids:
-        refresh_all(Scheme.objects.filter(pk__in=pending.scheme_ids).order_by("pk"))
-    refresh(mentor_ids=pending.mentor_ids)
 
 
 def refresh(*, mentor_ids: Iterable[int]) -> int:
@@ -249,8 +222,7 @@ def refresh(*, mentor_ids: Iterable[int]) -> int:
     mentor_ids = sorted({int(pk) for pk in mentor_ids if pk is not None})
     if not mentor_ids:
         return 0
-    if (pending := _pending.get()) is not None:
-        pending.mentor_ids.update(mentor_ids)
+    if _batch.noted_members(mentor_ids):
         return 0
     # Without a profile a member is listed nowhere and has no rows: one cheap query instead of the engine's
     # (most saves concern such members: sign-up, a mentee's records, a mentor's before their profile exists).
@@ -265,13 +237,12 @@ def refresh(*, mentor_ids: Iterable[int]) -> int:
 
 def refresh_all(schemes: Iterable[Scheme] | None = None) -> int:
     """Bring whole schemes (default: every scheme) in line with the engine, writing only what differs."""
-    if (pending := _pending.get()) is not None:
-        if schemes is None:
-            pending.every_scheme = True
-        else:
-            pending.scheme_ids.update(scheme.pk for scheme in schemes)
+    if _batch.noted_schemes(schemes):
         return 0
     return _refresh_schemes(schemes)
+
+
+_batch = Batch("listing_pending", refresh_members=lambda ids: refresh(mentor_ids=ids), refresh_schemes=refresh_all)
 
 
 def _refresh_schemes(schemes: Iterable[Scheme] | None) -> int:

@@ -19,15 +19,13 @@ engine after each kind of write.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
-from mentoring.models import Scheme, SchemeMembership, TermsAcceptance
+from mentoring.derived import Batch
+from mentoring.models import Scheme, SchemeMembership, TermsAcceptance, TermsVersion
 from safeguarding.eligibility import eligible_memberships
 from safeguarding.models import DBSCheck, EligibleMembership, TrainingRecord
 
@@ -58,39 +56,10 @@ def _sync(memberships, *, user_ids: list[int] | None = None, schemes: list[Schem
     return len(added) + len(gone)
 
 
-@dataclass
-class _Pending:
-    user_ids: set[int] = field(default_factory=set)
-    scheme_ids: set[int] = field(default_factory=set)
-    everyone: bool = False
-
-
-_pending: ContextVar[_Pending | None] = ContextVar("eligible_table_pending", default=None)
-
-
-@contextmanager
-def batched() -> Iterator[None]:
-    """Refresh once, at the end, for all the saves made inside (seeding, imports, test factories).
-
-    Inside this block the refreshes are noted and run together when it ends without an error (an error
-    leaves the table to the rolled-back transaction and the scheduled job). Nested blocks join the
-    outermost one.
-    """
-    if _pending.get() is not None:
-        yield
-        return
-    pending = _Pending()
-    token = _pending.set(pending)
-    try:
-        yield
-    finally:
-        _pending.reset(token)
-    if pending.everyone:
-        refresh_all()
-        return
-    if pending.scheme_ids:
-        refresh_all(Scheme.objects.filter(pk__in=pending.scheme_ids).order_by("pk"))
-    refresh(user_ids=pending.user_ids)
+def batched():
+    """Refresh once, at the end, for all the saves made inside (seeding, imports, test factories): see
+    mentoring/derived.py."""
+    return _batch.block()
 
 
 def refresh(*, user_ids: Iterable[int]) -> int:
@@ -98,28 +67,26 @@ def refresh(*, user_ids: Iterable[int]) -> int:
     user_ids = sorted({int(pk) for pk in user_ids if pk is not None})
     if not user_ids:
         return 0
-    if (pending := _pending.get()) is not None:
-        pending.user_ids.update(user_ids)
+    if _batch.noted_members(user_ids):
         return 0
     memberships = SchemeMembership.objects.filter(user_id__in=user_ids)
-    if not memberships.exists() and not EligibleMembership.objects.filter(membership__user_id__in=user_ids).exists():
-        return 0  # most saves of a new member come before they join a scheme: no rule to judge
+    if not memberships.exists():
+        return 0  # most saves of a new member come before they join a scheme (a row goes with its membership)
     return _sync(memberships, user_ids=user_ids)
 
 
 def refresh_all(schemes: Iterable[Scheme] | None = None) -> int:
     """Judge every membership (of `schemes`, default every scheme) again, writing only the rows that differ
     (the scheduled job; a change of the documents; a change of a scheme's rules)."""
-    if (pending := _pending.get()) is not None:
-        if schemes is None:
-            pending.everyone = True
-        else:
-            pending.scheme_ids.update(scheme.pk for scheme in schemes)
+    if _batch.noted_schemes(schemes):
         return 0
     if schemes is None:
         return _sync(SchemeMembership.objects.all())
     schemes = list(schemes)
     return _sync(SchemeMembership.objects.filter(scheme__in=schemes), schemes=schemes)
+
+
+_batch = Batch("eligible_table_pending", refresh_members=lambda ids: refresh(user_ids=ids), refresh_schemes=refresh_all)
 
 
 # --- Signals: every write eligibility depends on ----------------------------------------------------------
@@ -148,8 +115,6 @@ def _scheme_saved(sender, instance, **kwargs):
 
 def connect() -> None:
     """Connected after `eligibility.documents_changed`, so a refresh reads the documents as they now are."""
-    from mentoring.models import TermsVersion  # noqa: PLC0415
-
     for model in MEMBERS_OF:
         post_save.connect(_member_changed, sender=model, dispatch_uid=f"eligible-{model._meta.label}-save")
         post_delete.connect(_member_changed, sender=model, dispatch_uid=f"eligible-{model._meta.label}-delete")
