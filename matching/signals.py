@@ -12,29 +12,22 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from accounts.models import Language
 from matching import listing
 from matching.models import ExpertiseArea, MentorListing, MentorProfile, Sector
-from mentoring.models import Pairing, Scheme, SchemeMembership, TermsAcceptance, TermsVersion
-from safeguarding import eligibility
-from safeguarding.models import DBSCheck, TrainingRecord
+from mentoring.derived import members_saved
+from mentoring.models import Pairing, Scheme, TermsVersion
+from safeguarding import eligibility, eligible_table
 
-# Saves that cannot change a listing: a sign-in saves last_login.
-IRRELEVANT_FIELDS = frozenset({"last_login", "password"})
-
-# For each model, the user ids of the mentors whose listing a save of `instance` may change.
+# For each model, the user ids of the mentors whose listing a save of `instance` may change: whatever the
+# eligibility rules read, and the profile and pairings the listing shows.
 MENTORS_OF = {
+    **eligible_table.MEMBERS_OF,
     MentorProfile: lambda instance: [instance.user_id],
     Pairing: lambda instance: [instance.mentor_id],
-    SchemeMembership: lambda instance: [instance.user_id],
-    TermsAcceptance: lambda instance: [instance.user_id],
-    DBSCheck: lambda instance: [instance.user_id],
-    TrainingRecord: lambda instance: [instance.user_id],
 }
 
 
 def _mentor_changed(sender, instance, update_fields=None, **kwargs):
-    if update_fields and set(update_fields) <= IRRELEVANT_FIELDS:
-        return
-    mentor_ids = [instance.pk] if sender is get_user_model() else MENTORS_OF[sender](instance)
-    listing.refresh(mentor_ids=mentor_ids)
+    if mentor_ids := members_saved(sender, instance, MENTORS_OF, update_fields):
+        listing.refresh(mentor_ids=mentor_ids)
 
 
 def _profile_sets_changed(sender, instance, action, reverse, model, pk_set, **kwargs):

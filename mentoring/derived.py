@@ -14,7 +14,20 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
+
 from mentoring.models import Scheme
+
+# Saves of a member's row that change nothing a derived table reads: a sign-in saves last_login.
+IRRELEVANT_FIELDS = frozenset({"last_login", "password"})
+
+
+def members_saved(sender, instance, members_of: dict, update_fields=None) -> list[int]:
+    """The user ids a save (or delete) of `instance` concerns: the member themself for a user's row, else
+    `members_of[sender](instance)`; nobody for a sign-in."""
+    if update_fields and set(update_fields) <= IRRELEVANT_FIELDS:
+        return []
+    return [instance.pk] if sender is get_user_model() else members_of[sender](instance)
 
 
 @dataclass

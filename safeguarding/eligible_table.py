@@ -24,13 +24,10 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
-from mentoring.derived import Batch
+from mentoring.derived import Batch, members_saved
 from mentoring.models import Scheme, SchemeMembership, TermsAcceptance, TermsVersion
 from safeguarding.eligibility import eligible_memberships
 from safeguarding.models import DBSCheck, EligibleMembership, TrainingRecord
-
-# Saves of a member's row that cannot change their eligibility: a sign-in saves last_login.
-IRRELEVANT_FIELDS = frozenset({"last_login", "password"})
 
 
 def _sync(memberships, *, user_ids: list[int] | None = None, schemes: list[Scheme] | None = None) -> int:
@@ -91,6 +88,7 @@ _batch = Batch("eligible_table_pending", refresh_members=lambda ids: refresh(use
 
 # --- Signals: every write eligibility depends on ----------------------------------------------------------
 
+# For each model the rules read, the members whose eligibility a save of `instance` may change.
 MEMBERS_OF = {
     SchemeMembership: lambda instance: [instance.user_id],
     TermsAcceptance: lambda instance: [instance.user_id],
@@ -100,9 +98,8 @@ MEMBERS_OF = {
 
 
 def _member_changed(sender, instance, update_fields=None, **kwargs):
-    if update_fields and set(update_fields) <= IRRELEVANT_FIELDS:
-        return
-    refresh(user_ids=[instance.pk] if sender is get_user_model() else MEMBERS_OF[sender](instance))
+    if user_ids := members_saved(sender, instance, MEMBERS_OF, update_fields):
+        refresh(user_ids=user_ids)
 
 
 def _documents_changed(sender, **kwargs):
