@@ -243,7 +243,7 @@ class SearchForm(forms.Form):
         for field, choices in prepared["choices"].items():
             # Already a list of pairs: set as is, not through the `choices` setter, which normalises all
             # 250 countries again on every page.
-            self.fields[field]._choices = self.fields[field].widget.choices = choices
+            self.fields[field]._choices = self.fields[field].widget._choices = choices
             self.fields[field].widget.options_html = prepared["html"][field]
 
     def as_columns(self):

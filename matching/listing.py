@@ -15,6 +15,13 @@ nothing else:
 
 Requests only read the table (search, suggestions, the cards): no request rebuilds anything.
 tests/matching/test_listing_table.py proves the table agrees with `listed_profiles` after each kind of write.
+
+Each process also keeps a copy of the columns suggestions rank on (matching/ranking.py), and reads only what
+changed since its last request. A written row's `revision` is left empty; once its transaction has committed,
+`stamp` numbers the scheme's unnumbered rows and removals (`ListingRemoval`, written when a row is deleted)
+with the scheme's next revision, one stamp at a time under a lock on the scheme's `ListingState`, so revisions
+become visible in the order they are numbered and a copy that has read up to revision r has missed nothing
+numbered up to r.
 """
 
 from __future__ import annotations
@@ -26,16 +33,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import F, FloatField, Q
-from django.db.models.expressions import RawSQL
+from django.db import transaction
+from django.db.models import F, Max, Q
 from django.db.models.functions import Substr
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django_countries import countries
 
 from accounts.models import Language
-from matching.models import ExpertiseArea, ListingState, MentorListing, MentorProfile, Sector
-from matching.suggest import WEIGHTS, MenteeNeeds, MentorOffer, Names, ids_of, mask_of
+from matching.models import ExpertiseArea, ListingRemoval, ListingState, MentorListing, MentorProfile, Sector
+from matching.suggest import MentorOffer, Names, mask_of
 from mentoring.derived import Batch
 from mentoring.models import Role, Scheme
 from mentoring.selectors import active_mentees_column
@@ -197,14 +204,70 @@ def _refresh_scheme(scheme: Scheme, mentor_ids: list[int] | None) -> int:
             batch_size=1000,
             update_conflicts=True,
             unique_fields=["scheme", "profile"],
-            update_fields=[c.removesuffix("_id") for c in COLUMNS],
+            update_fields=[*(c.removesuffix("_id") for c in COLUMNS), "revision"],  # numbered after commit
         )
     gone = [pk for pk in existing if pk not in desired]
     if gone:
-        MentorListing.objects.filter(scheme=scheme, profile_id__in=gone).delete()
+        MentorListing.objects.filter(scheme=scheme, profile_id__in=gone).delete()  # each leaves a removal
     if changed:
         counts_changed(scheme.pk)
+        stamp_after_commit(scheme.pk)
     return len(changed) + len(gone)
+
+
+def stamp_after_commit(scheme_id: int) -> None:
+    """Number the scheme's changes once the transaction writing them has committed (at once outside one)."""
+    transaction.on_commit(lambda: stamp(scheme_id), robust=True)
+
+
+def stamp(scheme_id: int) -> int:
+    """Give the scheme's committed, unnumbered rows and removals its next revision; returns how many.
+
+    Stamps of a scheme take turns on its `ListingState` row, so each commits before the next is numbered. Rows
+    another transaction is rewriting are skipped (SKIP LOCKED), never waited for: that transaction stamps them
+    after it commits, and the scheduled refresh stamps whatever a stamp that never ran left behind.
+    """
+    with transaction.atomic():
+        state = ListingState.objects.select_for_update().filter(scheme_id=scheme_id).first()
+        if state is None:
+            if not Scheme.objects.filter(pk=scheme_id).exists():
+                return 0  # deleted with its listing
+            state, _ = ListingState.objects.select_for_update().get_or_create(scheme_id=scheme_id)
+        unnumbered = {"scheme_id": scheme_id, "revision": None}
+        rows = list(
+            MentorListing.objects.select_for_update(skip_locked=True).filter(**unnumbered).values_list("pk", flat=True)
+        )
+        removals = list(
+            ListingRemoval.objects.select_for_update(skip_locked=True).filter(**unnumbered).values_list("pk", flat=True)
+        )
+        if not rows and not removals:
+            return 0
+        state.revision += 1
+        MentorListing.objects.filter(pk__in=rows).update(revision=state.revision)
+        ListingRemoval.objects.filter(pk__in=removals).update(revision=state.revision)
+        state.save(update_fields=["revision"])
+    return len(rows) + len(removals)
+
+
+def row_deleted(row: MentorListing) -> None:
+    """A listing row went (a refresh, or with its profile or mentor): leave a removal for the copies."""
+    ListingRemoval.objects.create(scheme_id=row.scheme_id, profile_id=row.profile_id)
+    counts_changed(row.scheme_id)
+    stamp_after_commit(row.scheme_id)
+
+
+REMOVALS_KEPT = datetime.timedelta(days=1)
+
+
+def forget_removals(*, now: datetime.datetime | None = None) -> int:
+    """Delete numbered removals older than REMOVALS_KEPT; a copy that has not read them since reads its scheme's
+    listing again (`ListingState.forgotten`). Returns how many were deleted."""
+    old = ListingRemoval.objects.filter(removed_at__lt=(now or timezone.now()) - REMOVALS_KEPT, revision__isnull=False)
+    tops = dict(old.values_list("scheme_id").annotate(top=Max("revision")).order_by())
+    for scheme_id, top in tops.items():
+        ListingState.objects.filter(scheme_id=scheme_id, forgotten__lt=top).update(forgotten=top)
+    deleted, _ = old.delete()
+    return deleted
 
 
 @contextmanager
@@ -252,6 +315,7 @@ def _refresh_schemes(schemes: Iterable[Scheme] | None) -> int:
     for scheme in Scheme.objects.all() if schemes is None else schemes:
         written += _refresh_scheme(scheme, None) if anyone else 0
         ListingState.objects.update_or_create(scheme=scheme, defaults={"refreshed_at": timezone.now()})
+        stamp_after_commit(scheme.pk)  # also whatever an earlier stamp that never ran left unnumbered
         cache.set(_listed_key(scheme), True, None)
     return written
 
@@ -272,7 +336,7 @@ def ensure_built(scheme: Scheme) -> None:
     if scheme.pk in _built_here:
         return
     if not cache.get(_listed_key(scheme)):
-        if ListingState.objects.filter(scheme=scheme).exists():
+        if ListingState.objects.filter(scheme=scheme, refreshed_at__isnull=False).exists():
             cache.set(_listed_key(scheme), True, None)
         else:
             _refresh_schemes([scheme])  # now, even inside `batched`: the caller reads it next
@@ -372,86 +436,11 @@ def offer_of(row: MentorListing) -> MentorOffer:
     )
 
 
-def score_sql(needs: MenteeNeeds) -> RawSQL:
-    """`suggest.score` written in SQL over the listing's columns: the same terms, weights and rounding.
-
-    Computed in double precision, as Python does. Every score is a sum of a few small fractions (areas
-    matched of at most a few dozen wanted, places free of at most ten), so no exact score lies within 1e-9
-    of a rounding boundary at four decimals, and ROUND(total * 10000) / 10000 gives Python's
-    `round(total, 4)` exactly, ties included. tests/matching/test_listing_table.py checks the ranking
-    against `suggest.rank` on generated data, on both databases.
-    """
-    t = MentorListing._meta.db_table
-    weight = "CAST(%s AS DOUBLE PRECISION)"
-
-    def holds(column: str) -> str:  # 1 if the row's set `column` holds the parameter's id, else 0
-        if column.endswith("_mask"):
-            return f'(("{t}"."{column}" >> %s) & 1)'
-        return f"""CASE WHEN substr("{t}"."{column}", %s, 1) = '1' THEN 1 ELSE 0 END"""
-
-    def column_for(kind: str, pk: int) -> str:
-        return f"{kind}_mask" if pk < MASK_IDS else f"{kind}_bits"
-
-    parts, params = [], []
-    if needs.sector_id is not None:
-        parts.append(f'CASE WHEN "{t}"."sector_id" = %s THEN {weight} ELSE 0 END')
-        params += [needs.sector_id, WEIGHTS["sector"]]
-    wanted = ids_of(needs.expertise_mask)
-    if wanted:
-        matched = " + ".join(holds(column_for("expertise", pk)) for pk in wanted)
-        parts.append(f"{weight} * ({matched}) / {weight}")
-        params += [WEIGHTS["expertise"], *wanted, len(wanted)]
-    if needs.language_id is not None:
-        parts.append(f"CASE WHEN {holds(column_for('language', needs.language_id))} = 1 THEN {weight} ELSE 0 END")
-        params += [needs.language_id, WEIGHTS["language"]]
-    if needs.country:
-        parts.append(f'CASE WHEN "{t}"."country" = %s THEN {weight} ELSE 0 END')
-        params += [needs.country, WEIGHTS["country"]]
-    free = f'("{t}"."capacity" - "{t}"."active_mentees")'
-    parts.append(
-        f'CASE WHEN "{t}"."active_mentees" < "{t}"."capacity" THEN {weight} * {free} / "{t}"."capacity" ELSE 0 END'
-    )
-    params.append(WEIGHTS["places"])
-    # Only constant SQL text is joined; every value is a parameter.
-    total = " + ".join(parts)
-    return RawSQL(f"ROUND(({total}) * 10000) / 10000", params, output_field=FloatField())  # noqa: S611
-
-
 def with_free_places(scheme: Scheme):
     """Listing rows of `scheme` whose mentor is accepting mentees and has a free place."""
     return MentorListing.objects.filter(
         scheme=scheme, availability=MentorProfile.Availability.ACCEPTING, active_mentees__lt=F("capacity")
     )
-
-
-def ranked(scheme: Scheme, needs: MenteeNeeds, *, exclude, limit: int = 10, mentor_ids=None) -> list[MentorListing]:
-    """The best `limit` listed mentors with a free place, best first (ties: lower mentor id), in one query.
-
-    `exclude` is a queryset of mentor ids not to propose (matching.selectors.excluded_mentor_ids); `mentor_ids`,
-    when given, a queryset of the only mentor ids to consider (a coordinator's network).
-
-    The statement is written here around the ORM's own SQL for each part (the rows `with_free_places` keeps,
-    the exclusion, the score): built as one queryset, the exclusion's union and the score cost the Find a
-    mentor page more time to compile than the database took to run it.
-    """
-    t = MentorListing._meta.db_table
-    columns = ", ".join(f'"{t}"."{field.column}"' for field in MentorListing._meta.concrete_fields)
-    score = score_sql(needs)
-    rows = with_free_places(scheme)
-    free_sql, free_params = rows.query.get_compiler(using=rows.db).compile(rows.query.where)
-    excluded_sql, excluded_params = exclude.query.sql_with_params()
-    where = [free_sql, f'"{t}"."mentor_id" NOT IN ({excluded_sql})']
-    params = [*free_params, *excluded_params]
-    if mentor_ids is not None:
-        only_sql, only_params = mentor_ids.query.sql_with_params()
-        where.append(f'"{t}"."mentor_id" IN ({only_sql})')
-        params += only_params
-    # Only constant SQL text and SQL the ORM wrote is joined; every value is a parameter.
-    sql = (
-        f"SELECT {columns}, {score.sql} AS score FROM {t} WHERE {' AND '.join(where)}"  # noqa: S608
-        f' ORDER BY score DESC, "{t}"."mentor_id" LIMIT %s'
-    )
-    return list(MentorListing.objects.raw(sql, [*score.params, *params, limit]))
 
 
 # --- Words for ids -------------------------------------------------------------------------------------------

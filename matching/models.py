@@ -1,5 +1,7 @@
 """Mentor and mentee profiles, mentorship requests, conflict-of-interest declarations, profile reports."""
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -370,23 +372,57 @@ class MentorListing(models.Model):
     # as substr when ranking ten thousand rows. A larger id is read from the text.
     expertise_mask = models.BigIntegerField(default=0)
     language_mask = models.BigIntegerField(default=0)
+    # The scheme's listing revision that last wrote this row: empty when written, numbered once its transaction
+    # has committed (`matching.listing.stamp`), so a process's copy (matching/ranking.py) reads what changed.
+    revision = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scheme", "profile"], name="one_listing_per_scheme_profile")]
-        indexes = [models.Index(fields=["scheme", "first_name", "profile"], name="listing_scheme_name")]
+        indexes = [
+            models.Index(fields=["scheme", "first_name", "profile"], name="listing_scheme_name"),
+            models.Index(fields=["scheme", "revision"], name="listing_scheme_revision"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} in scheme {self.scheme_id}"
 
 
+def new_epoch() -> str:
+    return secrets.token_hex(8)
+
+
 class ListingState(models.Model):
-    """When a scheme's whole listing was last brought in line with the engine."""
+    """A scheme's listing as a whole: when it was last brought in line with the engine (empty until then), and
+    the revision of its last committed change, which the processes' copies follow (matching/ranking.py)."""
 
     scheme = models.OneToOneField("mentoring.Scheme", on_delete=models.CASCADE, related_name="+")
-    refreshed_at = models.DateTimeField()
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    revision = models.BigIntegerField(default=0)
+    # Removals up to this revision are forgotten: a copy older than it reads the listing again.
+    forgotten = models.BigIntegerField(default=0)
+    # Made with the row: a copy made from another row of this scheme (a database restored, the state deleted
+    # and made again) reads the listing again instead of trusting its revisions.
+    epoch = models.CharField(max_length=16, default=new_epoch)
 
     def __str__(self) -> str:
-        return f"Listing of scheme {self.scheme_id}, refreshed {self.refreshed_at:%Y-%m-%d %H:%M}"
+        return f"Listing of scheme {self.scheme_id} at revision {self.revision}"
+
+
+class ListingRemoval(models.Model):
+    """A listing row that was deleted, so the processes' copies drop it (matching/ranking.py). Written by the
+    row's delete signal, numbered as the rows are, and forgotten after a day by the scheduled refresh. Plain ids,
+    not foreign keys: it outlives its profile, and is written while its scheme may be being deleted."""
+
+    scheme_id = models.BigIntegerField()
+    profile_id = models.BigIntegerField()
+    revision = models.BigIntegerField(null=True, blank=True)
+    removed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["scheme_id", "revision"], name="removal_scheme_revision")]
+
+    def __str__(self) -> str:
+        return f"Profile {self.profile_id} left scheme {self.scheme_id}'s listing"
 
 
 class ApprovedProfileText(models.Model):

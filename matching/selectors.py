@@ -16,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from matching import cohort, listing
+from matching import cohort, listing, ranking
 from matching.listing import MentorCard, card_of, listed_profiles, names
 from matching.models import ApprovedProfileText, MenteeProfile, MentorProfile, MentorshipRequest, PairingProposal
 from matching.suggest import MenteeNeeds, MentorOffer, explain, fit_out_of_100, mask_of, score
@@ -134,7 +134,7 @@ def excluded_mentors(mentee, scheme: Scheme, *, now: datetime.datetime | None = 
 def suggestions_for(mentee, scheme: Scheme, *, limit: int = 5, needs: MenteeNeeds | None = None) -> list[MentorCard]:
     """Ranked mentors for this mentee with the reasons in words; empty until they set their goals.
 
-    Ranked in the database over the listing table (`listing.ranked`, the same score as `suggest.score`);
+    Ranked over this process's copy of the listing table (`ranking.top`, the same order as `suggest.rank`);
     the reasons come from `suggest.score` itself for the few it keeps.
     """
     needs = needs or needs_for(mentee)
@@ -143,7 +143,7 @@ def suggestions_for(mentee, scheme: Scheme, *, limit: int = 5, needs: MenteeNeed
     listing.ensure_built(scheme)
     lookup = names()
     cards = []
-    for row in listing.ranked(scheme, needs, exclude=excluded_mentor_ids(mentee, scheme), limit=limit):
+    for row in ranking.top(scheme.pk, needs, exclude=excluded_mentor_ids(mentee, scheme), limit=limit):
         suggestion = score(needs, listing.offer_of(row))
         cards.append(card_of(row, lookup, explain(suggestion, lookup)))
     return cards
@@ -572,12 +572,12 @@ def mentors_to_propose(membership: SchemeMembership, *, limit: int = 25) -> list
     scheme, mentee = membership.scheme, membership.user
     listing.ensure_built(scheme)
     needs = needs_for(mentee) or MenteeNeeds(mentee.pk, None, 0, None, "")
-    rows = listing.ranked(
-        scheme,
+    rows = ranking.top(
+        scheme.pk,
         needs,
         exclude=excluded_mentor_ids(mentee, scheme),
         limit=limit,
-        mentor_ids=network_mentor_ids(scheme, membership.network_id),
+        only=network_mentor_ids(scheme, membership.network_id),
     )
     lookup = names()
     ranked = []

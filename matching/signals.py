@@ -50,8 +50,8 @@ def _scheme_saved(sender, instance, **kwargs):
 
 
 def _listing_row_deleted(sender, instance, **kwargs):
-    # However it goes (a refresh, or with its profile, mentor or scheme), the scheme's count changes.
-    listing.counts_changed(instance.scheme_id)
+    # However it goes (a refresh, or with its profile, mentor or scheme), the count changes and the copies drop it.
+    listing.row_deleted(instance)
 
 
 def _names_changed(sender, **kwargs):

@@ -15,7 +15,10 @@ def expire_proposals() -> int:
 
 @shared_task(acks_late=True)
 def refresh_listings() -> int:
-    """Bring every scheme's listing in line with the engine as dates pass (matching/listing.py)."""
+    """Bring every scheme's listing in line with the engine as dates pass (matching/listing.py), and forget
+    removals the processes' copies have long read."""
     from matching import listing  # noqa: PLC0415
 
-    return listing.refresh_all()
+    written = listing.refresh_all()
+    listing.forget_removals()
+    return written

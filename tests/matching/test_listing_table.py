@@ -1,21 +1,18 @@
-"""The listing table: derived from the one eligibility engine, kept in line by every write, ranked in SQL with the
-same score as `suggest` (issue 10 items 1 and 2; R-PROFILE-3, R-ELIG-6, R-MATCH-1)."""
+"""The listing table: derived from the one eligibility engine, kept in line by every write (issue 10 items 1
+and 2; R-PROFILE-3, R-ELIG-6, R-MATCH-1). Ranking over it: tests/matching/test_ranking.py."""
 
 import datetime
-import random
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from accounts.models import Language
 from matching import listing, selectors, services
 from matching.models import MenteeProfile, MentorListing, MentorProfile
-from matching.suggest import MenteeNeeds, mask_of, rank
+from matching.suggest import mask_of
 from mentoring.models import Pairing, Role, SchemeMembership
 from safeguarding.models import DBSCheck, TrainingRecord
 from tests import factories
@@ -162,69 +159,7 @@ def test_a_scheme_is_built_on_its_first_read_after_a_deployment(mentors, scheme,
     assert_agrees(scheme)
 
 
-# --- Ranking in SQL agrees with suggest.rank -------------------------------------------------------------------
-
-
-def needs_strategy(area_ids, language_ids, sector_ids):
-    return st.builds(
-        MenteeNeeds,
-        mentee_id=st.just(0),
-        sector_id=st.one_of(st.none(), st.sampled_from(sector_ids)),
-        expertise_mask=st.lists(st.sampled_from(area_ids), max_size=5).map(mask_of),
-        language_id=st.one_of(st.none(), st.sampled_from(language_ids)),
-        country=st.sampled_from(["", "GB", "FR"]),
-    )
-
-
-@pytest.fixture
-def ranked_world(documents, scheme, network):
-    sectors = [factories.SectorFactory(name=f"Sector {i}") for i in range(3)]
-    areas = [factories.ExpertiseAreaFactory(name=f"Area {i}") for i in range(7)]
-    for i in range(12):
-        factories.listed_mentor(scheme, network, sector=sectors[i % 3], capacity=1 + i % 10)
-    return scheme, sectors, areas
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_the_sql_ranking_gives_the_same_mentors_scores_and_order_as_suggest(ranked_world, data):
-    # Issue 10 item 2: `suggest` is the reference; the database ranks with the same score and ties
-    scheme, sectors, areas = ranked_world
-    # Ids of 63 and more are read from the text rather than the integer masks: some of both.
-    area_ids = [a.pk for a in areas] + [63, 70, 130]
-    language_ids = [*Language.objects.values_list("pk", flat=True)[:6], 64, 99]
-    rng = random.Random(data.draw(st.integers(0, 10_000)))
-    rows = list(MentorListing.objects.filter(scheme=scheme))
-    for row in rows:  # random facts straight into the table: the ranking reads nothing else
-        row.sector_id = rng.choice(sectors).pk
-        row.country = rng.choice(["GB", "FR", "DE"])
-        row.capacity = rng.randint(1, 10)
-        row.active_mentees = rng.randint(0, row.capacity)
-        row.availability = rng.choice(["accepting", "accepting", "paused"])
-        areas_held, languages_held = (
-            rng.sample(area_ids, rng.randint(0, 4)),
-            rng.sample(language_ids, rng.randint(0, 3)),
-        )
-        row.expertise_bits, row.expertise_mask = listing.bits_of(areas_held), listing.small_mask(areas_held)
-        row.language_bits, row.language_mask = listing.bits_of(languages_held), listing.small_mask(languages_held)
-    MentorListing.objects.bulk_update(
-        rows,
-        FACTS,
-    )
-    needs = data.draw(needs_strategy(area_ids, language_ids, [s.pk for s in sectors]))
-    excluded = {rows[0].mentor_id}
-    ranked = listing.ranked(
-        scheme, needs, exclude=MentorListing.objects.filter(mentor_id__in=excluded).values("mentor_id"), limit=8
-    )
-    offers = [listing.offer_of(row) for row in rows if row.availability == "accepting"]
-    expected = rank(needs, offers, limit=8, exclude=excluded)
-    assert [(r.mentor_id, float(r.score)) for r in ranked] == [(s.mentor_id, s.score) for s in expected]
-    # The search's filters read the same sets, small ids and large alike.
-    for area in (a for a in area_ids if needs.expertise_mask >> a & 1):
-        found = MentorListing.objects.filter(scheme=scheme).filter(listing.has_id("expertise", area))
-        assert set(found.values_list("pk", flat=True)) == {
-            r.pk for r in rows if area in listing.ids_in(r.expertise_bits)
-        }
+# --- Sets of ids ------------------------------------------------------------------------------------------------
 
 
 def test_bits_hold_any_id():
