@@ -60,35 +60,42 @@ class MenteeGoals:
     active_mentors: int  # their active pairings in the scheme (R-MATCH-8)
 
 
-def _goals_sql() -> str:
+def _goals_sql(vendor: str) -> str:
     profile, pairing = MenteeProfile._meta.db_table, Pairing._meta.db_table
+    areas = MenteeProfile.expertise.through._meta.db_table
+    joined = (
+        "string_agg(CAST(a.expertisearea_id AS TEXT), ',')"
+        if vendor == "postgresql"
+        else "group_concat(a.expertisearea_id, ',')"
+    )
     return f"""
         SELECT p.id, p.sector_id, p.language_id, p.country,
           (SELECT COUNT(*) FROM {pairing} WHERE mentee_id = %(mentee)s AND scheme_id = %(scheme)s
-             AND status = %(active)s)
+             AND status = %(active)s),
+          (SELECT {joined} FROM {areas} a WHERE a.menteeprofile_id = p.id)
         FROM (SELECT 1 AS one) o LEFT JOIN {profile} p ON p.user_id = %(mentee)s
     """  # noqa: S608 (table names from the models; every value is a parameter)
 
 
-GOALS_SQL = _goals_sql()
+GOALS_SQL = {vendor: _goals_sql(vendor) for vendor in ("postgresql", "sqlite")}
 
 
 def mentee_goals(mentee, scheme: Scheme) -> MenteeGoals:
-    """What the mentor search needs to know of the mentee, in two plain queries (one without goals): their
-    profile with their active pairings in the scheme (`Pairing.objects.active()`), then their areas. Through the
-    ORM, building the two cost the search page more than running them."""
+    """What the mentor search needs to know of the mentee, in one plain query: their profile with their areas
+    and their active pairings in the scheme (`Pairing.objects.active()`). Through the ORM, building it cost
+    the search page more than running it."""
     with connection.cursor() as cursor:
-        cursor.execute(GOALS_SQL, {"mentee": mentee.pk, "scheme": scheme.pk, "active": Pairing.Status.ACTIVE.value})
-        profile_id, sector_id, language_id, country, active_mentors = cursor.fetchone()
+        cursor.execute(
+            GOALS_SQL[connection.vendor],
+            {"mentee": mentee.pk, "scheme": scheme.pk, "active": Pairing.Status.ACTIVE.value},
+        )
+        profile_id, sector_id, language_id, country, active_mentors, areas = cursor.fetchone()
     if profile_id is None:
         return MenteeGoals(None, active_mentors)
-    areas = MenteeProfile.expertise.through.objects.filter(menteeprofile_id=profile_id).values_list(
-        "expertisearea_id", flat=True
-    )
     needs = MenteeNeeds(
         mentee_id=mentee.pk,
         sector_id=sector_id,
-        expertise_mask=mask_of(areas),
+        expertise_mask=mask_of(int(pk) for pk in (areas or "").split(",") if pk),
         language_id=language_id,
         country=country or "",
     )

@@ -21,7 +21,7 @@ from matching.forms import (
 from matching.models import MenteeProfile, MentorProfile
 from mentoring.models import Role, Scheme, SchemeMembership
 from mentoring.selectors import active_mentee_count, mentor_limit_message
-from safeguarding import concerns, eligibility
+from safeguarding import concerns, eligible_table
 from safeguarding.forms import ConcernForm
 from safeguarding.models import Concern
 
@@ -85,12 +85,13 @@ def mentor_list(request):
     """Search listed mentors, with ranked suggestions first (R-MATCH-1).
 
     A fixed, small number of queries whatever the number of mentors: the member's schemes with
-    their memberships, their eligibility, their goals, the ranking, and the page with its count
-    (tests/matching/test_search.py holds it to 10 with the site's own bell and badges).
+    their memberships and whether the eligibility table holds them (the engine's reasons only when it does
+    not), their goals, the ranking, and the page with its count (tests/matching/test_search.py holds it
+    to 10 with the site's own bell and badges).
     """
     memberships = list(
         SchemeMembership.objects.filter(user=request.user, role=Role.MENTEE)
-        .select_related("scheme")
+        .select_related("scheme", "eligible_row")
         .order_by("scheme__name")
     )
     context = {"title": "Find a mentor", "schemes": [m.scheme for m in memberships]}
@@ -101,7 +102,8 @@ def mentor_list(request):
     if membership is None:
         raise Http404("You are not a mentee in that scheme.")
     scheme = membership.scheme
-    check = eligibility.check(request.user, scheme, Role.MENTEE, membership=membership)
+    membership.user = request.user
+    check = eligible_table.check_membership(membership)
     form = SearchForm(request.GET or None, names=listing.names())
     filters = form.cleaned_data if form.is_valid() else {}
     filters = {k: v for k, v in filters.items() if v}

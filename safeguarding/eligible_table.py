@@ -26,7 +26,7 @@ from django.db.models.signals import post_delete, post_save
 
 from mentoring.derived import Batch, members_saved
 from mentoring.models import Scheme, SchemeMembership, TermsAcceptance, TermsVersion
-from safeguarding.eligibility import eligible_memberships
+from safeguarding.eligibility import Eligibility, check, eligible_memberships
 from safeguarding.models import DBSCheck, EligibleMembership, TrainingRecord
 
 
@@ -51,6 +51,22 @@ def _sync(memberships, *, user_ids: list[int] | None = None, schemes: list[Schem
     if gone:
         EligibleMembership.objects.filter(membership_id__in=gone).delete()
     return len(added) + len(gone)
+
+
+def check_membership(membership: SchemeMembership) -> Eligibility:
+    """`eligibility.check` of a membership's member in its scheme and role, for a page that only needs to know
+    whether anything is unmet: read from the table when it says eligible (no query, with the membership fetched
+    with `select_related("eligible_row")`), else the engine's own check with every reason and fix.
+
+    The table follows every write at once; only a lapse by a date passing (a course or a DBS check expiring
+    at midnight) reaches it with the scheduled job, within 15 minutes. The services acting on eligibility
+    (a request, a pairing) ask the engine itself, so such a member is still refused, with the reason.
+    """
+    try:
+        membership.eligible_row  # noqa: B018 (fetched with the membership, or a query here)
+    except EligibleMembership.DoesNotExist:
+        return check(membership.user, membership.scheme, membership.role, membership=membership)
+    return Eligibility(user_id=membership.user_id, scheme_id=membership.scheme_id, role=membership.role)
 
 
 def batched():

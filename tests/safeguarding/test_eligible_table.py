@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from mentoring.models import Role, Scheme, SchemeMembership, TermsAcceptance
 from safeguarding import eligible_table, tasks
-from safeguarding.eligibility import eligible_memberships, eligible_users
+from safeguarding.eligibility import check, eligible_memberships, eligible_users
 from safeguarding.models import DBSCheck, EligibleMembership, TrainingRecord
 from tests import factories
 
@@ -160,3 +160,32 @@ def test_a_schemes_new_rules_judge_that_schemes_memberships_only(people, scheme,
         assert not EligibleMembership.objects.filter(membership__scheme=dbs_scheme).exists()  # not yet
     assert_agrees()
     assert EligibleMembership.objects.filter(membership__scheme=dbs_scheme).count() == 1
+
+
+def test_a_page_reads_eligible_from_the_table_and_the_engines_reasons_otherwise(documents, scheme, network):
+    # Find a mentor (issue 10) asks only whether anything is unmet: an eligible member costs no query, and a
+    # member the table does not hold gets the engine's own check, every reason with its fix.
+    ready = factories.eligible_mentee(scheme, network)
+    unready = factories.UserFactory()
+    factories.MembershipFactory(user=unready, scheme=scheme, network=network, role=Role.MENTEE)
+
+    def fetched(user):
+        return SchemeMembership.objects.select_related("scheme", "eligible_row", "user").get(user=user)
+
+    membership = fetched(ready)
+    with CaptureQueriesContext(connection) as queries:
+        result = eligible_table.check_membership(membership)
+    assert result.ok and result.unmet == [] and len(queries) == 0
+    assert check(ready, scheme, Role.MENTEE).ok
+
+    result = eligible_table.check_membership(fetched(unready))
+    expected = check(unready, scheme, Role.MENTEE)
+    assert not result.ok and [c.reason for c in result.unmet] == [c.reason for c in expected.unmet] != []
+
+    # A lapse the table has not judged yet (a date passing; the job runs every 15 minutes): the page still
+    # reads eligible until then, and the engine, which the services ask, already refuses.
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    type(ready).objects.filter(pk=ready.pk).update(membership_expires_on=yesterday)  # as if the day had passed
+    ready.refresh_from_db()
+    assert eligible_table.check_membership(fetched(ready)).ok
+    assert not check(ready, scheme, Role.MENTEE).ok
