@@ -120,10 +120,12 @@ def fill(n_mentors: int) -> None:
     call_command("seed_demo", verbosity=0)
     log(f"building {n_mentors} listed mentors and 100 mentees")
     build(n_mentors, 100)
-    log("building the listing table (bulk inserts send no signals; a deployment builds it the same way)")
+    log("building the listing and eligibility tables (bulk inserts send no signals; the scheduled jobs build them)")
     from matching import listing
+    from safeguarding import eligible_table
 
     listing.refresh_all()
+    eligible_table.refresh_all()
     log("VACUUM ANALYZE (autovacuum would have, on a database that grew over months)")
     from django.db import connection
 

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 
 from matching.listing import offer_of
 from matching.models import ListingRemoval, ListingState, MentorListing, MentorProfile
 from matching.suggest import WEIGHTS, MenteeNeeds, ids_of, score
+from messaging import statements
 
 # The listing's columns a copy keeps, in the order the change statement reads them.
 FIELDS = (
@@ -224,13 +224,13 @@ def _read(scheme_id: int, since: int, id_queries: dict) -> Read:
     sql, params = CHANGES_SQL, [scheme_id, since, since, scheme_id, since, since, scheme_id]
     for kind, query in id_queries.items():
         try:
-            query_sql, query_params = query.query.sql_with_params()
+            query_sql, query_params = query if isinstance(query, tuple) else query.query.sql_with_params()
         except EmptyResultSet:  # a filter on no ids at all: the set stays empty
             continue
         sql += f" UNION ALL {IDS_SQL.format(kind=kind, sql=query_sql)}"
         params += query_params
     read = Read()
-    with connection.cursor() as cursor:
+    with statements.cursor() as cursor:  # prepared once per connection on PostgreSQL: its text never varies
         cursor.execute(sql, params)
         for kind, revision, *values in cursor.fetchall():
             if kind == ROW:
@@ -279,9 +279,9 @@ def _listing_row(scheme_id: int, values: tuple) -> MentorListing:
 
 def top(scheme_id: int, needs: MenteeNeeds, *, exclude, limit: int = 10, only=None) -> list[MentorListing]:
     """The best `limit` listed mentors of the scheme accepting mentees with a free place, best first (ties: lower
-    mentor id), in one query. `exclude` is a query of mentor ids not to propose
-    (matching.selectors.excluded_mentor_ids); `only`, when given, a query of the only mentor ids to consider (a
-    coordinator's network). Both are read in the same statement as the listing's changes."""
+    mentor id), in one query. `exclude` is a query of mentor ids not to propose, a queryset or (sql, params)
+    (matching.selectors.excluded_mentor_ids, excluded_mentor_sql); `only`, when given, a query of the only mentor
+    ids to consider (a coordinator's network). Both are read in the same statement as the listing's changes."""
     with _lock:
         copy, pending, read = current(scheme_id, {EXCLUDED: exclude} | ({ONLY: only} if only is not None else {}))
         exclude, only = read.ids[EXCLUDED], (read.ids[ONLY] if only is not None else None)

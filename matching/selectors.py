@@ -7,6 +7,7 @@ import datetime
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -22,6 +23,7 @@ from matching.models import ApprovedProfileText, MenteeProfile, MentorProfile, M
 from matching.suggest import MenteeNeeds, MentorOffer, explain, fit_out_of_100, mask_of, score
 from mentoring import permissions
 from mentoring.models import Pairing, Role, Scheme, SchemeMembership
+from messaging import statements
 from safeguarding import eligibility
 
 # A declined mentor is not suggested again for this long (R-MATCH-7).
@@ -84,7 +86,7 @@ def mentee_goals(mentee, scheme: Scheme) -> MenteeGoals:
     """What the mentor search needs to know of the mentee, in one plain query: their profile with their areas
     and their active pairings in the scheme (`Pairing.objects.active()`). Through the ORM, building it cost
     the search page more than running it."""
-    with connection.cursor() as cursor:
+    with statements.cursor() as cursor:
         cursor.execute(
             GOALS_SQL[connection.vendor],
             {"mentee": mentee.pk, "scheme": scheme.pk, "active": Pairing.Status.ACTIVE.value},
@@ -134,6 +136,38 @@ def excluded_mentor_ids(mentee, scheme: Scheme, *, now: datetime.datetime | None
     return partners.union(asked, get_user_model().objects.filter(pk=mentee.pk).order_by().values("pk"))
 
 
+# `excluded_mentor_ids` compiled once per process and database with stand-in values, then given each mentee's:
+# built and compiled through the ORM on every Find a mentor page, it cost more than the database took to run it.
+_STAND_IN_MENTEE, _STAND_IN_SCHEME = -740_001, -740_002
+_STAND_IN_NOW = datetime.datetime(2001, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
+_compiled_exclusions: dict[str, tuple[str, list, list[int], list[int], list[int]]] = {}
+
+
+def excluded_mentor_sql(mentee_id: int, scheme_id: int, *, now: datetime.datetime | None = None) -> tuple[str, list]:
+    """`excluded_mentor_ids` as (sql, params) for one mentee: the same query, compiled once."""
+    vendor = connection.vendor
+    compiled = _compiled_exclusions.get(vendor)
+    if compiled is None:
+        query = excluded_mentor_ids(
+            SimpleNamespace(pk=_STAND_IN_MENTEE), Scheme(pk=_STAND_IN_SCHEME), now=_STAND_IN_NOW
+        )
+        sql, params = query.query.sql_with_params()
+        cutoff = connection.ops.adapt_datetimefield_value(_STAND_IN_NOW - DECLINE_COOLDOWN)
+        mentees, schemes, cutoffs = (
+            [i for i, p in enumerate(params) if p == v] for v in (_STAND_IN_MENTEE, _STAND_IN_SCHEME, cutoff)
+        )
+        if (len(mentees), len(schemes), len(cutoffs)) != (3, 1, 1):  # pragma: no cover (the query changed shape)
+            raise RuntimeError(f"excluded_mentor_ids no longer compiles as expected: {sql} {params}")
+        compiled = _compiled_exclusions[vendor] = (sql, list(params), mentees, schemes, cutoffs)
+    sql, params, mentees, schemes, cutoffs = compiled
+    params = list(params)
+    for i in mentees:
+        params[i] = mentee_id
+    params[schemes[0]] = scheme_id
+    params[cutoffs[0]] = connection.ops.adapt_datetimefield_value((now or timezone.now()) - DECLINE_COOLDOWN)
+    return sql, params
+
+
 def excluded_mentors(mentee, scheme: Scheme, *, now: datetime.datetime | None = None) -> set[int]:
     return exclusions([mentee.pk], scheme, now=now)[mentee.pk]
 
@@ -150,7 +184,7 @@ def suggestions_for(mentee, scheme: Scheme, *, limit: int = 5, needs: MenteeNeed
     listing.ensure_built(scheme)
     lookup = names()
     cards = []
-    for row in ranking.top(scheme.pk, needs, exclude=excluded_mentor_ids(mentee, scheme), limit=limit):
+    for row in ranking.top(scheme.pk, needs, exclude=excluded_mentor_sql(mentee.pk, scheme.pk), limit=limit):
         suggestion = score(needs, listing.offer_of(row))
         cards.append(card_of(row, lookup, explain(suggestion, lookup)))
     return cards

@@ -16,12 +16,12 @@ from django.core.cache import cache
 from django.db import transaction
 
 _all: list[SharedVersion] = []
-_local_memos: list[set] = []
+_local_memos: list[set | dict] = []
 
 
 def local_memo() -> set:
     """A set a process keeps of facts that, once true, stay true (a scheme's listing is built); emptied with
-    the tokens by `forget_all`."""
+    the tokens by `forget_all`, as are the answers `SharedAnswer` keeps."""
     memo: set = set()
     _local_memos.append(memo)
     return memo
@@ -64,11 +64,17 @@ class SharedAnswer:
     """Answers every process reads from the shared cache (one per `part`, such as a scheme id), stored under
     a version token. A change replaces the token instead of deleting the answer: a request that read the
     database just before the change committed stores its old answer under the old token, which nobody reads
-    any more. (Deleting the key let that late write stand for the whole timeout.)"""
+    any more. (Deleting the key let that late write stand for the whole timeout.)
+
+    A process also keeps the last answer it read with its token, and answers from it while the token is the
+    same: the token is read at most every second, so a page asks Redis nothing, and an answer is as fresh as
+    the token (a change here at once, in other processes within the second), as before."""
 
     def __init__(self, key: str, *, timeout: int):
         self.key, self.timeout = key, timeout
         self._versions: dict[str, SharedVersion] = {}
+        self._known: dict[str, tuple[str, object]] = {}  # part -> (token, answer), in this process
+        _local_memos.append(self._known)
 
     def _version(self, part: str) -> SharedVersion:
         version = self._versions.get(part)
@@ -77,11 +83,17 @@ class SharedAnswer:
         return version
 
     def get(self, compute, part: object = ""):
-        key = f"{self.key}:{part}:{self._version(str(part)).current()}"
+        part = str(part)
+        token = self._version(part).current()
+        held = self._known.get(part)
+        if held is not None and held[0] == token:
+            return held[1]
+        key = f"{self.key}:{part}:{token}"
         known = cache.get(key)
         if known is None:
             known = compute()
             cache.set(key, known, self.timeout)
+        self._known[part] = (token, known)
         return known
 
     def changed(self, part: object = "") -> None:

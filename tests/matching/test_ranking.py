@@ -18,6 +18,7 @@ from accounts.models import Language
 from matching import listing, ranking, selectors, services
 from matching.models import ListingRemoval, ListingState, MentorListing, MentorProfile
 from matching.suggest import MenteeNeeds, mask_of, rank
+from mentoring.models import Pairing
 from tests import factories
 
 FACTS = ["sector", "country", "capacity", "active_mentees", "availability"]
@@ -318,3 +319,33 @@ def test_a_copy_scores_as_suggest_through_growth_removals_reused_slots_and_wide_
         open_mentors = {row.mentor_id for row in held.values() if listing.offer_of(row).free_places > 0}
         open_mentors -= {row.mentor_id for row in held.values() if row.availability != "accepting"}
         assert {int(m) for m in copy.mentor[: copy.size][copy.open[: copy.size]]} == open_mentors
+
+
+def test_the_compiled_exclusions_are_the_querys_own_for_every_mentee(documents, scheme, dbs_scheme, network):
+    # R-MATCH-7: `excluded_mentor_sql` is `excluded_mentor_ids` compiled once; for each mentee and scheme it must
+    # name exactly the mentors `excluded_mentors` does (partners anywhere, pending and recent declines here).
+    mentors = [factories.listed_mentor(scheme, network) for _ in range(5)]
+    mentees = [factories.eligible_mentee(scheme, network) for _ in range(3)]
+    now = timezone.now()
+    Pairing.objects.create(scheme=dbs_scheme, mentor=mentors[0], mentee=mentees[0], network=network, status="ended")
+    for mentor, status, days in [
+        (mentors[1], "pending", None),
+        (mentors[2], "declined", 10),
+        (mentors[3], "declined", 400),
+    ]:
+        factories.MentorshipRequestFactory(
+            mentee=mentees[0],
+            mentor=mentor,
+            scheme=scheme,
+            status=status,
+            responded_at=None if days is None else now - datetime.timedelta(days=days),
+        )
+    factories.MentorshipRequestFactory(mentee=mentees[1], mentor=mentors[4], scheme=dbs_scheme, status="pending")
+    for mentee in mentees:
+        for where in (scheme, dbs_scheme):
+            sql, params = selectors.excluded_mentor_sql(mentee.pk, where.pk, now=now)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                got = {row[0] for row in cursor.fetchall()}
+            assert got == selectors.excluded_mentors(mentee, where, now=now)
+    assert selectors.excluded_mentors(mentees[0], scheme, now=now) == {mentees[0].pk, *(m.pk for m in mentors[:3])}

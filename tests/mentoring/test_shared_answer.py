@@ -84,3 +84,18 @@ def test_a_forget_that_lands_during_a_read_leaves_this_process_no_copy_of_the_ol
     assert version.current() == old  # this read began before the change
     monkeypatch.undo()
     assert version.current() != old  # and kept no copy of it
+
+
+def test_an_answer_is_kept_in_the_process_while_its_token_stands_and_dropped_when_another_changes_it(db, monkeypatch):
+    # Find a mentor (issue 10): a page asks Redis nothing for an answer this process already holds.
+    answer = SharedAnswer("test:kept", timeout=60)
+    assert answer.get(lambda: "first") == "first"
+    asked, original = [], shared_version.cache.get
+    monkeypatch.setattr(
+        shared_version.cache, "get", lambda key, *args, **kwargs: asked.append(key) or original(key, *args, **kwargs)
+    )
+    assert answer.get(lambda: "again") == "first" and asked == []
+    # Another process changes it: the token in Redis is replaced, and this process reads it within `every`.
+    real.delete("test:kept::version")
+    answer._version("")._read_at = 0.0  # as if `every` had passed
+    assert answer.get(lambda: "changed") == "changed"
