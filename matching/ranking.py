@@ -30,54 +30,60 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 
-from matching.listing import offer_of
+from matching.listing import COLUMNS, offer_of
 from matching.models import ListingRemoval, ListingState, MentorListing, MentorProfile
 from matching.suggest import WEIGHTS, MenteeNeeds, ids_of, score
 from messaging import statements
 
-# The listing's columns a copy keeps, in the order the change statement reads them.
-FIELDS = (
-    "profile_id",
-    "mentor_id",
-    "first_name",
-    "role_title",
-    "sector_id",
-    "country",
-    "availability",
-    "capacity",
-    "active_mentees",
-    "expertise_bits",
-    "language_bits",
-    "expertise_mask",
-    "language_mask",
+# The listing's columns a copy keeps, in the order the change statement reads them: the row's key, then the
+# columns a refresh writes.
+FIELDS = ("profile_id", *COLUMNS)
+PROFILE, MENTOR, SECTOR, COUNTRY, AVAILABILITY, CAPACITY, ACTIVE, EXPERTISE, LANGUAGES = (
+    FIELDS.index(name)
+    for name in (
+        "profile_id",
+        "mentor_id",
+        "sector_id",
+        "country",
+        "availability",
+        "capacity",
+        "active_mentees",
+        "expertise_bits",
+        "language_bits",
+    )
 )
 ROW, REMOVAL, STATE, EXCLUDED, ONLY = range(5)
 ACCEPTING = MentorProfile.Availability.ACCEPTING.value
 ROUNDING = 2e-4  # scores are rounded to 4 decimals: totals further below the last place cannot reach it
 
 
-def _statements() -> tuple[str, str]:
+def _statements() -> tuple[dict[bool, str], str]:
+    """The change statement, whole (a copy's first read) and since a revision (every later one: a plain index
+    condition, so PostgreSQL's prepared plan reads the scheme's few new rows by the (scheme, revision) index),
+    and the arm that reads a query of mentor ids alongside."""
     listing, removal, state = (m._meta.db_table for m in (MentorListing, ListingRemoval, ListingState))
     users = get_user_model()._meta.db_table
 
     def blanks(n: int) -> str:
         return ", ".join(["NULL"] * n)
 
-    since = "(%s < 0 OR {0}.revision > %s OR {0}.revision IS NULL)"
-    # Only table and column names from the models are joined; the values are parameters.
-    changes = f"""
-        SELECT {ROW}, l.revision, {", ".join(f"l.{name}" for name in FIELDS)} FROM {listing} l
-         WHERE l.scheme_id = %s AND {since.format("l")}
-        UNION ALL
-        SELECT {REMOVAL}, r.revision, r.profile_id, {blanks(len(FIELDS) - 1)} FROM {removal} r
-         WHERE r.scheme_id = %s AND {since.format("r")}
-        UNION ALL
-        SELECT {STATE}, s.revision, s.forgotten, NULL, s.epoch, {blanks(len(FIELDS) - 3)} FROM {state} s
-         WHERE s.scheme_id = %s
-    """  # noqa: S608
+    def changes(since: str) -> str:
+        # Only table and column names from the models are joined; the values are parameters.
+        return f"""
+            SELECT {ROW}, l.revision, {", ".join(f"l.{name}" for name in FIELDS)} FROM {listing} l
+             WHERE l.scheme_id = %s {since.format("l")}
+            UNION ALL
+            SELECT {REMOVAL}, r.revision, r.profile_id, {blanks(len(FIELDS) - 1)} FROM {removal} r
+             WHERE r.scheme_id = %s {since.format("r")}
+            UNION ALL
+            SELECT {STATE}, s.revision, s.forgotten, NULL, s.epoch, {blanks(len(FIELDS) - 3)} FROM {state} s
+             WHERE s.scheme_id = %s
+        """  # noqa: S608
+
+    statements = {False: changes(""), True: changes("AND ({0}.revision > %s OR {0}.revision IS NULL)")}
     # A query of mentor ids (the exclusions, a network's mentors) read in the same statement.
     ids = f"SELECT {{kind}}, NULL, NULL, u.id, {blanks(len(FIELDS) - 2)} FROM {users} u WHERE u.id IN ({{sql}})"  # noqa: S608
-    return changes, ids
+    return statements, ids
 
 
 CHANGES_SQL, IDS_SQL = _statements()
@@ -132,8 +138,8 @@ class Copy:
         if slot is None:
             return
         row = self.at.pop(slot)
-        if self.by_mentor.get(row[1]) == slot:
-            del self.by_mentor[row[1]]
+        if self.by_mentor.get(row[MENTOR]) == slot:
+            del self.by_mentor[row[MENTOR]]
         self.mentor[slot], self.open[slot] = -1, False
         self.free_slots.append(slot)
 
@@ -141,27 +147,27 @@ class Copy:
         """Add or replace rows (FIELDS tuples), in one assignment per column."""
         slots = []
         for row in rows:
-            profile_id = row[0]
+            profile_id = row[PROFILE]
             if profile_id in self.slot:
                 self.remove(profile_id)
             slot = self.free_slots.pop() if self.free_slots else self.size
             self.size = max(self.size, slot + 1)
             self.slot[profile_id], self.at[slot] = slot, row
-            self.by_mentor[row[1]] = slot
+            self.by_mentor[row[MENTOR]] = slot
             slots.append(slot)
         if not rows:
             return
-        expertise, languages = [words_of(row[9]) for row in rows], [words_of(row[10]) for row in rows]
+        expertise, languages = [words_of(row[EXPERTISE]) for row in rows], [words_of(row[LANGUAGES]) for row in rows]
         words = max(len(w) for w in (*expertise, *languages))
         self._grow(self.size, words)
         index = np.array(slots, dtype=np.int64)
         code = self.countries.setdefault
-        self.mentor[index] = [row[1] for row in rows]
-        self.sector[index] = [row[4] for row in rows]
-        self.country[index] = [code(row[5], len(self.countries)) for row in rows]
-        self.capacity[index] = [row[7] for row in rows]
-        self.free[index] = [row[7] - row[8] for row in rows]
-        self.open[index] = [row[6] == ACCEPTING and row[8] < row[7] for row in rows]
+        self.mentor[index] = [row[MENTOR] for row in rows]
+        self.sector[index] = [row[SECTOR] for row in rows]
+        self.country[index] = [code(row[COUNTRY], len(self.countries)) for row in rows]
+        self.capacity[index] = [row[CAPACITY] for row in rows]
+        self.free[index] = [row[CAPACITY] - row[ACTIVE] for row in rows]
+        self.open[index] = [row[AVAILABILITY] == ACCEPTING and row[ACTIVE] < row[CAPACITY] for row in rows]
         width = self.expertise.shape[1]
         self.expertise[index] = [w + [0] * (width - len(w)) for w in expertise]
         self.language[index] = [w + [0] * (width - len(w)) for w in languages]
@@ -221,7 +227,10 @@ class Read:
 
 
 def _read(scheme_id: int, since: int, id_queries: dict) -> Read:
-    sql, params = CHANGES_SQL, [scheme_id, since, since, scheme_id, since, since, scheme_id]
+    if since < 0:
+        sql, params = CHANGES_SQL[False], [scheme_id, scheme_id, scheme_id]
+    else:
+        sql, params = CHANGES_SQL[True], [scheme_id, since, scheme_id, since, scheme_id]
     for kind, query in id_queries.items():
         try:
             query_sql, query_params = query if isinstance(query, tuple) else query.query.sql_with_params()
@@ -236,11 +245,11 @@ def _read(scheme_id: int, since: int, id_queries: dict) -> Read:
             if kind == ROW:
                 read.rows.append((revision, tuple(values)))
             elif kind == REMOVAL:
-                read.removals.append((revision, values[0]))
+                read.removals.append((revision, values[PROFILE]))
             elif kind == STATE:
-                read.state = (revision, values[0] or 0, values[2])
+                read.state = (revision, values[PROFILE] or 0, values[FIELDS.index("first_name")])  # see STATE's arm
             else:
-                read.ids[kind].add(values[1])
+                read.ids[kind].add(values[MENTOR])
     return read
 
 
@@ -267,7 +276,7 @@ def current(scheme_id: int, id_queries: dict | None = None) -> tuple[Copy, Pendi
     copy.put([values for number, values in rows if number is not None])
     for number, values in rows:
         if number is None:
-            pending.rows[values[0]] = values
+            pending.rows[values[PROFILE]] = values
     copy.revision = revision
     _copies[scheme_id] = copy
     return copy, pending, read
@@ -307,7 +316,7 @@ def top(scheme_id: int, needs: MenteeNeeds, *, exclude, limit: int = 10, only=No
         ]
     for values in pending.rows.values():  # what the table holds now, even where a removal is pending too
         row = _listing_row(scheme_id, values)
-        if values[6] != ACCEPTING or values[8] >= values[7] or row.mentor_id in exclude:
+        if values[AVAILABILITY] != ACCEPTING or values[ACTIVE] >= values[CAPACITY] or row.mentor_id in exclude:
             continue
         if only is not None and row.mentor_id not in only:
             continue
