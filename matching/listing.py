@@ -261,13 +261,18 @@ REMOVALS_KEPT = datetime.timedelta(days=1)
 
 def forget_removals(*, now: datetime.datetime | None = None) -> int:
     """Delete numbered removals older than REMOVALS_KEPT; a copy that has not read them since reads its scheme's
-    listing again (`ListingState.forgotten`). Returns how many were deleted."""
-    old = ListingRemoval.objects.filter(removed_at__lt=(now or timezone.now()) - REMOVALS_KEPT, revision__isnull=False)
+    listing again (`ListingState.forgotten`). Removals of a deleted scheme (never numbered: it has no state)
+    go too. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - REMOVALS_KEPT
+    old = ListingRemoval.objects.filter(removed_at__lt=cutoff, revision__isnull=False)
     tops = dict(old.values_list("scheme_id").annotate(top=Max("revision")).order_by())
     for scheme_id, top in tops.items():
         ListingState.objects.filter(scheme_id=scheme_id, forgotten__lt=top).update(forgotten=top)
     deleted, _ = old.delete()
-    return deleted
+    orphans, _ = (
+        ListingRemoval.objects.filter(removed_at__lt=cutoff).exclude(scheme_id__in=Scheme.objects.values("pk")).delete()
+    )
+    return deleted + orphans
 
 
 @contextmanager

@@ -323,9 +323,3 @@ def top(scheme_id: int, needs: MenteeNeeds, *, exclude, limit: int = 10, only=No
         ranked.append((-score(needs, offer_of(row)).score, row.mentor_id, values))
     ranked.sort(key=lambda item: (item[0], item[1]))
     return [_listing_row(scheme_id, values) for _, _, values in ranked[:limit]]
-
-
-def forget() -> None:
-    """Drop every copy in this process (tests; the next request reads its scheme whole)."""
-    with _lock:
-        _copies.clear()

@@ -237,6 +237,12 @@ def test_removals_are_kept_a_day_then_forgotten(ranked_world):
     assert listing.forget_removals() == 0
     assert listing.forget_removals(now=timezone.now() + listing.REMOVALS_KEPT + datetime.timedelta(minutes=1)) == 1
     assert ListingState.objects.get(scheme=scheme).forgotten == ListingState.objects.get(scheme=scheme).revision
+    # A deleted scheme's removals are never numbered (it has no state left); they go after a day too.
+    ListingRemoval.objects.create(scheme_id=-5, profile_id=1)
+    listing.stamp(-5)
+    assert ListingRemoval.objects.get(scheme_id=-5).revision is None
+    assert listing.forget_removals(now=timezone.now() + listing.REMOVALS_KEPT + datetime.timedelta(minutes=1)) == 1
+    assert not ListingRemoval.objects.exists()
 
 
 def test_the_scheduled_refresh_numbers_what_a_lost_stamp_left(ranked_world, django_capture_on_commit_callbacks):
