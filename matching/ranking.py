@@ -30,9 +30,9 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 
-from matching.listing import COLUMNS, offer_of
+from matching.listing import COLUMNS, ids_in, offer_of
 from matching.models import ListingRemoval, ListingState, MentorListing, MentorProfile
-from matching.suggest import WEIGHTS, MenteeNeeds, ids_of, score
+from matching.suggest import WEIGHTS, MenteeNeeds, ids_of, mask_of, score
 from messaging import statements
 
 # The listing's columns a copy keeps, in the order the change statement reads them: the row's key, then the
@@ -93,9 +93,14 @@ WORD = 64
 
 
 def words_of(bits: str) -> list[int]:
-    """A set of ids written as "0"/"1" (position n from 1 is id n) as 64-bit words, bit n of the set = id n."""
-    mask = int(bits[::-1] + "0", 2) if "1" in bits else 0
+    """A set of ids written as "0"/"1" (listing.bits_of) as 64-bit words: bit n of the set is id n."""
+    mask = mask_of(ids_in(bits))
     return [(mask >> (WORD * w)) & (2**WORD - 1) for w in range(len(bits) // WORD + 1)]
+
+
+def takes_mentees(row: tuple) -> bool:
+    """Accepting, with a place free: `listing.with_free_places` for a row of FIELDS."""
+    return row[AVAILABILITY] == ACCEPTING and row[ACTIVE] < row[CAPACITY]
 
 
 class Copy:
@@ -167,7 +172,7 @@ class Copy:
         self.country[index] = [code(row[COUNTRY], len(self.countries)) for row in rows]
         self.capacity[index] = [row[CAPACITY] for row in rows]
         self.free[index] = [row[CAPACITY] - row[ACTIVE] for row in rows]
-        self.open[index] = [row[AVAILABILITY] == ACCEPTING and row[ACTIVE] < row[CAPACITY] for row in rows]
+        self.open[index] = [takes_mentees(row) for row in rows]
         width = self.expertise.shape[1]
         self.expertise[index] = [w + [0] * (width - len(w)) for w in expertise]
         self.language[index] = [w + [0] * (width - len(w)) for w in languages]
@@ -316,7 +321,7 @@ def top(scheme_id: int, needs: MenteeNeeds, *, exclude, limit: int = 10, only=No
         ]
     for values in pending.rows.values():  # what the table holds now, even where a removal is pending too
         row = _listing_row(scheme_id, values)
-        if values[AVAILABILITY] != ACCEPTING or values[ACTIVE] >= values[CAPACITY] or row.mentor_id in exclude:
+        if not takes_mentees(values) or row.mentor_id in exclude:
             continue
         if only is not None and row.mentor_id not in only:
             continue
