@@ -275,6 +275,11 @@ async def run_clients(servers, pairs: list[dict], per_member: int, rate: float, 
         await member.ws.close()
         member.reader.cancel()
     delivered = [receipts[body][0][0] for body in acknowledged if body in receipts]
+    if os.environ.get("BENCH_DUMP"):
+        with open(os.environ["BENCH_DUMP"], "w") as out:
+            for body in acknowledged:
+                if body in receipts:
+                    out.write(f"{sent_at[body] - started:.4f} {(receipts[body][0][0] - sent_at[body]) * 1000:.2f}\n")
     return {
         "latencies": [(receipts[body][0][0] - sent_at[body]) * 1000 for body in acknowledged if body in receipts],
         "seconds": (max(delivered) if delivered else time.perf_counter()) - started,
@@ -289,7 +294,7 @@ async def run_clients(servers, pairs: list[dict], per_member: int, rate: float, 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20 pairs, 1,000 messages")
-    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne")
+    parser.add_argument("--server", choices=("daphne", "uvicorn", "granian"), default="daphne")
     parser.add_argument("--pairs", type=int, help="pairs of members (default 100, or 20 with --quick)")
     parser.add_argument("--messages", type=int, help="messages in all (default 10,000, or 1,000 with --quick)")
     parser.add_argument(

@@ -151,8 +151,9 @@ class Message(models.Model):
         RELEASED = "released", "Released (delivered as a new message)"
         REJECTED = "rejected", "Rejected by a coordinator"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # No index of their own: the indexes below begin with each (one index fewer to write per message).
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     body = models.CharField(max_length=MESSAGE_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DELIVERED)
@@ -166,6 +167,14 @@ class Message(models.Model):
             models.Index(fields=["conversation", "id"], name="message_conversation_id_idx"),
             # The flood limit reads a member's most recent messages (services.message_post).
             models.Index(fields=["sender", "created_at"], name="message_sender_recent_idx"),
+            # A new message's `previous`, the newest delivered one of its conversation, read for every message:
+            # one index entry, however long the conversation (with the index above, PostgreSQL read all the
+            # conversation's rows to skip held ones).
+            models.Index(
+                fields=["conversation", "id"],
+                condition=models.Q(status="delivered"),
+                name="message_delivered_idx",
+            ),
         ]
 
     def __str__(self) -> str:

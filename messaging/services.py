@@ -291,6 +291,7 @@ def message_post(
     conversation_id: int,
     sender,
     body: str,
+    lock: Callable[..., Conversation] | None = None,
     check: Callable[[Conversation], None] | None = None,
     hold_contact_details: bool | Callable[[], bool] = False,
     reviewers: Iterable | Callable[[], Iterable] = (),
@@ -303,8 +304,11 @@ def message_post(
 
     Raises Conversation.DoesNotExist for anyone else (views answer 404), ValidationError when the
     conversation is read-only or the text is empty or too long, MessageRateLimited for a flood.
-    `check(conversation)` runs inside the transaction, under the conversation's row lock, before anything
-    is written: mentoring.messages.message_send passes the scheme's rules (a suspended member) that way.
+    `lock(conversation_id=…, member_id=…)` locks the conversation for the transaction and returns it, as
+    _conversation_lock (the default) does, raising DoesNotExist for anyone but its two members: a caller
+    may read what its own rules need in the same statement. `check(conversation)` then runs, under the
+    lock, before anything is written: mentoring.messages.message_send passes the scheme's rules (a
+    suspended member) that way.
 
     With `hold_contact_details` (the scheme keeps all contact on the platform, R-MSG-7; a callable is asked
     after `check`, which may have read the scheme's setting), a message that seems
@@ -312,7 +316,7 @@ def message_post(
     `reviewers` (the network's coordinators, or a callable that returns them) gets a notification pointing
     to the queue.
     """
-    conversation = _conversation_lock(conversation_id=conversation_id, member_id=sender.pk)
+    conversation = (lock or _conversation_lock)(conversation_id=conversation_id, member_id=sender.pk)
     if conversation.read_only:
         raise ValidationError(READ_ONLY_MESSAGE)
     text = message_clean(body)
@@ -322,39 +326,78 @@ def message_post(
     partner_id = (
         conversation.second_member_id if sender.pk == conversation.first_member_id else conversation.first_member_id
     )
-    previous, oldest_counted, partner_told = _message_facts(
-        conversation_id=conversation.pk, sender_id=sender.pk, partner_id=partner_id, url=url
-    )
     now = timezone.now()
-    _rate_refuse(oldest_counted, now=now)
     hold = hold_contact_details() if callable(hold_contact_details) else hold_contact_details
     reasons = find_contact_details(text) if hold else []
     if reasons:
+        _, oldest_counted, _ = _message_facts(
+            conversation_id=conversation.pk, sender_id=sender.pk, partner_id=partner_id, url=url, now=now
+        )
+        _rate_refuse(oldest_counted, now=now)
         return _message_hold(
             conversation=conversation, sender=sender, text=text, reasons=reasons, reviewers=reviewers, now=now
         )
-    message = _message_insert(conversation=conversation, sender=sender, text=text, now=now)
-    _message_stored(conversation, message, previous=previous, partner_id=partner_id, partner_told=partner_told, url=url)
+    message, facts, marked = _message_insert(
+        conversation=conversation, sender=sender, partner_id=partner_id, text=text, now=now, url=url
+    )
+    previous, oldest_counted, partner_told = facts
+    # The facts are those from before this message. A flood is refused here: raising rolls the insert back.
+    _rate_refuse(oldest_counted, now=now)
+    _message_stored(
+        conversation,
+        message,
+        previous=previous,
+        partner_id=partner_id,
+        partner_told=partner_told,
+        url=url,
+        marked=marked,
+    )
     return message
 
 
-def _message_insert(*, conversation: Conversation, sender, text: str, now) -> Message:
-    """Store a delivered message: plain SQL, as the other statements of message_post (building the ORM's
-    INSERT cost more than running it, bench/messaging.py). Message has no signals to skip."""
-    sql = (
-        f"INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"  # noqa: S608
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id"
-    )
+def _message_insert(*, conversation: Conversation, sender, partner_id: int, text: str, now, url: str) -> tuple:
+    """Store a delivered message and move the sender's read mark to it. Returns the message, the facts of
+    _message_facts as they were before it, and whether the read mark moved (False: the member has no mark
+    yet, see _message_stored).
+
+    On PostgreSQL one statement does all three, whose parts share one snapshot: the facts do not see the new
+    row. Elsewhere (SQLite, which has no INSERT in a WITH) three statements in turn. Plain SQL, as the other
+    statements of message_post (building the ORM's INSERT cost more than running it, bench/messaging.py).
+    Message has no signals to skip."""
     status = Message.Status.DELIVERED
-    with statements.cursor() as cursor:
-        cursor.execute(
-            sql, [conversation.pk, sender.pk, text, connection.ops.adapt_datetimefield_value(now), status.value]
+    row = [conversation.pk, sender.pk, text, connection.ops.adapt_datetimefield_value(now), status.value]
+    if connection.vendor == "postgresql":
+        facts_sql, facts_params = _message_facts_sql(
+            conversation_id=conversation.pk, sender_id=sender.pk, partner_id=partner_id, url=url, now=now
         )
-        (pk,) = cursor.fetchone()
+        sql = (
+            f"WITH facts AS ({facts_sql}),"  # noqa: S608
+            f" new AS (INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id),"
+            f" mark AS (UPDATE {ConversationRead._meta.db_table} SET last_read_id = new.id FROM new"
+            " WHERE conversation_id = %s AND user_id = %s AND last_read_id < new.id RETURNING 1)"
+            " SELECT new.id, facts.*, EXISTS (SELECT 1 FROM mark) FROM new, facts"
+        )
+        with statements.cursor() as cursor:
+            cursor.execute(sql, [*facts_params, *row, conversation.pk, sender.pk])
+            pk, *facts, marked = cursor.fetchone()
+        facts = _facts_read(*facts)
+    else:
+        facts = _message_facts(
+            conversation_id=conversation.pk, sender_id=sender.pk, partner_id=partner_id, url=url, now=now
+        )
+        sql = (
+            f"INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"  # noqa: S608
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id"
+        )
+        with statements.cursor() as cursor:
+            cursor.execute(sql, row)
+            (pk,) = cursor.fetchone()
+        marked = _read_mark_move(conversation_id=conversation.pk, user_id=sender.pk, up_to_id=pk)
     message = Message(pk=pk, conversation=conversation, sender=sender, body=text, created_at=now, status=status)
     message._state.adding = False
     message._state.db = connection.alias
-    return message
+    return message, facts, bool(marked)
 
 
 def _message_stored(
@@ -366,11 +409,14 @@ def _message_stored(
     partner_told: bool,
     extra=None,
     url: str | None = None,
+    marked: bool = False,
 ) -> None:
-    """Inside the writing transaction: the sender has read it, the partner is told (once while earlier ones are
-    unread), and after commit the pages and badges get it."""
+    """Inside the writing transaction: the sender has read it (`marked`: their read mark was moved to it
+    already), the partner is told (once while earlier ones are unread), and after commit the pages and badges
+    get it."""
     # The sender has read what they wrote: it never counts as unread for them.
-    _read_mark(conversation=conversation, user=message.sender, up_to_id=message.pk)
+    if not marked:
+        _read_mark(conversation=conversation, user=message.sender, up_to_id=message.pk)
     url = url or reverse("conversation_detail", args=[conversation.pk])
     if not partner_told:
         notify(conversation.partner_of(message.sender), "message_received", message, url=url)
@@ -432,6 +478,7 @@ def held_message_settle(*, held_id: int, actor, release: bool) -> HeldMessage:
             sender_id=sender.pk,
             partner_id=partner_id,
             url=reverse("conversation_detail", args=[conversation.pk]),
+            now=held.decided_at,
         )
         delivered = Message.objects.create(conversation=conversation, sender=sender, body=original.body)
         original.status = Message.Status.RELEASED
@@ -494,31 +541,46 @@ def _conversation_lock(*, conversation_id: int, member_id: int) -> Conversation:
     )
 
 
-def _message_facts(*, conversation_id: int, sender_id: int, partner_id: int, url: str) -> tuple:
-    """In one round trip, once message_post holds the conversation's lock (so no message can come between):
-    the id of the conversation's newest message (the new one's `previous`), when the sender sent the
-    MESSAGE_RATE_LIMIT-th newest of their messages (the flood limit), and whether the partner already has
-    an unread "new message" notification for this conversation. Plain SQL that SQLite and PostgreSQL both
-    run (see above)."""
+def _message_facts_sql(*, conversation_id: int, sender_id: int, partner_id: int, url: str, now) -> tuple[str, list]:
+    """The statement of _message_facts and its parameters: a single row of three columns."""
     message, notification = Message._meta.db_table, Notification._meta.db_table
     sql = (
         # The newest message both members see: a held one is only its sender's (R-MSG-7).
         f"SELECT (SELECT id FROM {message} WHERE conversation_id = %s AND status = %s ORDER BY id DESC LIMIT 1),"  # noqa: S608
-        f" (SELECT created_at FROM {message} WHERE sender_id = %s ORDER BY created_at DESC LIMIT 1 OFFSET %s),"
+        # Only the window's messages: at most MESSAGE_RATE_LIMIT index entries, however many the member sent.
+        f" (SELECT created_at FROM {message} WHERE sender_id = %s AND created_at > %s"
+        " ORDER BY created_at DESC LIMIT 1 OFFSET %s),"
         f" EXISTS (SELECT 1 FROM {notification} WHERE user_id = %s AND read_at IS NULL AND kind = %s AND url = %s)"
     )
     params = [
         conversation_id,
-        Message.Status.DELIVERED,
+        Message.Status.DELIVERED.value,
         sender_id,
+        connection.ops.adapt_datetimefield_value(now - datetime.timedelta(seconds=settings.MESSAGE_RATE_WINDOW)),
         settings.MESSAGE_RATE_LIMIT - 1,
         partner_id,
         "message_received",
         url,
     ]
+    return sql, params
+
+
+def _message_facts(*, conversation_id: int, sender_id: int, partner_id: int, url: str, now) -> tuple:
+    """In one round trip, once message_post holds the conversation's lock (so no message can come between):
+    the id of the conversation's newest message (the new one's `previous`), when the sender sent the
+    MESSAGE_RATE_LIMIT-th newest of their messages if that was within MESSAGE_RATE_WINDOW before `now` (the
+    flood limit; None otherwise), and whether the partner already has
+    an unread "new message" notification for this conversation. Plain SQL that SQLite and PostgreSQL both
+    run (see above)."""
+    sql, params = _message_facts_sql(
+        conversation_id=conversation_id, sender_id=sender_id, partner_id=partner_id, url=url, now=now
+    )
     with statements.cursor() as cursor:
         cursor.execute(sql, params)
-        previous, oldest_counted, partner_told = cursor.fetchone()
+        return _facts_read(*cursor.fetchone())
+
+
+def _facts_read(previous, oldest_counted, partner_told) -> tuple:
     # SQLite hands a computed column back as text or a naive datetime, in UTC.
     if isinstance(oldest_counted, str):
         oldest_counted = datetime.datetime.fromisoformat(oldest_counted)
@@ -581,6 +643,16 @@ def messages_after(*, conversation: Conversation, after_id: int, limit: int = 20
 
 def _read_mark(*, conversation: Conversation, user, up_to_id: int) -> bool:
     """Move the member's read mark forward to `up_to_id`; True when it moved."""
+    if _read_mark_move(conversation_id=conversation.pk, user_id=user.pk, up_to_id=up_to_id):
+        return True
+    _, created = ConversationRead.objects.get_or_create(
+        conversation=conversation, user=user, defaults={"last_read_id": up_to_id}
+    )
+    return created
+
+
+def _read_mark_move(*, conversation_id: int, user_id: int, up_to_id: int) -> bool:
+    """Move an existing read mark forward to `up_to_id`; True when it moved."""
     # Conditional, so two tabs marking at once never move the mark back. Plain SQL: it runs for every
     # message (see _conversation_lock).
     sql = (
@@ -588,13 +660,8 @@ def _read_mark(*, conversation: Conversation, user, up_to_id: int) -> bool:
         " WHERE conversation_id = %s AND user_id = %s AND last_read_id < %s"
     )
     with statements.cursor() as cursor:
-        cursor.execute(sql, [up_to_id, conversation.pk, user.pk, up_to_id])
-        if cursor.rowcount:
-            return True
-    _, created = ConversationRead.objects.get_or_create(
-        conversation=conversation, user=user, defaults={"last_read_id": up_to_id}
-    )
-    return created
+        cursor.execute(sql, [up_to_id, conversation_id, user_id, up_to_id])
+        return bool(cursor.rowcount)
 
 
 @transaction.atomic
