@@ -7,6 +7,7 @@ its groups again (Redis may have restarted empty) and catches up on what it miss
 
 import asyncio
 import contextlib
+import contextvars
 import datetime
 import functools
 import json
@@ -43,15 +44,8 @@ logger = logging.getLogger(__name__)
 
 
 class _SocketDatabase(SyncToAsync):
-    """Runs a socket's database work in a thread, keeping the thread's connection between calls while it is
-    healthy (a connection left in a transaction or broken by an error is closed, as close_old_connections
-    does). Opening a PostgreSQL connection costs several milliseconds: per message, that was most of it.
-
-    The threads are settings.SOCKET_DATABASE_THREADS workers of a pool of their own, so writes for
-    different conversations run side by side, each thread with one connection. With 1 (tests), the work
-    runs in channels' one thread-sensitive thread, as database_sync_to_async does. Pages' requests run in
-    threads of their own and keep Django's CONN_MAX_AGE.
-    """
+    """channels' one thread-sensitive thread, as database_sync_to_async uses it, keeping the thread's
+    connection between calls while it is healthy (see _in_socket_thread)."""
 
     def thread_handler(self, loop, *args, **kwargs):
         _keep_healthy_connections()
@@ -67,25 +61,42 @@ def _keep_healthy_connections() -> None:
         connection.close_if_unusable_or_obsolete()
 
 
+def _in_socket_thread(func, args, kwargs):
+    _keep_healthy_connections()
+    try:
+        return func(*args, **kwargs)
+    finally:
+        _keep_healthy_connections()
+
+
 @functools.cache
 def _pool(threads: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="socket-database")
 
 
 def database_sync_to_async(func):
-    in_one_thread = _SocketDatabase(func, thread_sensitive=True)
+    """Runs a socket's database work in a thread, keeping the thread's connection between calls while it is
+    healthy (a connection left in a transaction or broken by an error is closed, as close_old_connections
+    does). Opening a PostgreSQL connection costs several milliseconds: per message, that was most of it.
 
-    @functools.cache
-    def in_pool(threads: int) -> _SocketDatabase:
-        # Made once per pool size: building a SyncToAsync for every message was a measurable share of its CPU.
-        return _SocketDatabase(func, thread_sensitive=False, executor=_pool(threads))
+    The threads are settings.SOCKET_DATABASE_THREADS workers of a pool of their own, so writes for
+    different conversations run side by side, each thread with one connection. The call runs in a copy of
+    the caller's context (contextvars: delivery.serve_from's loop travels so), handed to the pool directly:
+    asgiref's SyncToAsync, which also copies the context back and shields the call, cost a third more CPU per
+    call (bench/messaging.py makes one per message). Nothing here sets a context variable for the caller.
+    With 1 (tests), the work runs in channels' one thread-sensitive thread, as database_sync_to_async does.
+    Pages' requests run in threads of their own and keep Django's CONN_MAX_AGE.
+    """
+    in_one_thread = _SocketDatabase(func, thread_sensitive=True)
 
     @functools.wraps(func)
     async def call(*args, **kwargs):
         threads = settings.SOCKET_DATABASE_THREADS
         if threads <= 1:
             return await in_one_thread(*args, **kwargs)
-        return await in_pool(threads)(*args, **kwargs)
+        context = contextvars.copy_context()
+        work = functools.partial(context.run, _in_socket_thread, func, args, kwargs)
+        return await asyncio.get_running_loop().run_in_executor(_pool(threads), work)
 
     return call
 
