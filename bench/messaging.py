@@ -236,7 +236,9 @@ class Member:
             await asyncio.wait_for(self.answered.wait(), 30)
 
 
-async def run_clients(servers, pairs: list[dict], per_member: int, rate: float, cpu: CpuMeter) -> dict:
+async def run_clients(
+    servers, pairs: list[dict], per_member: int, rate: float, cpu: CpuMeter, timeline: str | None = None
+) -> dict:
     sent_at: dict[str, float] = {}
     receipts: dict[str, list[tuple[float, int]]] = {}
     members = []
@@ -276,11 +278,12 @@ async def run_clients(servers, pairs: list[dict], per_member: int, rate: float, 
         await member.ws.close()
         member.reader.cancel()
     delivered = [receipts[body][0][0] for body in acknowledged if body in receipts]
-    if os.environ.get("BENCH_DUMP"):
-        with open(os.environ["BENCH_DUMP"], "w") as out:
-            for body in acknowledged:
-                if body in receipts:
-                    out.write(f"{sent_at[body] - started:.4f} {(receipts[body][0][0] - sent_at[body]) * 1000:.2f}\n")
+    if timeline is not None:
+        # When each message was sent (seconds into the run) and its latency: a tail that comes in bursts (a
+        # pause of a server) reads differently from one spread evenly (queueing).
+        with open(timeline, "w") as out:
+            for body in sorted(acknowledged & receipts.keys(), key=sent_at.__getitem__):
+                out.write(f"{sent_at[body] - started:.4f} {(receipts[body][0][0] - sent_at[body]) * 1000:.2f}\n")
     return {
         "latencies": [(receipts[body][0][0] - sent_at[body]) * 1000 for body in acknowledged if body in receipts],
         "seconds": (max(delivered) if delivered else time.perf_counter()) - started,
@@ -295,7 +298,7 @@ async def run_clients(servers, pairs: list[dict], per_member: int, rate: float, 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20 pairs, 1,000 messages")
-    parser.add_argument("--server", choices=("daphne", "uvicorn", "granian"), default="daphne")
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne")
     parser.add_argument("--pairs", type=int, help="pairs of members (default 100, or 20 with --quick)")
     parser.add_argument("--messages", type=int, help="messages in all (default 10,000, or 1,000 with --quick)")
     parser.add_argument(
@@ -305,6 +308,7 @@ def main() -> int:
         help="messages per second offered, spread over all members (default 500, the target); 0: each member "
         "sends its next message once the last is acknowledged, as fast as the servers take them",
     )
+    parser.add_argument("--timeline", metavar="FILE", help="write each message's send time and latency to FILE")
     args = parser.parse_args()
     pairs_wanted = args.pairs or (20 if args.quick else 100)
     messages_wanted = args.messages or (1_000 if args.quick else 10_000)
@@ -338,7 +342,7 @@ def main() -> int:
         commands_before = redis_commands(redis_process.url)
         cpu = CpuMeter(servers, env, redis_process.process.pid)
         # uvloop, as the servers use: the clients share the machine's two cores with the servers.
-        result = uvloop.run(run_clients(servers, pairs, per_member, args.rate, cpu))
+        result = uvloop.run(run_clients(servers, pairs, per_member, args.rate, cpu, args.timeline))
         commands = {k: v - commands_before.get(k, 0) for k, v in redis_commands(redis_process.url).items()}
         from messaging.models import Message
 

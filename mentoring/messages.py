@@ -20,6 +20,7 @@ from messaging import statements
 from messaging.models import Conversation, HeldMessage, Message
 from messaging.services import (
     READ_ONLY_MESSAGE,
+    ConversationLock,
     held_message_settle,
     message_clean,
     message_post,
@@ -65,10 +66,15 @@ def message_send(*, conversation_id: int, sender, body: str, confirm_special: bo
 
     locked_standing = []
 
-    def lock(*, conversation_id: int, member_id: int) -> Conversation:
-        standing, conversation = _standing(conversation_id=conversation_id, member_id=member_id, lock=True)
-        locked_standing.append(standing)
-        return conversation
+    def lock(*, conversation_id: int, member_id: int) -> ConversationLock:
+        sql, params = _standing_sql(conversation_id=conversation_id, member_id=member_id, lock=True)
+
+        def read(row) -> Conversation:
+            standing, conversation = _standing_read(row, member_id=member_id)
+            locked_standing.append(standing)
+            return conversation
+
+        return ConversationLock(sql, params, read)
 
     def may_send(locked) -> None:
         _refuse(locked_standing[-1], read_only=locked.read_only)
@@ -141,14 +147,22 @@ class _Standing(NamedTuple):
     network_id: int
 
 
-def _standing(*, conversation_id: int, member_id: int, lock: bool = False) -> tuple[_Standing, Conversation]:
-    """What the scheme's rules need to let the member send in the conversation, in one short statement run
-    for every message: the conversation's read-only flag, the member's membership status in the pairing's
-    scheme in the role they hold in the pairing, whether the pairing is paused, and the scheme's and network's
-    facts; and the conversation. With `lock`, the statement is message_post's lock on the conversation (its
-    `lock`), so sending takes one statement fewer. Plain SQL, as messaging.services does on that path:
-    bench/messaging.py found building the ORM's version cost more than running it. Raises
-    Conversation.DoesNotExist when the member is not one of its two."""
+def _standing(*, conversation_id: int, member_id: int) -> tuple[_Standing, Conversation]:
+    """What the scheme's rules need to let the member send in the conversation (see _standing_sql), and the
+    conversation. Raises Conversation.DoesNotExist when the member is not one of its two."""
+    sql, params = _standing_sql(conversation_id=conversation_id, member_id=member_id)
+    with statements.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _standing_read(cursor.fetchone(), member_id=member_id)
+
+
+def _standing_sql(*, conversation_id: int, member_id: int, lock: bool = False) -> tuple[str, list]:
+    """One short statement, run for every message: the conversation's read-only flag, the member's membership
+    status in the pairing's scheme in the role they hold in the pairing, whether the pairing is paused, the
+    scheme's and network's facts, and the conversation. With `lock`, it is message_post's lock on the
+    conversation (messaging.services.ConversationLock), so sending takes one statement fewer. Plain SQL, as
+    messaging.services does on that path: bench/messaging.py found building the ORM's version cost more than
+    running it. No row when the member is not one of the conversation's two."""
     conversation, pairing = Conversation._meta.db_table, Pairing._meta.db_table
     membership, scheme = SchemeMembership._meta.db_table, Scheme._meta.db_table
     # SQLite has no row locks: a write there locks the whole database.
@@ -162,10 +176,10 @@ def _standing(*, conversation_id: int, member_id: int, lock: bool = False) -> tu
         " AND m.role = CASE WHEN p.mentor_id = %s THEN %s ELSE %s END"
         f" WHERE c.id = %s AND (c.first_member_id = %s OR c.second_member_id = %s){locking}"
     )
-    params = [member_id, member_id, Role.MENTOR.value, Role.MENTEE.value, conversation_id, member_id, member_id]
-    with statements.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    return sql, [member_id, member_id, Role.MENTOR.value, Role.MENTEE.value, conversation_id, member_id, member_id]
+
+
+def _standing_read(row: tuple | None, *, member_id: int) -> tuple[_Standing, Conversation]:
     if row is None:
         raise Conversation.DoesNotExist("No conversation of this member has that id.")
     read_only, status, mentor_id, paused_at, scheme_id, scheme_name, shares, network_id, *rest = row

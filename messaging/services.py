@@ -7,6 +7,7 @@ import logging
 import math
 import smtplib
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -285,13 +286,23 @@ def _rate_refuse(oldest_counted, *, now) -> None:
         raise MessageRateLimited(retry_after=math.ceil((oldest_counted + window - now).total_seconds()))
 
 
+class ConversationLock(NamedTuple):
+    """How message_post locks a conversation for its transaction: a statement that locks the conversation's row
+    and returns one row when `member_id` is one of its two members, and how to read that row (None: no such
+    conversation of the member's) into the conversation, raising Conversation.DoesNotExist for None."""
+
+    sql: str
+    params: list
+    read: Callable[[tuple | None], Conversation]
+
+
 @transaction.atomic(durable=True)
 def message_post(
     *,
     conversation_id: int,
     sender,
     body: str,
-    lock: Callable[..., Conversation] | None = None,
+    lock: Callable[..., ConversationLock] | None = None,
     check: Callable[[Conversation], None] | None = None,
     hold_contact_details: bool | Callable[[], bool] = False,
     reviewers: Iterable | Callable[[], Iterable] = (),
@@ -304,45 +315,64 @@ def message_post(
 
     Raises Conversation.DoesNotExist for anyone else (views answer 404), ValidationError when the
     conversation is read-only or the text is empty or too long, MessageRateLimited for a flood.
-    `lock(conversation_id=…, member_id=…)` locks the conversation for the transaction and returns it, as
-    _conversation_lock (the default) does, raising DoesNotExist for anyone but its two members: a caller
-    may read what its own rules need in the same statement. `check(conversation)` then runs, under the
-    lock, before anything is written: mentoring.messages.message_send passes the scheme's rules (a
-    suspended member) that way.
+    `lock(conversation_id=…, member_id=…)` gives the ConversationLock (the default: _conversation_lock_on), so
+    a caller may read what its own rules need in the locking statement. `check(conversation)` then runs, under
+    the lock, before anything is kept: mentoring.messages.message_send passes the scheme's rules (a suspended
+    member) that way.
 
     With `hold_contact_details` (the scheme keeps all contact on the platform, R-MSG-7; a callable is asked
     after `check`, which may have read the scheme's setting), a message that seems
     to carry contact details is stored HELD instead: it is not pushed, the partner is not told, and each of
     `reviewers` (the network's coordinators, or a callable that returns them) gets a notification pointing
     to the queue.
+
+    On PostgreSQL, text that is fine and carries no contact details (nearly every message) is written in the
+    round trip that takes the lock, before the rules are read: a refusal rolls it back, and the transaction
+    is durable, so nothing of it is ever seen (bench/messaging.py: two round trips a message instead of four).
     """
-    conversation = (lock or _conversation_lock)(conversation_id=conversation_id, member_id=sender.pk)
+    locking = (lock or _conversation_lock_on)(conversation_id=conversation_id, member_id=sender.pk)
+    try:
+        text = message_clean(body)
+    except ValidationError:
+        text = None  # refused below, after a read-only conversation is (as always: that is the answer first)
+    reasons = find_contact_details(text) if text is not None and hold_contact_details is not False else []
+    now = timezone.now()
+    together = connection.vendor == "postgresql" and text is not None and not reasons
+    if together and type(conversation_id) is int:
+        url = reverse("conversation_detail", args=[conversation_id])
+        insert = _message_insert_sql(conversation_id=conversation_id, sender_id=sender.pk, text=text, now=now, url=url)
+        locked, inserted = statements.run_together((locking.sql, locking.params), insert)
+    else:
+        together = False
+        (locked,) = statements.run_together((locking.sql, locking.params))
+    conversation = locking.read(locked)
     if conversation.read_only:
         raise ValidationError(READ_ONLY_MESSAGE)
-    text = message_clean(body)
+    if text is None:
+        message_clean(body)  # raises the text's own error
     if check is not None:
         check(conversation)
-    url = reverse("conversation_detail", args=[conversation.pk])
+    if not together:
+        url = reverse("conversation_detail", args=[conversation.pk])
     partner_id = (
         conversation.second_member_id if sender.pk == conversation.first_member_id else conversation.first_member_id
     )
-    now = timezone.now()
-    hold = hold_contact_details() if callable(hold_contact_details) else hold_contact_details
-    reasons = find_contact_details(text) if hold else []
-    if reasons:
-        _, oldest_counted, _ = _message_facts(
-            conversation_id=conversation.pk, sender_id=sender.pk, partner_id=partner_id, url=url, now=now
-        )
+    if reasons and (hold_contact_details() if callable(hold_contact_details) else hold_contact_details):
+        _, oldest_counted, _ = _message_facts(conversation_id=conversation.pk, sender_id=sender.pk, url=url, now=now)
         _rate_refuse(oldest_counted, now=now)
         return _message_hold(
             conversation=conversation, sender=sender, text=text, reasons=reasons, reviewers=reviewers, now=now
         )
-    message, facts, marked = _message_insert(
-        conversation=conversation, sender=sender, partner_id=partner_id, text=text, now=now, url=url
-    )
-    previous, oldest_counted, partner_told = facts
+    if not together:
+        inserted = _message_insert(conversation_id=conversation.pk, sender_id=sender.pk, text=text, now=now, url=url)
+    pk, *facts, marked = inserted
+    previous, oldest_counted, partner_told = _facts_read(*facts)
     # The facts are those from before this message. A flood is refused here: raising rolls the insert back.
     _rate_refuse(oldest_counted, now=now)
+    status = Message.Status.DELIVERED
+    message = Message(pk=pk, conversation=conversation, sender=sender, body=text, created_at=now, status=status)
+    message._state.adding = False
+    message._state.db = connection.alias
     _message_stored(
         conversation,
         message,
@@ -350,54 +380,49 @@ def message_post(
         partner_id=partner_id,
         partner_told=partner_told,
         url=url,
-        marked=marked,
+        marked=bool(marked),
     )
     return message
 
 
-def _message_insert(*, conversation: Conversation, sender, partner_id: int, text: str, now, url: str) -> tuple:
-    """Store a delivered message and move the sender's read mark to it. Returns the message, the facts of
-    _message_facts as they were before it, and whether the read mark moved (False: the member has no mark
-    yet, see _message_stored).
+def _message_insert_sql(*, conversation_id: int, sender_id: int, text: str, now, url: str) -> tuple[str, list]:
+    """PostgreSQL's one statement that stores a delivered message, moves the sender's read mark to it and reads
+    the facts of _message_facts as they were before it (the parts of a statement share one snapshot: the facts
+    do not see the new row). Its row: the new id, the three facts, and whether the read mark moved (False: the
+    member has none yet, see _message_stored)."""
+    facts_sql, facts_params = _message_facts_sql(conversation_id=conversation_id, sender_id=sender_id, url=url, now=now)
+    sql = (
+        f"WITH facts AS ({facts_sql}),"  # noqa: S608
+        f" new AS (INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id),"
+        f" mark AS (UPDATE {ConversationRead._meta.db_table} SET last_read_id = new.id FROM new"
+        " WHERE conversation_id = %s AND user_id = %s AND last_read_id < new.id RETURNING 1)"
+        " SELECT new.id, facts.*, EXISTS (SELECT 1 FROM mark) FROM new, facts"
+    )
+    row = [conversation_id, sender_id, text, connection.ops.adapt_datetimefield_value(now), Message.Status.DELIVERED]
+    return sql, [*facts_params, *row, conversation_id, sender_id]
 
-    On PostgreSQL one statement does all three, whose parts share one snapshot: the facts do not see the new
-    row. Elsewhere (SQLite, which has no INSERT in a WITH) three statements in turn. Plain SQL, as the other
-    statements of message_post (building the ORM's INSERT cost more than running it, bench/messaging.py).
+
+def _message_insert(*, conversation_id: int, sender_id: int, text: str, now, url: str) -> tuple:
+    """As _message_insert_sql's statement, its row, once the conversation is locked: on PostgreSQL that
+    statement; elsewhere (SQLite, which has no INSERT in a WITH) three statements in turn. Plain SQL, as the
+    other statements of message_post (building the ORM's INSERT cost more than running it, bench/messaging.py).
     Message has no signals to skip."""
-    status = Message.Status.DELIVERED
-    row = [conversation.pk, sender.pk, text, connection.ops.adapt_datetimefield_value(now), status.value]
     if connection.vendor == "postgresql":
-        facts_sql, facts_params = _message_facts_sql(
-            conversation_id=conversation.pk, sender_id=sender.pk, partner_id=partner_id, url=url, now=now
+        (row,) = statements.run_together(
+            _message_insert_sql(conversation_id=conversation_id, sender_id=sender_id, text=text, now=now, url=url)
         )
-        sql = (
-            f"WITH facts AS ({facts_sql}),"  # noqa: S608
-            f" new AS (INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id),"
-            f" mark AS (UPDATE {ConversationRead._meta.db_table} SET last_read_id = new.id FROM new"
-            " WHERE conversation_id = %s AND user_id = %s AND last_read_id < new.id RETURNING 1)"
-            " SELECT new.id, facts.*, EXISTS (SELECT 1 FROM mark) FROM new, facts"
-        )
-        with statements.cursor() as cursor:
-            cursor.execute(sql, [*facts_params, *row, conversation.pk, sender.pk])
-            pk, *facts, marked = cursor.fetchone()
-        facts = _facts_read(*facts)
-    else:
-        facts = _message_facts(
-            conversation_id=conversation.pk, sender_id=sender.pk, partner_id=partner_id, url=url, now=now
-        )
-        sql = (
-            f"INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"  # noqa: S608
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id"
-        )
-        with statements.cursor() as cursor:
-            cursor.execute(sql, row)
-            (pk,) = cursor.fetchone()
-        marked = _read_mark_move(conversation_id=conversation.pk, user_id=sender.pk, up_to_id=pk)
-    message = Message(pk=pk, conversation=conversation, sender=sender, body=text, created_at=now, status=status)
-    message._state.adding = False
-    message._state.db = connection.alias
-    return message, facts, bool(marked)
+        return row
+    facts = _message_facts(conversation_id=conversation_id, sender_id=sender_id, url=url, now=now)
+    sql = (
+        f"INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"  # noqa: S608
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id"
+    )
+    row = [conversation_id, sender_id, text, connection.ops.adapt_datetimefield_value(now), Message.Status.DELIVERED]
+    with statements.cursor() as cursor:
+        cursor.execute(sql, row)
+        (pk,) = cursor.fetchone()
+    return pk, *facts, _read_mark_move(conversation_id=conversation_id, user_id=sender_id, up_to_id=pk)
 
 
 def _message_stored(
@@ -476,7 +501,6 @@ def held_message_settle(*, held_id: int, actor, release: bool) -> HeldMessage:
         previous, _, partner_told = _message_facts(
             conversation_id=conversation.pk,
             sender_id=sender.pk,
-            partner_id=partner_id,
             url=reverse("conversation_detail", args=[conversation.pk]),
             now=held.decided_at,
         )
@@ -517,17 +541,18 @@ def special_category_warning_count(*, scheme_id: int, sent_anyway: bool = False)
 # than running them. Each is one short statement on messaging's own tables.
 
 
-def _conversation_lock(*, conversation_id: int, member_id: int) -> Conversation:
-    """The conversation, locked for this transaction, when `member_id` is one of its two members."""
+def _conversation_lock_on(*, conversation_id: int, member_id: int) -> ConversationLock:
+    """message_post's default lock: the conversation's row, when `member_id` is one of its two members."""
     table = Conversation._meta.db_table
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the database
     sql = (
         f"SELECT id, pairing_id, first_member_id, second_member_id, read_only, created_at FROM {table}"  # noqa: S608
         f" WHERE id = %s AND (first_member_id = %s OR second_member_id = %s){lock}"
     )
-    with statements.cursor() as cursor:
-        cursor.execute(sql, [conversation_id, member_id, member_id])
-        row = cursor.fetchone()
+    return ConversationLock(sql, [conversation_id, member_id, member_id], _conversation_read)
+
+
+def _conversation_read(row: tuple | None) -> Conversation:
     if row is None:
         raise Conversation.DoesNotExist("No conversation of this member has that id.")
     pk, pairing_id, first_member_id, second_member_id, read_only, created_at = row
@@ -541,9 +566,17 @@ def _conversation_lock(*, conversation_id: int, member_id: int) -> Conversation:
     )
 
 
-def _message_facts_sql(*, conversation_id: int, sender_id: int, partner_id: int, url: str, now) -> tuple[str, list]:
+def _conversation_lock(*, conversation_id: int, member_id: int) -> Conversation:
+    """The conversation, locked for this transaction, when `member_id` is one of its two members."""
+    locking = _conversation_lock_on(conversation_id=conversation_id, member_id=member_id)
+    (row,) = statements.run_together((locking.sql, locking.params))
+    return locking.read(row)
+
+
+def _message_facts_sql(*, conversation_id: int, sender_id: int, url: str, now) -> tuple[str, list]:
     """The statement of _message_facts and its parameters: a single row of three columns."""
     message, notification = Message._meta.db_table, Notification._meta.db_table
+    conversation = Conversation._meta.db_table
     sql = (
         # The newest message both members see: a held one is only its sender's (R-MSG-7). Written so that one
         # plan only is cheap, reading one entry of the partial index made for it (message_delivered_idx): the
@@ -556,7 +589,10 @@ def _message_facts_sql(*, conversation_id: int, sender_id: int, partner_id: int,
         # Only the window's messages: at most MESSAGE_RATE_LIMIT index entries, however many the member sent.
         f" (SELECT created_at FROM {message} WHERE sender_id = %s AND created_at > %s"
         " ORDER BY sender_id DESC, created_at DESC LIMIT 1 OFFSET %s),"
-        f" EXISTS (SELECT 1 FROM {notification} WHERE user_id = %s AND read_at IS NULL AND kind = %s AND url = %s)"
+        # The partner: the conversation's other member.
+        f" EXISTS (SELECT 1 FROM {notification} WHERE user_id = (SELECT CASE WHEN first_member_id = %s"
+        f" THEN second_member_id ELSE first_member_id END FROM {conversation} WHERE id = %s)"
+        " AND read_at IS NULL AND kind = %s AND url = %s)"
     )
     params = [
         conversation_id,
@@ -564,26 +600,24 @@ def _message_facts_sql(*, conversation_id: int, sender_id: int, partner_id: int,
         sender_id,
         connection.ops.adapt_datetimefield_value(now - datetime.timedelta(seconds=settings.MESSAGE_RATE_WINDOW)),
         settings.MESSAGE_RATE_LIMIT - 1,
-        partner_id,
+        sender_id,
+        conversation_id,
         "message_received",
         url,
     ]
     return sql, params
 
 
-def _message_facts(*, conversation_id: int, sender_id: int, partner_id: int, url: str, now) -> tuple:
+def _message_facts(*, conversation_id: int, sender_id: int, url: str, now) -> tuple:
     """In one round trip, once message_post holds the conversation's lock (so no message can come between):
     the id of the conversation's newest message (the new one's `previous`), when the sender sent the
     MESSAGE_RATE_LIMIT-th newest of their messages if that was within MESSAGE_RATE_WINDOW before `now` (the
-    flood limit; None otherwise), and whether the partner already has
-    an unread "new message" notification for this conversation. Plain SQL that SQLite and PostgreSQL both
-    run (see above)."""
-    sql, params = _message_facts_sql(
-        conversation_id=conversation_id, sender_id=sender_id, partner_id=partner_id, url=url, now=now
+    flood limit; None otherwise), and whether the partner already has an unread "new message" notification
+    for this conversation. Plain SQL that SQLite and PostgreSQL both run (see above)."""
+    (row,) = statements.run_together(
+        _message_facts_sql(conversation_id=conversation_id, sender_id=sender_id, url=url, now=now)
     )
-    with statements.cursor() as cursor:
-        cursor.execute(sql, params)
-        return _facts_read(*cursor.fetchone())
+    return _facts_read(*row)
 
 
 def _facts_read(previous, oldest_counted, partner_told) -> tuple:

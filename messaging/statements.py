@@ -29,17 +29,46 @@ class _KeptCursor(base.ServerBindingCursor):
 
 def cursor():
     """A cursor for one of those statements (see the module)."""
+    return _cursors(1)[0]
+
+
+def _cursors(count: int) -> list:
     database = connections[DEFAULT_DB_ALIAS]  # once: each attribute read through `connection` looks it up
     if database.vendor != "postgresql":
-        return database.cursor()
+        return [database.cursor() for _ in range(count)]
     database.ensure_connection()
-    raw = getattr(database, "_kept_cursor", None)
-    if raw is None or raw.connection is not database.connection:
+    kept = getattr(database, "_kept_cursors", [])
+    if kept and kept[0].connection is not database.connection:
+        kept = []
+    while len(kept) < count:
         with database.wrap_database_errors:
             raw = _KeptCursor(database.connection)
         # As Django's create_cursor: timestamps read in the connection's time zone.
         loader = database.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
         if database.timezone != loader.timezone:
             base.register_tzloader(database.timezone, raw)
-        database._kept_cursor = raw
-    return database.make_debug_cursor(raw) if database.queries_logged else database.make_cursor(raw)
+        kept.append(raw)
+    database._kept_cursors = kept
+    wrap = database.make_debug_cursor if database.queries_logged else database.make_cursor
+    return [wrap(raw) for raw in kept[:count]]
+
+
+def run_together(*statements: tuple[str, list]) -> list[tuple | None]:
+    """Run the statements in turn and return the first row of each (None for none). On PostgreSQL they travel
+    together, in one round trip with the BEGIN of a transaction that starts with them (psycopg's pipeline
+    mode): a later statement runs even if an earlier one found nothing, so a caller that rolls back on a
+    result must be in a transaction. Each round trip to the database cost the message's thread a wait, a
+    wake and a turn at the GIL (bench/messaging.py)."""
+    database = connections[DEFAULT_DB_ALIAS]
+    cursors = _cursors(len(statements))
+    if database.vendor != "postgresql":
+        rows = []
+        for each, (sql, params) in zip(cursors, statements, strict=True):
+            with each:
+                each.execute(sql, params)
+                rows.append(each.fetchone())
+        return rows
+    with database.wrap_database_errors, database.connection.pipeline():
+        for each, (sql, params) in zip(cursors, statements, strict=True):
+            each.execute(sql, params)
+    return [each.fetchone() for each in cursors]

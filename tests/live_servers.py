@@ -23,7 +23,7 @@ import redis
 from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVERS = ("daphne", "uvicorn", "granian")
+SERVERS = ("daphne", "uvicorn")
 
 
 def database_url(db: dict) -> str:
@@ -140,13 +140,6 @@ class AsgiServer:
                 *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
                 "mentoring.asgi:application",
             ]
-        if self.kind == "granian":
-            return [
-                *(sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"),
-                *("--port", str(self.port), "--workers", "1", "--log-level", "warning", "--no-access-log"),
-                *(os.environ.get("GRANIAN_EXTRA", "").split()),
-                "mentoring.asgi:application",
-            ]
         return [
             sys.executable,
             "-m",
@@ -160,7 +153,6 @@ class AsgiServer:
             "--no-access-log",
             "--log-level",
             "warning",
-            *(os.environ.get("UVICORN_EXTRA", "").split()),
             "mentoring.asgi:application",
         ]
 

@@ -82,7 +82,6 @@ def test_the_facts_of_a_new_message_read_a_few_pages_however_long_the_history(st
     sql, params = services._message_facts_sql(
         conversation_id=started.conversation.pk,
         sender_id=started.mentor.pk,
-        partner_id=started.mentee.pk,
         url=started.conversation.get_absolute_url(),
         now=timezone.now(),
     )
