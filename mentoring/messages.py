@@ -19,8 +19,10 @@ from mentoring.models import Pairing, Role, Scheme, SchemeMembership
 from messaging import statements
 from messaging.models import Conversation, HeldMessage, Message
 from messaging.services import (
+    CONVERSATION_COLUMNS,
     READ_ONLY_MESSAGE,
     ConversationLock,
+    conversation_read,
     held_message_settle,
     message_clean,
     message_post,
@@ -168,9 +170,9 @@ def _standing_sql(*, conversation_id: int, member_id: int, lock: bool = False) -
     # SQLite has no row locks: a write there locks the whole database.
     locking = " FOR UPDATE OF c" if lock and connection.features.has_select_for_update_of else ""
     sql = (
-        "SELECT c.read_only, m.status, p.mentor_id, p.paused_at, s.id, s.name, s.shares_contact_details,"  # noqa: S608
-        " p.network_id, c.id, c.pairing_id, c.first_member_id, c.second_member_id, c.created_at"
-        f" FROM {conversation} c JOIN {pairing} p ON p.id = c.pairing_id"
+        "SELECT m.status, p.mentor_id, p.paused_at, s.id, s.name, s.shares_contact_details, p.network_id, "  # noqa: S608
+        + ", ".join(f"c.{column}" for column in CONVERSATION_COLUMNS)
+        + f" FROM {conversation} c JOIN {pairing} p ON p.id = c.pairing_id"
         f" JOIN {scheme} s ON s.id = p.scheme_id"
         f" LEFT JOIN {membership} m ON m.scheme_id = p.scheme_id AND m.user_id = %s"
         " AND m.role = CASE WHEN p.mentor_id = %s THEN %s ELSE %s END"
@@ -180,21 +182,12 @@ def _standing_sql(*, conversation_id: int, member_id: int, lock: bool = False) -
 
 
 def _standing_read(row: tuple | None, *, member_id: int) -> tuple[_Standing, Conversation]:
-    if row is None:
-        raise Conversation.DoesNotExist("No conversation of this member has that id.")
-    read_only, status, mentor_id, paused_at, scheme_id, scheme_name, shares, network_id, *rest = row
-    pk, pairing_id, first_member_id, second_member_id, created_at = rest
+    conversation = conversation_read(row if row is None else row[7:])  # raises for no row
+    status, mentor_id, paused_at, scheme_id, scheme_name, shares, network_id = row[:7]
     role = Role.MENTOR if mentor_id == member_id else Role.MENTEE
     paused = paused_at is not None
-    standing = _Standing(bool(read_only), status, role, paused, scheme_id, scheme_name, bool(shares), network_id)
-    return standing, Conversation(
-        pk=pk,
-        pairing_id=pairing_id,
-        first_member_id=first_member_id,
-        second_member_id=second_member_id,
-        read_only=bool(read_only),
-        created_at=created_at,
-    )
+    standing = _Standing(conversation.read_only, status, role, paused, scheme_id, scheme_name, bool(shares), network_id)
+    return standing, conversation
 
 
 def _refuse(standing: _Standing, *, read_only: bool) -> None:

@@ -546,13 +546,19 @@ def _conversation_lock_on(*, conversation_id: int, member_id: int) -> Conversati
     table = Conversation._meta.db_table
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the database
     sql = (
-        f"SELECT id, pairing_id, first_member_id, second_member_id, read_only, created_at FROM {table}"  # noqa: S608
+        f"SELECT {', '.join(CONVERSATION_COLUMNS)} FROM {table}"  # noqa: S608
         f" WHERE id = %s AND (first_member_id = %s OR second_member_id = %s){lock}"
     )
-    return ConversationLock(sql, [conversation_id, member_id, member_id], _conversation_read)
+    return ConversationLock(sql, [conversation_id, member_id, member_id], conversation_read)
 
 
-def _conversation_read(row: tuple | None) -> Conversation:
+# The columns conversation_read reads, in its order.
+CONVERSATION_COLUMNS = ("id", "pairing_id", "first_member_id", "second_member_id", "read_only", "created_at")
+
+
+def conversation_read(row: tuple | None) -> Conversation:
+    """The conversation of a row of CONVERSATION_COLUMNS; None raises Conversation.DoesNotExist (no conversation
+    of the member's has that id)."""
     if row is None:
         raise Conversation.DoesNotExist("No conversation of this member has that id.")
     pk, pairing_id, first_member_id, second_member_id, read_only, created_at = row
