@@ -19,9 +19,10 @@ from django.db.backends.postgresql import base
 
 
 class _KeptCursor(base.ServerBindingCursor):
-    """A connection's one cursor for these statements, made once and used again (making a psycopg cursor
-    was a quarter of a statement's Python time). Django's wrapper closes its cursor when a `with` block
-    ends; this one stays open for the connection's next statement, and goes with the connection."""
+    """A cursor a connection keeps for these statements, made once and used again (making a psycopg cursor
+    was a quarter of a statement's Python time): one, or as many as run_together sends at once. Django's
+    wrapper closes its cursor when a `with` block ends; this one stays open for the connection's next
+    statement, and goes with the connection."""
 
     def close(self) -> None:
         pass
