@@ -392,16 +392,26 @@ def _message_insert_sql(*, conversation_id: int, sender_id: int, text: str, now,
     do not see the new row). Its row: the new id, the three facts, and whether the read mark moved (False: the
     member has none yet, see _message_stored)."""
     facts_sql, facts_params = _message_facts_sql(conversation_id=conversation_id, sender_id=sender_id, url=url, now=now)
+    insert_sql, insert_params = _message_row_sql(
+        conversation_id=conversation_id, sender_id=sender_id, text=text, now=now
+    )
     sql = (
-        f"WITH facts AS ({facts_sql}),"  # noqa: S608
-        f" new AS (INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id),"
+        f"WITH facts AS ({facts_sql}), new AS ({insert_sql}),"  # noqa: S608
         f" mark AS (UPDATE {ConversationRead._meta.db_table} SET last_read_id = new.id FROM new"
         " WHERE conversation_id = %s AND user_id = %s AND last_read_id < new.id RETURNING 1)"
         " SELECT new.id, facts.*, EXISTS (SELECT 1 FROM mark) FROM new, facts"
     )
-    row = [conversation_id, sender_id, text, connection.ops.adapt_datetimefield_value(now), Message.Status.DELIVERED]
-    return sql, [*facts_params, *row, conversation_id, sender_id]
+    return sql, [*facts_params, *insert_params, conversation_id, sender_id]
+
+
+def _message_row_sql(*, conversation_id: int, sender_id: int, text: str, now) -> tuple[str, list]:
+    """The INSERT of a delivered message, returning its id."""
+    sql = (
+        f"INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"  # noqa: S608
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id"
+    )
+    now = connection.ops.adapt_datetimefield_value(now)
+    return sql, [conversation_id, sender_id, text, now, Message.Status.DELIVERED]
 
 
 def _message_insert(*, conversation_id: int, sender_id: int, text: str, now, url: str) -> tuple:
@@ -415,14 +425,9 @@ def _message_insert(*, conversation_id: int, sender_id: int, text: str, now, url
         )
         return row
     facts = _message_facts(conversation_id=conversation_id, sender_id=sender_id, url=url, now=now)
-    sql = (
-        f"INSERT INTO {Message._meta.db_table} (conversation_id, sender_id, body, created_at, status)"  # noqa: S608
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id"
+    ((pk,),) = statements.run_together(
+        _message_row_sql(conversation_id=conversation_id, sender_id=sender_id, text=text, now=now)
     )
-    row = [conversation_id, sender_id, text, connection.ops.adapt_datetimefield_value(now), Message.Status.DELIVERED]
-    with statements.cursor() as cursor:
-        cursor.execute(sql, row)
-        (pk,) = cursor.fetchone()
     return pk, *facts, _read_mark_move(conversation_id=conversation_id, user_id=sender_id, up_to_id=pk)
 
 
