@@ -2,23 +2,28 @@
 
 Two server processes (daphne or uvicorn) share a Redis of the bench's own (a redis-server on a free
 loopback port, so the shared one is never touched) and a PostgreSQL database on loopback. Each pair's
-mentor talks to one process and the mentee to the other, all pairs at once; together the members offer
---rate messages a second (default 500, the target), each sending on its own even beat, so latency is
-measured at that load rather than in a queue of the bench's own making. --rate 0 sends each member's next
-message as soon as the last is acknowledged: the most the servers take. Before that, the same run
-measures a raw Redis pub/sub round trip as the floor, and every member sends one warm-up message.
+mentor talks to one process and the mentee to the other, all pairs at once. Before anything is measured,
+the same run measures a raw Redis pub/sub round trip as the floor, and every member sends one warm-up
+message. Then two phases, each of --messages messages:
 
-    p50_ms, p99_ms   from a send to the partner's receipt of that message (one clock: one client process)
-    msgs_per_s       messages stored and delivered per second, first send to last receipt
+  paced      together the members offer --rate messages a second (default 500, the target), each sending
+             on its own even beat, so latency is measured at that load rather than in a queue of the bench's
+             own making. Its delivered rate cannot exceed what is offered: it is paced_msgs_per_s.
+  capacity   each member sends its next message once the last is acknowledged: the most the servers take
+             (its latency is mostly the queue: every member has a message in flight).
+
+    p50_ms, p99_ms   paced: from a send to the partner's receipt of that message (one clock: one client)
+    msgs_per_s       capacity: messages stored and delivered per second, first send to last receipt
     redis_rtt_ms     the median raw pub/sub round trip on the same Redis (the floor)
-    lost             acknowledged messages a partner never received (must be 0)
-    duplicated       repeat receipts by partners plus rows stored twice (must be 0)
+    lost             acknowledged messages a partner never received, in either phase (must be 0)
+    duplicated       repeat receipts by partners plus rows stored twice, in either phase (must be 0)
     server           which ASGI server ran
-and, to see where the time goes: ack_p50_ms (a send to the sender's {"ok": id}, the stored-first half),
-server_, database_, client_ and redis_cpu_ms_per_message (the CPU each party used per message: together
-they must fit the machine's cores, whatever else runs), redis_commands_per_message, load_average (other
-work on the machine skews latency). --timeline FILE writes each message's send time and latency, to tell
-a tail that comes in bursts (a pause) from one spread evenly (queueing).
+and, to see where the time goes (paced unless named capacity_): ack_p50_ms (a send to the sender's
+{"ok": id}, the stored-first half), server_, database_, client_ and redis_cpu_ms_per_message (the CPU each
+party used per message: together they must fit the machine's cores, whatever else runs),
+redis_commands_per_message, load_average (other work on the machine skews latency). --rate 0 skips the
+paced phase (every figure then comes from the capacity phase). --timeline FILE writes each paced message's
+send time and latency, to tell a tail that comes in bursts (a pause) from one spread evenly (queueing).
 
 Full run: 100 pairs, 10,000 messages. --quick: 20 pairs, 1,000 messages, within a minute once the
 database is migrated. The database is DATABASE_URL or postgres://postgres@127.0.0.1:5432/mentoring_bench
@@ -241,6 +246,8 @@ class Member:
 async def run_clients(
     servers, pairs: list[dict], per_member: int, rate: float, cpu: CpuMeter, timeline: str | None = None
 ) -> dict:
+    """Open every member's page, warm up, then measure the two phases: paced at `rate` (skipped with 0),
+    then as fast as acknowledged."""
     sent_at: dict[str, float] = {}
     receipts: dict[str, list[tuple[float, int]]] = {}
     members = []
@@ -256,18 +263,34 @@ async def run_clients(
     deadline = time.perf_counter() + 30
     while time.perf_counter() < deadline and len(receipts) < len(members):
         await asyncio.sleep(0.05)
+    if failed := [e for member in members for e in member.errors]:
+        raise SystemExit(f"The warm-up was refused: {failed[0]}")
+    phases = {}
+    if rate:
+        phases["paced"] = await _phase(members, sent_at, receipts, per_member, rate, cpu, "paced ", timeline)
+    phases["capacity"] = await _phase(members, sent_at, receipts, per_member, 0, cpu, "capacity ", None)
+    for member in members:
+        await member.ws.close()
+        member.reader.cancel()
+    return phases
+
+
+async def _phase(members, sent_at, receipts, per_member, rate, cpu, label, timeline) -> dict:
+    """Every member sends `per_member` messages: every len(members) / rate seconds, the members spread
+    evenly over one interval (paced), or with rate 0 each once the last is acknowledged. Figures over the
+    messages sent here, once every one acknowledged has arrived (or 15 s have passed)."""
     sent_at.clear()
     receipts.clear()
     for member in members:
         member.acknowledged.clear()
         member.ack_ms.clear()
-    # Paced: each member sends every `interval` seconds, the members spread evenly over one interval.
+        member.errors.clear()
     interval = len(members) / rate if rate else 0
     cpu.start()
     started = time.perf_counter()
     await asyncio.gather(
         *(
-            member.talk(per_member, interval=interval, start_after=interval * n / len(members))
+            member.talk(per_member, interval=interval, start_after=interval * n / len(members), label=label)
             for n, member in enumerate(members)
         )
     )
@@ -276,9 +299,6 @@ async def run_clients(
     while time.perf_counter() < deadline and not acknowledged <= receipts.keys():
         await asyncio.sleep(0.05)
     cpu.stop()
-    for member in members:
-        await member.ws.close()
-        member.reader.cancel()
     delivered = [receipts[body][0][0] for body in acknowledged if body in receipts]
     if timeline is not None:
         # When each message was sent (seconds into the run) and its latency: a tail that comes in bursts (a
@@ -294,6 +314,7 @@ async def run_clients(
         "repeats": sum(len(got) - 1 for got in receipts.values()),
         "errors": [e for member in members for e in member.errors],
         "ack_ms": [ms for member in members for ms in member.ack_ms],
+        "cpu": dict(cpu.used),
     }
 
 
@@ -307,8 +328,9 @@ def main() -> int:
         "--rate",
         type=float,
         default=500,
-        help="messages per second offered, spread over all members (default 500, the target); 0: each member "
-        "sends its next message once the last is acknowledged, as fast as the servers take them",
+        help="messages per second offered in the paced phase, spread over all members (default 500, the "
+        "target); 0: no paced phase, only the capacity phase (each member sends its next message once the "
+        "last is acknowledged)",
     )
     parser.add_argument("--timeline", metavar="FILE", help="write each message's send time and latency to FILE")
     args = parser.parse_args()
@@ -354,27 +376,35 @@ def main() -> int:
             server.stop()
         redis_process.stop()
 
-    sent = len(result["acknowledged"])
+    # Latency from the paced phase (the target's load), throughput from the other (the most taken).
+    paced = result.get("paced") or result["capacity"]
+    capacity = result["capacity"]
+    sent = {name: len(phase["acknowledged"]) for name, phase in result.items()}
     figures = {
-        "p50_ms": round(percentile(result["latencies"], 0.50), 2),
-        "p99_ms": round(percentile(result["latencies"], 0.99), 2),
-        "msgs_per_s": round(sent / result["seconds"], 1),
+        "p50_ms": round(percentile(paced["latencies"], 0.50), 2),
+        "p99_ms": round(percentile(paced["latencies"], 0.99), 2),
+        "msgs_per_s": round(sent["capacity"] / capacity["seconds"], 1),
         "redis_rtt_ms": round(redis_rtt, 3),
-        "ack_p50_ms": round(percentile(result["ack_ms"], 0.50), 2),  # send to the sender's {"ok": id}
-        **{
-            f"{party}_cpu_ms_per_message": round(seconds * 1000 / max(1, sent), 2)
-            for party, seconds in cpu.used.items()
-        },
-        "load_average": os.getloadavg()[0],  # other work on the machine skews every figure above
-        "redis_commands_per_message": round(sum(commands.values()) / max(1, len(result["acknowledged"])), 1),
-        "lost": result["lost"],
-        "duplicated": result["repeats"] + max(0, stored - sent - 2 * pairs_wanted),  # less the warm-up
+        "lost": sum(phase["lost"] for phase in result.values()),
+        # Repeat receipts by partners, plus rows stored beyond those acknowledged and the warm-up's.
+        "duplicated": sum(phase["repeats"] for phase in result.values())
+        + max(0, stored - sum(sent.values()) - 2 * pairs_wanted),
         "server": args.server,
         "offered_msgs_per_s": args.rate or "as fast as acknowledged",
+        "paced_msgs_per_s": round(sent.get("paced", 0) / paced["seconds"], 1) if "paced" in result else "none",
+        "ack_p50_ms": round(percentile(paced["ack_ms"], 0.50), 2),  # send to the sender's {"ok": id}
+        **{
+            f"{party}_cpu_ms_per_message": round(seconds * 1000 / max(1, len(paced["acknowledged"])), 2)
+            for party, seconds in paced["cpu"].items()
+        },
+        "capacity_p50_ms": round(percentile(capacity["latencies"], 0.50), 2),
+        "capacity_server_cpu_ms_per_message": round(capacity["cpu"]["server"] * 1000 / max(1, sent["capacity"]), 2),
+        "load_average": os.getloadavg()[0],  # other work on the machine skews every figure above
+        "redis_commands_per_message": round(sum(commands.values()) / max(1, sum(sent.values())), 1),
         "pairs": pairs_wanted,
-        "messages": sent,
-        "seconds": round(result["seconds"], 2),
-        "errors": len(result["errors"]),
+        "messages": sent.get("paced", sent["capacity"]),
+        "seconds": round(paced["seconds"], 2),
+        "errors": sum(len(phase["errors"]) for phase in result.values()),
     }
     for key, value in figures.items():
         print(f"{key}={value}")
@@ -382,8 +412,8 @@ def main() -> int:
         "# redis commands: " + ", ".join(f"{k}={v}" for k, v in sorted(commands.items(), key=lambda kv: -kv[1])),
         file=sys.stderr,
     )
-    if result["errors"]:
-        print(f"first_error={result['errors'][0]}", file=sys.stderr)
+    if errors := [e for phase in result.values() for e in phase["errors"]]:
+        print(f"first_error={errors[0]}", file=sys.stderr)
     return 0
 
 
