@@ -192,9 +192,13 @@
     } else if (data.read) {
       if (String(data.read.by) !== me) { receipt(data.read.up_to); }
     } else if (data.error) {
-      if (data.ref === undefined || sent[data.ref] !== undefined) { showError(data.error); }
+      if (data.ref === undefined || sent[data.ref] !== undefined) {
+        showError(data.error);
+        if (data.ref !== undefined) { showWarning(""); }  // an earlier text's warning no longer applies
+      }
       delete sent[data.ref];
     } else if (data.warning) {
+      showError("");
       showWarning(data.warning);  // nothing was sent: the writer edits it or sends it anyway
       delete sent[data.ref];
     }

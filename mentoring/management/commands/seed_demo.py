@@ -419,7 +419,7 @@ AREAS = [
 ]
 DEMO_MENTORS = [
     (
-        "Oliver",
+        "Olivia",
         "Brown",
         "Signalling design lead",
         "Rail and transport",
