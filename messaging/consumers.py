@@ -120,7 +120,8 @@ async def _dispatch_in_turn(sources, dispatch) -> None:
     """Dispatch what each source returns, one event at a time, until dispatch raises. As channels'
     await_many_dispatch, with one reader task per source for the socket's life instead of a new task and an
     asyncio.wait for every event (three events per message sent between two processes: measured with
-    bench/messaging.py). Each reader holds at most one event until the one before is dispatched, as there."""
+    bench/messaging.py). While one event is handled, one more waits for it and each reader holds at most one
+    (there, one per source): a slow handler holds the sources back, as there."""
     ready: asyncio.Queue = asyncio.Queue(maxsize=1)
 
     async def read(source):
