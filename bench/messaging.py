@@ -377,9 +377,13 @@ def main() -> int:
         redis_process.stop()
 
     # Latency from the paced phase (the target's load), throughput from the other (the most taken).
-    paced = result.get("paced") or result["capacity"]
-    capacity = result["capacity"]
+    paced_name = "paced" if "paced" in result else "capacity"
+    paced, capacity = result[paced_name], result["capacity"]
     sent = {name: len(phase["acknowledged"]) for name, phase in result.items()}
+
+    def ms_per_message(seconds: float, phase: str) -> float:
+        return round(seconds * 1000 / max(1, sent[phase]), 2)
+
     figures = {
         "p50_ms": round(percentile(paced["latencies"], 0.50), 2),
         "p99_ms": round(percentile(paced["latencies"], 0.99), 2),
@@ -391,18 +395,18 @@ def main() -> int:
         + max(0, stored - sum(sent.values()) - 2 * pairs_wanted),
         "server": args.server,
         "offered_msgs_per_s": args.rate or "as fast as acknowledged",
-        "paced_msgs_per_s": round(sent.get("paced", 0) / paced["seconds"], 1) if "paced" in result else "none",
+        "paced_msgs_per_s": round(sent["paced"] / paced["seconds"], 1) if "paced" in result else "none",
         "ack_p50_ms": round(percentile(paced["ack_ms"], 0.50), 2),  # send to the sender's {"ok": id}
         **{
-            f"{party}_cpu_ms_per_message": round(seconds * 1000 / max(1, len(paced["acknowledged"])), 2)
+            f"{party}_cpu_ms_per_message": ms_per_message(seconds, paced_name)
             for party, seconds in paced["cpu"].items()
         },
         "capacity_p50_ms": round(percentile(capacity["latencies"], 0.50), 2),
-        "capacity_server_cpu_ms_per_message": round(capacity["cpu"]["server"] * 1000 / max(1, sent["capacity"]), 2),
+        "capacity_server_cpu_ms_per_message": ms_per_message(capacity["cpu"]["server"], "capacity"),
         "load_average": os.getloadavg()[0],  # other work on the machine skews every figure above
         "redis_commands_per_message": round(sum(commands.values()) / max(1, sum(sent.values())), 1),
         "pairs": pairs_wanted,
-        "messages": sent.get("paced", sent["capacity"]),
+        "messages": sent[paced_name],
         "seconds": round(paced["seconds"], 2),
         "errors": sum(len(phase["errors"]) for phase in result.values()),
     }
